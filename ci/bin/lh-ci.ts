@@ -1,0 +1,6 @@
+#!/usr/bin/env -S node --
+// "node --": stop Node itself from reading our --env-file option (it scans argv for its own --env-file).
+// Entry point of the `lh-ci` command. Node 24 runs this TypeScript directly (erasable syntax only).
+import { main } from "../src/cli/main.ts";
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,8 @@
+import { envCheck } from "../commands/env-check.ts";
+import type { Command } from "./command.ts";
+
+/**
+ * Every lh-ci command. A new command is one module in src/commands and one line here.
+ * Keep the list sorted by name.
+ */
+export const COMMANDS: Command[] = [envCheck];

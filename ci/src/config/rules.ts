@@ -1,0 +1,62 @@
+import type { Config } from "./schema.ts";
+
+/** A problem or a warning about one variable, phrased as "what is wrong and what to do". */
+export interface ConfigFinding {
+  variable: string;
+  message: string;
+}
+
+const LIVE_STRIPE = /^(sk|rk)_live_/;
+const LIVE_CLERK = /^sk_live_/;
+const PRODUCTION_WORD = /(^|[^a-z])prod(uction)?([^a-z]|$)/i;
+
+/**
+ * Rules that depend on which environment is being configured. Outside production, live payment
+ * and auth credentials and production databases are refused: staging must never charge a real card.
+ */
+export function environmentRules(envName: string, config: Partial<Config>): ConfigFinding[] {
+  if (envName === "production") return [];
+  const problems: ConfigFinding[] = [];
+  if (config.STRIPE_SECRET_KEY && LIVE_STRIPE.test(config.STRIPE_SECRET_KEY)) {
+    problems.push({
+      variable: "STRIPE_SECRET_KEY",
+      message: `is a live Stripe key, refused in ${envName}; use a test key (sk_test_... or rk_test_...)`,
+    });
+  }
+  if (config.CLERK_SECRET_KEY && LIVE_CLERK.test(config.CLERK_SECRET_KEY)) {
+    problems.push({
+      variable: "CLERK_SECRET_KEY",
+      message: `is a live Clerk key, refused in ${envName}; use the secret key of a Clerk development instance (sk_test_...)`,
+    });
+  }
+  if (config.DATABASE_URL) {
+    const url = safeUrl(config.DATABASE_URL);
+    if (url && (PRODUCTION_WORD.test(url.hostname) || PRODUCTION_WORD.test(url.pathname.slice(1)))) {
+      problems.push({
+        variable: "DATABASE_URL",
+        message: `points at a production database host or name, refused in ${envName}; use the ${envName} database`,
+      });
+    }
+  }
+  return problems;
+}
+
+/** Things that work but that the operator should know. */
+export function configWarnings(config: Partial<Config>): ConfigFinding[] {
+  const warnings: ConfigFinding[] = [];
+  if (!config.OPENAI_API_KEY) {
+    warnings.push({
+      variable: "OPENAI_API_KEY",
+      message: "is not set; AI features are disabled (the ai-gateway answers 503)",
+    });
+  }
+  return warnings;
+}
+
+function safeUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}

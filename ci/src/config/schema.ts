@@ -1,0 +1,108 @@
+import { z } from "zod";
+
+/**
+ * The configuration of one environment (the seed's table plus what verification needs).
+ * Every field's message says what is wrong and what to do, and never quotes the value:
+ * the value may be a secret.
+ */
+
+const REDIS_HOST_HINT = "set it to the Redis host name (e.g. redis), without scheme or port";
+
+function postgresUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "is not a valid URL; set it to a postgresql:// URL naming user, password, host, port and database (see .env.staging.example)";
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    return "must start with postgres:// or postgresql://; set it to a postgresql:// URL naming user, password, host, port and database (see .env.staging.example)";
+  }
+  if (!url.hostname)
+    return "has no host; set it to a postgresql:// URL naming user, password, host, port and database (see .env.staging.example)";
+  if (url.pathname.length <= 1) return "names no database; add /DBNAME after the host";
+  return undefined;
+}
+
+function httpUrlProblem(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol === "http:" || url.protocol === "https:") return undefined;
+  } catch {
+    // fall through
+  }
+  return "is not an http:// or https:// URL; set it to the base URL, e.g. http://api:4000";
+}
+
+const required = (hint: string) =>
+  z
+    .string({ error: `is not set; ${hint}` })
+    .trim()
+    .min(1, { error: `is empty; ${hint}` });
+
+const postgresUrl = required(
+  "set it to a postgresql:// URL naming user, password, host, port and database (see .env.staging.example)",
+).superRefine((value, ctx) => {
+  const problem = postgresUrlProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+const httpUrl = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .superRefine((value, ctx) => {
+      const problem = httpUrlProblem(value);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });
+
+const optionalHttpUrl = z
+  .string()
+  .trim()
+  .optional()
+  .superRefine((value, ctx) => {
+    if (value === undefined) return;
+    const problem = httpUrlProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+const keyWithPrefix = (prefixes: string[], what: string) =>
+  required(`set it to the ${what}`).refine((value) => prefixes.some((prefix) => value.startsWith(prefix)), {
+    error: `does not look like a ${what} (expected it to start with ${prefixes.join(" or ")})`,
+  });
+
+export const configSchema = z.object({
+  /** Staging database connection string. */
+  DATABASE_URL: postgresUrl,
+  /** Staging Redis host (a host name, not a URL). */
+  REDIS_HOST: required(REDIS_HOST_HINT).refine((value) => /^[A-Za-z0-9.\-_:[\]]+$/.test(value), {
+    error: `is not a host name; ${REDIS_HOST_HINT}`,
+  }),
+  REDIS_PORT: z.coerce
+    .number({ error: "is not a number; set it to the Redis port, e.g. 6379" })
+    .int({ error: "is not a whole number; set it to the Redis port, e.g. 6379" })
+    .min(1, { error: "is out of range; use a port between 1 and 65535" })
+    .max(65535, { error: "is out of range; use a port between 1 and 65535" })
+    .default(6379),
+  REDIS_PASSWORD: z.string().optional(),
+  /** Clerk secret key (test keys in every environment but production). */
+  CLERK_SECRET_KEY: keyWithPrefix(["sk_test_", "sk_live_"], "Clerk secret key"),
+  /** Stripe secret or restricted key (test keys in every environment but production). */
+  STRIPE_SECRET_KEY: keyWithPrefix(["sk_test_", "rk_test_", "sk_live_", "rk_live_"], "Stripe secret key"),
+  /** OpenAI API key; without it the AI features are disabled. */
+  OPENAI_API_KEY: z.string().trim().optional(),
+  /** Base URL of an OpenAI-compatible API (default: OpenAI's). */
+  OPENAI_BASE_URL: optionalHttpUrl,
+  /** Where verification reaches the api and the web front end (compose service names by default). */
+  API_URL: httpUrl("http://api:4000"),
+  WEB_URL: httpUrl("http://web:3000"),
+  /** Prometheus Pushgateway that backups report to (optional). */
+  PUSHGATEWAY_URL: optionalHttpUrl,
+  /** Where the deploy lock and the release ledger live (default .lh-state/<env>). */
+  LH_STATE_DIR: z.string().trim().min(1).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigName = keyof Config;
+export const CONFIG_NAMES = Object.keys(configSchema.shape) as ConfigName[];
