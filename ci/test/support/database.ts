@@ -1,0 +1,48 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll } from "vitest";
+
+/** The machine's PostgreSQL 15 (trust auth); override with TEST_POSTGRES_URL. */
+export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+export function databaseUrl(name: string, base = ADMIN_URL): string {
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function adminQuery(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    return await client.query(sql, params);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+}
+
+/**
+ * A fresh database of its own for one test file, dropped afterwards, so test files can run in
+ * parallel against the one server. Returns its name and URL.
+ */
+export async function createTestDatabase(prefix = "lh_test"): Promise<{ name: string; url: string }> {
+  const name = `${prefix}_${randomBytes(4).toString("hex")}`;
+  await adminQuery(`CREATE DATABASE "${name}"`);
+  afterAll(() => dropDatabase(name));
+  return { name, url: databaseUrl(name) };
+}
+
+/** Runs a function with a connected client on a database, closing it afterwards. */
+export async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
