@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# The seed's `./scripts/restore-staging.sh backups/staging/lawyers_hub_staging_TIMESTAMP.sql`:
+# restores a staging backup through the Dagger module. The toolkit inside checks the backup
+# against its sidecar, refuses a backup of another environment, takes a safety backup of the
+# current database first, and restores in one transaction (a failed restore changes nothing).
+set -euo pipefail
+
+SCRIPT_NAME="$(basename "${BASH_SOURCE[0]}")"
+USAGE="Usage: $SCRIPT_NAME [--dry-run] [--yes] [--help] FILE
+
+Restores FILE over the staging database. FILE is a backup named
+lawyers_hub_staging_<YYYYMMDDTHHMMSSZ>.sql (or .sql.gz), with its sidecar FILE.json beside it,
+as ./scripts/backup-staging.sh leaves them in backups/staging/.
+
+  --yes       do not ask: the restore replaces the current data (a safety backup is taken first)
+  --dry-run   print the command that would run, run nothing
+  -h, --help  this help
+
+Without --yes the script asks you to type the environment name, and refuses when it cannot ask
+(no terminal).
+Environment: DAGGER names the Dagger CLI binary (default: dagger).
+Exit codes: 0 restored, 1 the restore failed or was not confirmed, 2 bad usage."
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+assume_yes=false
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -h | --help)
+      printf '%s\n' "$USAGE"
+      exit 0
+      ;;
+    --dry-run) DRY_RUN=true ;;
+    --yes) assume_yes=true ;;
+    --) shift && break ;;
+    -*) usage_error "unknown option '$1'" ;;
+    *) break ;;
+  esac
+  shift
+done
+[[ $# -ge 1 ]] || usage_error "missing FILE: name the backup to restore, e.g. backups/$LH_ENV/lawyers_hub_${LH_ENV}_20261125T101500Z.sql"
+[[ $# -eq 1 ]] || usage_error "expected one FILE, got $#: $*"
+given="$1"
+
+name="$(basename "$given")"
+if [[ ! "$name" =~ ^lawyers_hub_${LH_ENV}_[0-9]{8}T[0-9]{6}Z\.sql(\.gz)?$ ]]; then
+  usage_error "'$name' is not named like a $LH_ENV backup (lawyers_hub_${LH_ENV}_<YYYYMMDDTHHMMSSZ>.sql or .sql.gz); pick one from backups/$LH_ENV/"
+fi
+[[ -f "$given" ]] || usage_error "no such file: $given (list the backups with: ls backups/$LH_ENV/)"
+[[ -f "$given.json" ]] ||
+  usage_error "the sidecar $given.json is missing: without its checksum the backup cannot be verified, so it is not restored"
+
+# The commands run from the repository root: name the files so that they resolve from there.
+file="$(root_relative "$(absolute_path "$given")")"
+
+require_dagger
+if [[ "$DRY_RUN" != true && "$assume_yes" != true ]]; then
+  [[ -t 0 ]] ||
+    die "refusing to restore without confirmation: no terminal to ask on; run it again with --yes to replace the $LH_ENV database with $name"
+  printf 'This replaces the %s database with %s (a safety backup of the current data is taken first).\nType the environment name (%s) to continue: ' \
+    "$LH_ENV" "$name" "$LH_ENV" >&2
+  read -r answer
+  [[ "$answer" == "$LH_ENV" ]] || die "not confirmed (typed '$answer', expected '$LH_ENV'); nothing was changed"
+fi
+
+announce_dry_run
+run "$DAGGER" call restore --env "$LH_ENV" --file "$file" --sidecar "$file.json"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# The seed's rollback plan, steps 1-3, as one command: redeploy a known-good release of staging.
+# Without COMMIT the Dagger module picks the previous release that verified (from the release ledger).
+set -euo pipefail
+
+SCRIPT_NAME="$(basename "${BASH_SOURCE[0]}")"
+USAGE="Usage: $SCRIPT_NAME [--dry-run] [--help] [COMMIT]
+
+Rolls staging back to COMMIT (a 7 to 40 character hexadecimal commit SHA), or, without COMMIT, to
+the previous release that verified. The images of recent releases stay on the staging host, so no
+rebuild is needed; the database schema is left alone (Prisma migrations are forward-only: see the
+README's Runbook, section Rollback).
+
+  --dry-run   print the command that would run, run nothing
+  -h, --help  this help
+
+Environment: DAGGER names the Dagger CLI binary (default: dagger).
+Exit codes: 0 rolled back and verified, 1 the rollback failed, 2 bad usage."
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+commit=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -h | --help)
+      printf '%s\n' "$USAGE"
+      exit 0
+      ;;
+    --dry-run) DRY_RUN=true ;;
+    --) shift && break ;;
+    -*) usage_error "unknown option '$1'" ;;
+    *) break ;;
+  esac
+  shift
+done
+[[ $# -le 1 ]] || usage_error "expected at most one COMMIT, got $#: $*"
+commit="${1:-}"
+
+if [[ -n "$commit" && ! "$commit" =~ ^[0-9a-fA-F]{7,40}$ ]]; then
+  usage_error "'$commit' is not a commit SHA (7 to 40 hexadecimal characters); list the releases with: dagger call releases --env $LH_ENV"
+fi
+
+args=(call rollback --env "$LH_ENV")
+if [[ -n "$commit" ]]; then
+  args+=(--to "$(printf '%s' "$commit" | tr '[:upper:]' '[:lower:]')")
+  target="commit $commit"
+else
+  target="the previous verified release"
+fi
+
+require_dagger
+announce_dry_run
+[[ "$DRY_RUN" == true ]] || info "rolling $LH_ENV back to $target"
+run "$DAGGER" "${args[@]}"
