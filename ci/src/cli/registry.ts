@@ -2,10 +2,23 @@ import { envCheck } from "../commands/env-check.ts";
 import { lockAcquire } from "../commands/lock-acquire.ts";
 import { lockRelease } from "../commands/lock-release.ts";
 import { lockStatus } from "../commands/lock-status.ts";
+import { releasesCurrent } from "../commands/releases-current.ts";
+import { releasesList } from "../commands/releases-list.ts";
+import { releasesPrevious } from "../commands/releases-previous.ts";
+import { releasesRecord } from "../commands/releases-record.ts";
 import type { Command } from "./command.ts";
 
 /**
  * Every lh-ci command. A new command is one module in src/commands and one line here.
  * Keep the list sorted by name.
  */
-export const COMMANDS: Command[] = [envCheck, lockAcquire, lockRelease, lockStatus];
+export const COMMANDS: Command[] = [
+  envCheck,
+  lockAcquire,
+  lockRelease,
+  lockStatus,
+  releasesCurrent,
+  releasesList,
+  releasesPrevious,
+  releasesRecord,
+];
