@@ -68,44 +68,39 @@ export function matterRoutes(router: Router, deps: MatterDeps): void {
 }
 
 /**
- * Inserts the matter and enqueues its intake job in one step: the insert is committed only once
- * Redis has accepted the job, so there is never a matter that no worker will pick up.
+ * Inserts the matter, then enqueues its intake job. The insert is committed first so that the
+ * worker always finds the matter; if Redis refuses the job, the matter is removed again and the
+ * client is told to retry, so that no matter waits for a job that was never queued.
  */
 async function createMatter(deps: MatterDeps, input: z.infer<typeof newMatter>) {
-  const client = await deps.pool.connect();
+  const id = randomUUID();
+  let matter: unknown;
   try {
-    await client.query("BEGIN");
-    const id = randomUUID();
-    const { rows } = await client.query(
+    const { rows } = await deps.pool.query(
       `INSERT INTO matters (id, title, client_name, owner_id, updated_at)
        VALUES ($1, $2, $3, $4, CURRENT_TIMESTAMP) RETURNING ${MATTER_COLUMNS}`,
       [id, input.title, input.clientName, input.ownerId ?? null],
     );
-    const job: MatterIntakeJob = {
-      id: randomUUID(),
-      type: "matter.intake",
-      matterId: id,
-      enqueuedAt: new Date().toISOString(),
-    };
-    try {
-      await deps.redis.xadd(deps.stream, "*", JOB_FIELD, encodeJob(job));
-    } catch (error) {
-      deps.logger.error("could not enqueue the intake job; matter not created", { error });
-      throw new HttpError(
-        503,
-        "the job queue (Redis) is unavailable, so the matter was not created; try again shortly",
-      );
-    }
-    await client.query("COMMIT");
-    deps.logger.info("matter created", { matter_id: id, job_id: job.id });
-    return rows[0];
+    matter = rows[0];
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
     if ((error as { code?: string }).code === "23503") throw new HttpError(422, "ownerId names no user");
     throw error;
-  } finally {
-    client.release();
   }
+  const job: MatterIntakeJob = {
+    id: randomUUID(),
+    type: "matter.intake",
+    matterId: id,
+    enqueuedAt: new Date().toISOString(),
+  };
+  try {
+    await deps.redis.xadd(deps.stream, "*", JOB_FIELD, encodeJob(job));
+  } catch (error) {
+    deps.logger.error("could not enqueue the intake job; removing the matter again", { matter_id: id, error });
+    await deps.pool.query("DELETE FROM matters WHERE id = $1", [id]);
+    throw new HttpError(503, "the job queue (Redis) is unavailable, so the matter was not created; try again shortly");
+  }
+  deps.logger.info("matter created", { matter_id: id, job_id: job.id });
+  return matter;
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {

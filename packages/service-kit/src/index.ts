@@ -1,3 +1,5 @@
+// Counter and Gauge for a service's own metrics, so that apps need no direct prom-client dependency.
+export { Counter, Gauge } from "prom-client";
 export {
   ConfigError,
   type ConfigProblem,

@@ -1,0 +1,65 @@
+import type { Logger, ReadinessCheck } from "@lawyers-hub/service-kit";
+import { Redis } from "ioredis";
+import pg from "pg";
+
+/** The PostgreSQL pool; connection failures surface quickly instead of queueing forever. */
+export function createPool(url: string, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on("error", (error) => logger.warn("postgres: idle connection lost", { error }));
+  return pool;
+}
+
+export interface RedisSettings {
+  host: string;
+  port: number;
+  password?: string;
+}
+
+/**
+ * A Redis client that fails fast while disconnected (no offline queue) and keeps reconnecting in
+ * the background, so that readiness reports Redis as down at once and recovers on its own.
+ */
+export function createRedis(settings: RedisSettings, logger: Logger, name: string): Redis {
+  const redis = new Redis({
+    host: settings.host,
+    port: settings.port,
+    password: settings.password || undefined,
+    connectionName: name,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  let lastError = "";
+  redis.on("error", (error: Error) => {
+    // One line per distinct error, not one per reconnect attempt.
+    if (error.message === lastError) return;
+    lastError = error.message;
+    logger.warn("redis: connection problem", { connection: name, error });
+  });
+  redis.on("ready", () => {
+    if (lastError) logger.info("redis: connected again", { connection: name });
+    lastError = "";
+  });
+  return redis;
+}
+
+export function postgresCheck(pool: pg.Pool): ReadinessCheck {
+  return { name: "postgres", check: () => pool.query("SELECT 1") };
+}
+
+export function redisCheck(redis: Redis): ReadinessCheck {
+  return {
+    name: "redis",
+    check: async () => {
+      if (redis.status !== "ready") throw new Error(`not connected (${redis.status})`);
+      await redis.ping();
+    },
+  };
+}
