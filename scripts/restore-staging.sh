@@ -25,6 +25,7 @@ Exit codes: 0 restored, 1 the restore failed or was not confirmed, 2 bad usage."
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 assume_yes=false
+positionals=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -h | --help)
@@ -33,15 +34,16 @@ while [[ $# -gt 0 ]]; do
       ;;
     --dry-run) DRY_RUN=true ;;
     --yes) assume_yes=true ;;
-    --) shift && break ;;
+    --) shift && positionals+=("$@") && break ;;
     -*) usage_error "unknown option '$1'" ;;
-    *) break ;;
+    *) positionals+=("$1") ;;
   esac
   shift
 done
-[[ $# -ge 1 ]] || usage_error "missing FILE: name the backup to restore, e.g. backups/$LH_ENV/lawyers_hub_${LH_ENV}_20261125T101500Z.sql"
-[[ $# -eq 1 ]] || usage_error "expected one FILE, got $#: $*"
-given="$1"
+[[ ${#positionals[@]} -ge 1 ]] ||
+  usage_error "missing FILE: name the backup to restore, e.g. backups/$LH_ENV/lawyers_hub_${LH_ENV}_20261125T101500Z.sql"
+[[ ${#positionals[@]} -eq 1 ]] || usage_error "expected one FILE, got ${#positionals[@]}: ${positionals[*]}"
+given="${positionals[0]}"
 
 name="$(basename "$given")"
 if [[ ! "$name" =~ ^lawyers_hub_${LH_ENV}_[0-9]{8}T[0-9]{6}Z\.sql(\.gz)?$ ]]; then

@@ -20,7 +20,7 @@ Exit codes: 0 rolled back and verified, 1 the rollback failed, 2 bad usage."
 # shellcheck source=lib/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-commit=""
+positionals=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -h | --help)
@@ -28,14 +28,14 @@ while [[ $# -gt 0 ]]; do
       exit 0
       ;;
     --dry-run) DRY_RUN=true ;;
-    --) shift && break ;;
+    --) shift && positionals+=("$@") && break ;;
     -*) usage_error "unknown option '$1'" ;;
-    *) break ;;
+    *) positionals+=("$1") ;;
   esac
   shift
 done
-[[ $# -le 1 ]] || usage_error "expected at most one COMMIT, got $#: $*"
-commit="${1:-}"
+[[ ${#positionals[@]} -le 1 ]] || usage_error "expected at most one COMMIT, got ${#positionals[@]}: ${positionals[*]}"
+commit="${positionals[0]:-}"
 
 if [[ -n "$commit" && ! "$commit" =~ ^[0-9a-fA-F]{7,40}$ ]]; then
   usage_error "'$commit' is not a commit SHA (7 to 40 hexadecimal characters); list the releases with: dagger call releases --env $LH_ENV"
