@@ -2,6 +2,8 @@ import { envCheck } from "../commands/env-check.ts";
 import { lockAcquire } from "../commands/lock-acquire.ts";
 import { lockRelease } from "../commands/lock-release.ts";
 import { lockStatus } from "../commands/lock-status.ts";
+import { migrationsCheck } from "../commands/migrations-check.ts";
+import { migrationsStatus } from "../commands/migrations-status.ts";
 import { releasesCurrent } from "../commands/releases-current.ts";
 import { releasesList } from "../commands/releases-list.ts";
 import { releasesPrevious } from "../commands/releases-previous.ts";
@@ -17,6 +19,8 @@ export const COMMANDS: Command[] = [
   lockAcquire,
   lockRelease,
   lockStatus,
+  migrationsCheck,
+  migrationsStatus,
   releasesCurrent,
   releasesList,
   releasesPrevious,
