@@ -2,7 +2,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../ci/test/support/temp-dir.ts";
-import { fakeDagger, REPO_ROOT, runScript, SCRIPTS_DIR, scriptsCopy } from "./support/run-script.ts";
+import {
+  fakeDagger,
+  REPO_ROOT,
+  runScript,
+  runScriptOnTerminal,
+  SCRIPTS_DIR,
+  scriptsCopy,
+} from "./support/run-script.ts";
 
 const SCRIPT = join(SCRIPTS_DIR, "restore-staging.sh");
 const NAME = "lawyers_hub_staging_20261125T101500Z.sql";
@@ -111,6 +118,24 @@ describe("scripts/restore-staging.sh", () => {
     expect(result.stderr).toContain("refusing to restore without confirmation: no terminal to ask on");
     expect(result.stderr).toContain("--yes");
     expect(dagger.calls()).toEqual([]);
+  });
+
+  it("on a terminal, restores once the operator types the environment name", async () => {
+    const typed = fakeDagger(join(dir, "typed-bin"));
+    const result = await runScriptOnTerminal(SCRIPT, [good], "staging\n", { env: { DAGGER: typed.bin } });
+    expect(result.stdout).toContain(`This replaces the staging database with ${NAME}`);
+    expect(result.stdout).toContain("Type the environment name (staging) to continue:");
+    expect(result.code).toBe(0);
+    expect(typed.calls()).toHaveLength(1);
+    expect(typed.calls()[0]?.slice(1, 3)).toEqual(["call", "restore"]);
+  });
+
+  it("on a terminal, changes nothing when the operator types anything else (exit 1)", async () => {
+    const typed = fakeDagger(join(dir, "mistyped-bin"));
+    const result = await runScriptOnTerminal(SCRIPT, [good], "production\n", { env: { DAGGER: typed.bin } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("not confirmed (typed 'production', expected 'staging'); nothing was changed");
+    expect(typed.calls()).toEqual([]);
   });
 
   it("--yes restores through dagger from the repository root", async () => {

@@ -40,6 +40,37 @@ export function runScript(script: string, args: string[], options: ScriptOptions
 }
 
 /**
+ * Runs an operator script on a pseudo-terminal (util-linux `script`), typing `input`, for the
+ * paths that ask the operator to confirm. Output arrives merged, as on a terminal.
+ */
+export function runScriptOnTerminal(
+  script: string,
+  args: string[],
+  input: string,
+  options: ScriptOptions = {},
+): Promise<ScriptResult> {
+  const quote = (word: string): string => `'${word.replaceAll("'", "'\\''")}'`;
+  const command = ["bash", script, ...args].map(quote).join(" ");
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["--quiet", "--return", "--command", command, "/dev/null"], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", TERM: "dumb", ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+      timeout: options.timeoutMs ?? 60_000,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.on("error", reject);
+    child.on("close", (code) =>
+      resolve({ code, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") }),
+    );
+    child.stdin.end(input);
+  });
+}
+
+/**
  * A copy of the scripts in a directory of its own, laid out like the repository (scripts/ and a
  * node_modules that is the real one), so that a test can let a script write backups/ there.
  */
