@@ -12,9 +12,14 @@ const [INIT, MATTERS, TITLE] = ["20260101000000_init", "20260102000000_matters",
 const dir = tempDir("lh-migrations-status-");
 
 // One database per scenario, all created up front (each is dropped after the file).
-const [partial, failed, rolledBack, complete, fresh] = await Promise.all(
-  Array.from({ length: 5 }, () => createTestDatabase("lh_mig_status")),
-);
+const database = () => createTestDatabase("lh_mig_status");
+const [partial, failed, rolledBack, complete, fresh] = await Promise.all([
+  database(),
+  database(),
+  database(),
+  database(),
+  database(),
+]);
 
 function status(url: string, args: string[] = []) {
   return runCli(["migrations", "status", "--migrations-dir", FIXTURE, ...args], {
