@@ -118,15 +118,17 @@ export const postgresUrl = () =>
     { error: "is not a postgres:// or postgresql:// URL; set it to the database connection string" },
   );
 
-export const httpUrl = (fallback?: string) => {
-  const base = z
+const httpUrlString = () =>
+  z
     .string()
     .trim()
     .refine((value) => urlWith(["http:", "https:"], value), {
       error: "is not an http:// or https:// URL; set it to a base URL such as http://api:4000",
     });
-  return fallback === undefined ? base.optional() : base.default(fallback);
-};
+
+export const httpUrl = (fallback: string) => httpUrlString().default(fallback);
+
+export const optionalHttpUrl = () => httpUrlString().optional();
 
 export const hostName = () =>
   required("set it to a host name (e.g. redis), without scheme or port").refine(

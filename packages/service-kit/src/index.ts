@@ -9,6 +9,7 @@ export {
   logLevel,
   milliseconds,
   optional,
+  optionalHttpUrl,
   parseConfig,
   port,
   postgresUrl,
