@@ -1,0 +1,269 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { tempDir } from "../../ci/test/support/temp-dir.ts";
+import {
+  dependenciesOf,
+  environmentOf,
+  interpolate,
+  loadCompose,
+  longRunningServices,
+  readComposeText,
+  variablesIn,
+} from "./support/compose-file.ts";
+import { COMPOSE_FILE, DCLINT_CONFIG, repoPath } from "./support/paths.ts";
+import { runTool } from "./support/run-tool.ts";
+
+const compose = loadCompose();
+const scratch = tempDir("lh-stack-compose-");
+const services = compose.services;
+const APPS = ["api", "web", "ai-gateway", "worker"];
+const OUR_IMAGES = [...APPS, "ops"];
+const RELEASE_TAG = /^\$\{IMAGE_PREFIX:-lawyers-hub\}\/([a-z-]+):\$\{RELEASE:\?[^}]+\}$/;
+/**
+ * A third-party tag that names one release, optionally with a variant suffix: major.minor.patch,
+ * or major.minor for PostgreSQL, whose releases have two numbers (15.13).
+ */
+const PINNED_TAG = /^([a-z0-9./_-]+:v?\d+\.\d+\.\d+|postgres:\d+\.\d+)(-[a-z0-9.]+)?$/;
+/** What the pipeline's environment file provides, with made-up values. */
+const ENV_FILE: Record<string, string> = {
+  RELEASE: "0123456789abcdef0123456789abcdef01234567",
+  DATABASE_URL: "postgresql://lawyers_hub:pw@postgres:5432/lawyers_hub_staging",
+  POSTGRES_USER: "lawyers_hub",
+  POSTGRES_PASSWORD: "pw",
+  POSTGRES_DB: "lawyers_hub_staging",
+  CLERK_SECRET_KEY: "sk_test_clerk",
+  STRIPE_SECRET_KEY: "sk_test_stripe",
+  GRAFANA_ADMIN_USER: "admin",
+  GRAFANA_ADMIN_PASSWORD: "grafana-pw",
+};
+
+describe("dclint", () => {
+  it("passes on the compose file with the repository's dclint configuration", async () => {
+    const result = await runTool(repoPath("node_modules/.bin/dclint"), [
+      "-c",
+      DCLINT_CONFIG,
+      "-f",
+      "json",
+      COMPOSE_FILE,
+    ]);
+    expect(result.code, result.output).toBe(0);
+    const [report] = JSON.parse(result.stdout) as { errorCount: number; warningCount: number; messages: unknown[] }[];
+    expect(report?.messages).toEqual([]);
+  });
+
+  it("fails on a compose file that breaks its rules (the check can fail)", async () => {
+    const bad = resolve(scratch, "docker-compose.yml");
+    writeFileSync(bad, "services:\n  web:\n    image: nginx\n    build: .\n");
+    const result = await runTool(repoPath("node_modules/.bin/dclint"), ["-c", DCLINT_CONFIG, bad]);
+    expect(result.code).not.toBe(0);
+  });
+});
+
+describe("images", () => {
+  it("run the pipeline's images at the commit being deployed, never latest", () => {
+    for (const name of [...OUR_IMAGES, "migrate"]) {
+      const image = services[name]?.image ?? "";
+      const match = RELEASE_TAG.exec(image);
+      expect(match, `${name}: image ${image}`).not.toBeNull();
+      expect(match?.[1]).toBe(name === "migrate" ? "api" : name);
+    }
+  });
+
+  it("pin every third-party image to a version", () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (RELEASE_TAG.test(service.image ?? "")) continue;
+      expect(service.image, `${name} has no image`).toBeDefined();
+      expect(service.image, `${name}: ${service.image}`).toMatch(PINNED_TAG);
+      expect(service.image).not.toMatch(/:latest\b/);
+    }
+    expect(services.postgres?.image).toMatch(/^postgres:15\./);
+    expect(services.redis?.image).toMatch(/^redis:7\./);
+  });
+
+  it("fail to interpolate without a RELEASE, with a message that says who sets it", () => {
+    expect(() => interpolate(services.api?.image ?? "", {})).toThrow(/RELEASE.*set by the pipeline/);
+    expect(interpolate(services.api?.image ?? "", ENV_FILE)).toBe(`lawyers-hub/api:${ENV_FILE.RELEASE}`);
+  });
+});
+
+describe("health and start-up order", () => {
+  it("has a health check on every long-running service", () => {
+    const running = longRunningServices(compose);
+    expect(running).toEqual(
+      expect.arrayContaining([...APPS, "postgres", "redis", "prometheus", "alertmanager", "grafana", "pushgateway"]),
+    );
+    for (const name of running) {
+      const check = services[name]?.healthcheck;
+      expect(check?.test, `${name} has no health check`).toBeDefined();
+      expect(check?.disable, name).not.toBe(true);
+    }
+  });
+
+  it("starts every app after migrate succeeded and after its dependencies are healthy", () => {
+    for (const name of APPS) {
+      const deps = dependenciesOf(services[name] ?? {});
+      expect(deps.migrate, `${name} does not wait for migrate`).toBe("service_completed_successfully");
+    }
+    for (const [name, service] of Object.entries(services)) {
+      for (const [dependency, condition] of Object.entries(dependenciesOf(service))) {
+        const expected = dependency === "migrate" ? "service_completed_successfully" : "service_healthy";
+        expect(condition, `${name} -> ${dependency}`).toBe(expected);
+        if (expected === "service_healthy") expect(services[dependency]?.healthcheck?.test).toBeDefined();
+      }
+    }
+    expect(dependenciesOf(services.api ?? {})).toMatchObject({ postgres: "service_healthy", redis: "service_healthy" });
+    expect(dependenciesOf(services.worker ?? {})).toMatchObject({
+      postgres: "service_healthy",
+      redis: "service_healthy",
+    });
+    expect(dependenciesOf(services.migrate ?? {})).toEqual({ postgres: "service_healthy" });
+  });
+
+  it("runs migrate once with prisma migrate deploy, and ops only on demand", () => {
+    expect(services.migrate?.restart).toBe("no");
+    expect(services.migrate?.command).toEqual(["npx", "prisma", "migrate", "deploy"]);
+    expect(services.ops?.profiles).toEqual(["ops"]);
+    expect(services.ops?.restart).toBe("no");
+  });
+});
+
+describe("exposure", () => {
+  it("never publishes PostgreSQL or Redis, and keeps them on an internal network", () => {
+    for (const name of ["postgres", "redis"]) {
+      expect(services[name]?.ports, name).toBeUndefined();
+      expect(services[name]?.expose, name).toBeUndefined();
+      expect(services[name]?.networks).toEqual(["backend"]);
+    }
+    expect(compose.networks?.backend?.internal).toBe(true);
+  });
+
+  it("publishes only web, api, Grafana, and Prometheus/Alertmanager on loopback unless asked", () => {
+    const published = Object.entries(services)
+      .filter(([, service]) => service.ports?.length)
+      .map(([name]) => name)
+      .sort();
+    expect(published).toEqual(["alertmanager", "api", "grafana", "prometheus", "web"]);
+    const bind = (name: string, env: Record<string, string> = {}) =>
+      (services[name]?.ports ?? []).map((port) => interpolate(String(port), env));
+    expect(bind("web")).toEqual(["0.0.0.0:3000:3000"]);
+    expect(bind("api")).toEqual(["0.0.0.0:4000:4000"]);
+    expect(bind("grafana")).toEqual(["0.0.0.0:3001:3000"]);
+    expect(bind("prometheus")).toEqual(["127.0.0.1:9090:9090"]);
+    expect(bind("alertmanager")).toEqual(["127.0.0.1:9093:9093"]);
+    expect(bind("prometheus", { PROMETHEUS_BIND_ADDRESS: "0.0.0.0", PROMETHEUS_PORT: "19090" })).toEqual([
+      "0.0.0.0:19090:9090",
+    ]);
+    // Every published port names its interface (what dclint's no-unbound-port-interfaces checks).
+    for (const name of published) for (const port of bind(name)) expect(port).toMatch(/^\d+\.\d+\.\d+\.\d+:\d+:\d+$/);
+  });
+});
+
+describe("secrets", () => {
+  /** Which services may see each secret-bearing variable. */
+  const ALLOWED: Record<string, string[]> = {
+    DATABASE_URL: ["api", "migrate", "ops", "worker"],
+    POSTGRES_PASSWORD: ["postgres", "postgres-exporter"],
+    REDIS_PASSWORD: ["api", "ops", "redis", "redis-exporter", "worker"],
+    CLERK_SECRET_KEY: ["api", "ops"],
+    STRIPE_SECRET_KEY: ["api", "ops"],
+    OPENAI_API_KEY: ["ai-gateway", "ops"],
+    GRAFANA_ADMIN_PASSWORD: ["grafana"],
+  };
+
+  it("gives each secret only to the services that need it", () => {
+    for (const [variable, allowed] of Object.entries(ALLOWED)) {
+      const users = Object.entries(services)
+        .filter(([, service]) => variablesIn(JSON.stringify(service.environment ?? {})).has(variable))
+        .map(([name]) => name)
+        .sort();
+      expect(users, variable).toEqual(allowed);
+    }
+  });
+
+  it("uses no shared env_file and writes no secret value into the file", () => {
+    for (const [name, service] of Object.entries(services)) {
+      expect(service.env_file, name).toBeUndefined();
+      for (const [variable, value] of Object.entries(environmentOf(service))) {
+        if (!/(SECRET|PASSWORD|PASS|TOKEN|API_KEY|_KEY|DATABASE_URL|DATA_SOURCE_URI)$/.test(variable)) continue;
+        // A secret-bearing variable may only be filled from the environment file.
+        expect(variablesIn(value).size, `${name}.${variable} = ${value}`).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it("requires the secrets it cannot run without, naming the variable", () => {
+    const text = readComposeText();
+    for (const variable of [
+      "DATABASE_URL",
+      "POSTGRES_PASSWORD",
+      "CLERK_SECRET_KEY",
+      "STRIPE_SECRET_KEY",
+      "GRAFANA_ADMIN_PASSWORD",
+    ]) {
+      expect(text).toMatch(new RegExp(`\\$\\{${variable}:\\?${variable} must be set`));
+    }
+  });
+
+  it("takes Alertmanager's webhook URLs from the environment as compose secrets", () => {
+    expect(compose.secrets).toEqual({
+      alertmanager_critical_webhook_url: { environment: "ALERTMANAGER_CRITICAL_WEBHOOK_URL" },
+      alertmanager_warning_webhook_url: { environment: "ALERTMANAGER_WARNING_WEBHOOK_URL" },
+    });
+  });
+});
+
+describe("operations", () => {
+  it("sets a restart policy, resource limits and rotated logs on every service", () => {
+    for (const [name, service] of Object.entries(services)) {
+      expect(service.restart, name).toMatch(/^(unless-stopped|always|no)$/);
+      expect(service.deploy?.resources?.limits?.memory, name).toMatch(/^\d+[MG]$/);
+      expect(service.deploy?.resources?.limits?.cpus, name).toMatch(/^\d+(\.\d+)?$/);
+      expect(service.logging?.driver, name).toBe("json-file");
+      expect(service.logging?.options?.["max-size"], name).toBeDefined();
+      expect(service.logging?.options?.["max-file"], name).toBeDefined();
+    }
+    for (const name of longRunningServices(compose)) expect(services[name]?.restart, name).toBe("unless-stopped");
+  });
+
+  it("keeps data, backups and the ops state on named volumes", () => {
+    const volumes = Object.keys(compose.volumes ?? {});
+    expect(volumes).toEqual(expect.arrayContaining(["postgres-data", "redis-data", "backups", "ops-state"]));
+    expect(services.postgres?.volumes).toContain("postgres-data:/var/lib/postgresql/data");
+    expect(services.redis?.volumes).toContain("redis-data:/data");
+    expect(services.ops?.volumes).toEqual(["backups:/backups", "ops-state:/state"]);
+    expect(environmentOf(services.ops ?? {}).LH_STATE_DIR).toBe("/state");
+  });
+
+  it("turns Redis persistence on", () => {
+    expect(JSON.stringify(services.redis?.command)).toContain("--appendonly yes");
+  });
+
+  it("configures Grafana from the environment file, without anonymous access or sign-up", () => {
+    const env = environmentOf(services.grafana ?? {});
+    expect(env.GF_SECURITY_ADMIN_USER).toMatch(/^\$\{GRAFANA_ADMIN_USER:\?/);
+    expect(env.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?/);
+    expect(env.GF_AUTH_ANONYMOUS_ENABLED).toBe("false");
+    expect(env.GF_USERS_ALLOW_SIGN_UP).toBe("false");
+  });
+
+  it("refers only to files that exist in the repository", () => {
+    const base = dirname(COMPOSE_FILE);
+    const sources = [
+      ...Object.values(compose.configs ?? {}).map((config) => config.file ?? ""),
+      ...Object.values(services).flatMap((service) =>
+        (service.volumes ?? []).map(String).filter((volume) => volume.startsWith(".")),
+      ),
+    ].map((entry) => entry.split(":")[0] ?? "");
+    expect(sources.length).toBeGreaterThan(5);
+    for (const source of sources) expect(existsSync(resolve(base, source)), source).toBe(true);
+  });
+
+  it("documents every variable it reads in compose/README.md", () => {
+    const readme = readFileSync(repoPath("compose/README.md"), "utf8");
+    const secretVariables = Object.values(compose.secrets ?? {}).map((secret) => secret.environment ?? "");
+    for (const variable of [...variablesIn(readComposeText()), ...secretVariables]) {
+      expect(readme, `compose/README.md does not mention ${variable}`).toContain(`\`${variable}\``);
+    }
+  });
+});
