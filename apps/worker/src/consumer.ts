@@ -81,6 +81,8 @@ export class StreamConsumer {
         failures = 0;
       } catch (error) {
         if (this.#stopping) break;
+        // The stream or group vanished (Redis restarted without persistence, FLUSHALL): create it again.
+        if (errorMessage(error).includes("NOGROUP")) this.#groupReady = false;
         failures += 1;
         if (failures === 1 || failures % 30 === 0) {
           logger.warn("consumer: cannot read jobs; retrying", { error: errorMessage(error), attempts: failures });
@@ -135,9 +137,6 @@ export class StreamConsumer {
         ">",
       )) as Array<[string, RawEntries]> | null;
       return toEntries(reply?.[0]?.[1] ?? []);
-    } catch (error) {
-      if (errorMessage(error).includes("NOGROUP")) this.#groupReady = false;
-      throw error;
     } finally {
       this.#blocked = false;
     }
