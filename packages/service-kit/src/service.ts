@@ -124,8 +124,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     name: "http",
     run: () =>
       new Promise<void>((resolve) => {
-        // close() stops accepting and resolves once in-flight requests have finished.
-        server.close(() => resolve());
+        // close() stops accepting and calls back once every connection is gone. Keep-alive
+        // connections turn idle as their in-flight response ends: close them as they do.
+        const sweeper = setInterval(() => server.closeIdleConnections(), 50);
+        server.close(() => {
+          clearInterval(sweeper);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };

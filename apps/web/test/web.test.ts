@@ -1,0 +1,106 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, describe, expect, it } from "vitest";
+import { runAppToExit, startApp } from "../../test/support/service-process.ts";
+import { eventually } from "../../test/support/wait.ts";
+
+/** A stand-in api whose /ready answer (and its delay) each test sets. */
+async function fakeApi(): Promise<{
+  url: string;
+  state: { status: number; delayMs: number; calls: number };
+  server: Server;
+}> {
+  const state = { status: 200, delayMs: 0, calls: 0 };
+  const server = createServer((request, response) => {
+    const answer = () => {
+      const ready = state.status === 200;
+      response.writeHead(state.status, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          status: ready ? "ready" : "not ready",
+          checks: { postgres: "ok", redis: ready ? "ok" : "not connected <reconnecting>" },
+          failing: ready ? [] : ["redis"],
+        }),
+      );
+    };
+    if (request.url !== "/ready") {
+      response.writeHead(404).end();
+      return;
+    }
+    state.calls += 1;
+    if (state.delayMs > 0) setTimeout(answer, state.delayMs);
+    else answer();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  afterAll(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, state, server };
+}
+
+describe("web", async () => {
+  const api = await fakeApi();
+  const web = await startApp("web", { API_URL: api.url, API_TIMEOUT_MS: "1000" });
+
+  it("answers /api/health 200 when the api is ready", async () => {
+    api.state.status = 200;
+    const response = await web.get("/api/health");
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "ok", api: { ready: true, httpStatus: 200 } });
+  });
+
+  it("answers /api/health 503 when the api is not ready or does not answer in time", async () => {
+    api.state.status = 503;
+    const notReady = await web.get("/api/health");
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ status: "degraded", api: { ready: false, httpStatus: 503 } });
+
+    api.state.status = 200;
+    api.state.delayMs = 2000;
+    const slow = await web.get("/api/health");
+    expect(slow.status).toBe(503);
+    expect(((await slow.json()) as { api: { error: string } }).api.error).toContain("api did not answer");
+    api.state.delayMs = 0;
+  });
+
+  it("renders the api's status server-side, escaping what the api says", async () => {
+    api.state.status = 503;
+    const page = await web.get("/");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    const html = await page.text();
+    expect(html).toContain('data-api-status="not ready"');
+    expect(html).toContain("not connected &lt;reconnecting&gt;");
+    api.state.status = 200;
+    expect(await (await web.get("/")).text()).toContain('data-api-status="ready"');
+  });
+
+  it("is itself ready and exposes its metrics", async () => {
+    expect((await web.get("/ready")).status).toBe(200);
+    const metrics = await (await web.get("/metrics")).text();
+    expect(metrics).toMatch(/http_requests_total\{method="GET",route="\/api\/health",status_code="503"/);
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/"/);
+  });
+
+  it("on SIGTERM finishes the request in flight, refuses new ones, and exits 0", async () => {
+    api.state.status = 200;
+    api.state.delayMs = 700;
+    const calls = api.state.calls;
+    const inFlight = web.get("/api/health");
+    await eventually("the request to reach the api", async () => (api.state.calls > calls ? true : undefined));
+    web.signal("SIGTERM");
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(await web.exited).toEqual({ code: 0, signal: null });
+    await expect(web.get("/health")).rejects.toThrow();
+  });
+});
+
+describe("web configuration", () => {
+  it("stops naming API_URL when it is not an http(s) URL", async () => {
+    const result = await runAppToExit("web", { API_URL: "api:4000" });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("invalid configuration: API_URL is not an http:// or https:// URL");
+  });
+});
