@@ -71,7 +71,10 @@ export function loadDashboards(): Dashboard[] {
   return readdirSync(DASHBOARDS_DIR)
     .filter((name) => name.endsWith(".json"))
     .sort()
-    .map((name) => ({ file: name, ...(JSON.parse(readFileSync(join(DASHBOARDS_DIR, name), "utf8")) as Dashboard) }));
+    .map((name) => ({
+      ...(JSON.parse(readFileSync(join(DASHBOARDS_DIR, name), "utf8")) as Omit<Dashboard, "file">),
+      file: name,
+    }));
 }
 
 export interface DashboardQuery {
