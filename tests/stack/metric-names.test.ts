@@ -8,7 +8,7 @@ import { dashboardQueries, loadAlertRules, metricNames } from "./support/promql.
 import { ReferenceApp } from "./support/reference-app.ts";
 
 /** The reference services whose real /metrics output the dashboards and alerts may rely on. */
-const APPS = ["api", "worker"];
+const APPS = ["api", "worker", "web", "ai-gateway"];
 
 const exporterMetrics = Object.keys(
   (JSON.parse(readFileSync(EXPORTER_METRICS, "utf8")) as { metrics: Record<string, unknown> }).metrics,
@@ -58,7 +58,9 @@ describe("metric names used by alerts and dashboards", () => {
       STRIPE_SECRET_KEY: "sk_test_stack_metrics",
     };
     for (const name of APPS) {
-      const app = await ReferenceApp.start(name, env);
+      // web reaches the api started just before it; ai-gateway makes no call to its provider here.
+      const apiUrl = apps.find((app) => app.name === "api")?.url ?? "http://127.0.0.1:9";
+      const app = await ReferenceApp.start(name, { ...env, API_URL: apiUrl });
       apps.push(app);
       scraped.set(name, exposedMetricNames(await app.scrape()));
     }
