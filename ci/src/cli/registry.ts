@@ -8,6 +8,7 @@ import { releasesCurrent } from "../commands/releases-current.ts";
 import { releasesList } from "../commands/releases-list.ts";
 import { releasesPrevious } from "../commands/releases-previous.ts";
 import { releasesRecord } from "../commands/releases-record.ts";
+import { verify } from "../commands/verify.ts";
 import type { Command } from "./command.ts";
 
 /**
@@ -25,4 +26,5 @@ export const COMMANDS: Command[] = [
   releasesList,
   releasesPrevious,
   releasesRecord,
+  verify,
 ];
