@@ -9,7 +9,8 @@ import { runTool } from "./support/run-tool.ts";
 
 /**
  * Runs the compose file's own Redis start command and health check with the machine's
- * redis-server (the image's entrypoint left out, a private port and directory added), to prove
+ * redis-server (with the arguments the image's entrypoint adds, plus a private port and
+ * directory), to prove
  * that the password reaches Redis without appearing on its command line and that the health
  * check passes with and without a password.
  */
@@ -27,10 +28,11 @@ function startScript(port: number, dir: string): string {
   if (!Array.isArray(command) || command[0] !== "sh" || command[1] !== "-c")
     throw new Error("unexpected redis command");
   const script = interpolate(command[2] ?? "", {});
-  expect(script).toContain("exec docker-entrypoint.sh redis-server - ");
+  expect(script).toContain("exec docker-entrypoint.sh redis-server ");
+  // What the redis image's entrypoint runs: redis-server --protected-mode no <the arguments>.
   return script.replace(
-    "docker-entrypoint.sh redis-server - ",
-    `redis-server - --port ${port} --bind 127.0.0.1 --dir ${dir} `,
+    "docker-entrypoint.sh redis-server ",
+    `redis-server --protected-mode no --port ${port} --bind 127.0.0.1 --dir ${dir} `,
   );
 }
 
