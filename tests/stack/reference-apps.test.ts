@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "../../ci/test/support/database.ts";
+import { createTestDatabase, withClient } from "../../ci/test/support/database.ts";
+import { applyMigrations } from "../../ci/test/support/prisma-migrations.ts";
 import { PrivateRedis } from "../../ci/test/support/redis-server.ts";
+import { loadCompose } from "./support/compose-file.ts";
 import { exposedMetricNames } from "./support/metrics-endpoint.ts";
-import { EXPORTER_METRICS } from "./support/paths.ts";
+import { EXPORTER_METRICS, repoPath } from "./support/paths.ts";
 import { dashboardQueries, loadAlertRules, metricNames } from "./support/promql.ts";
 import { ReferenceApp } from "./support/reference-app.ts";
+import { runTool } from "./support/run-tool.ts";
 
 /** The reference services whose real /metrics output the dashboards and alerts may rely on. */
 const APPS = ["api", "worker", "web", "ai-gateway"];
@@ -43,33 +46,58 @@ describe("metric names in PromQL", () => {
   });
 });
 
-describe("metric names used by alerts and dashboards", () => {
-  const scraped = new Map<string, Set<string>>();
-  const apps: ReferenceApp[] = [];
+/**
+ * The four reference apps, started once for this file as real processes against a database with
+ * the api's migrations applied (as `migrate` does before the apps start) and a private Redis.
+ */
+const scraped = new Map<string, Set<string>>();
+const apps: ReferenceApp[] = [];
 
-  beforeAll(async () => {
-    const database = await createTestDatabase("lh_stack_metrics");
-    const redis = await PrivateRedis.start();
-    const env = {
-      DATABASE_URL: database.url,
-      REDIS_HOST: "127.0.0.1",
-      REDIS_PORT: String(redis.port),
-      CLERK_SECRET_KEY: "sk_test_stack_metrics",
-      STRIPE_SECRET_KEY: "sk_test_stack_metrics",
-    };
-    for (const name of APPS) {
-      // web reaches the api started just before it; ai-gateway makes no call to its provider here.
-      const apiUrl = apps.find((app) => app.name === "api")?.url ?? "http://127.0.0.1:9";
-      const app = await ReferenceApp.start(name, { ...env, API_URL: apiUrl });
-      apps.push(app);
-      scraped.set(name, exposedMetricNames(await app.scrape()));
+beforeAll(async () => {
+  const database = await createTestDatabase("lh_stack_apps");
+  await withClient(database.url, (client) => applyMigrations(client, repoPath("apps/api/prisma/migrations")));
+  const redis = await PrivateRedis.start();
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_HOST: "127.0.0.1",
+    REDIS_PORT: String(redis.port),
+    CLERK_SECRET_KEY: "sk_test_stack_metrics",
+    STRIPE_SECRET_KEY: "sk_test_stack_metrics",
+  };
+  for (const name of APPS) {
+    // web reaches the api started just before it; ai-gateway makes no call to its provider here.
+    const apiUrl = apps.find((app) => app.name === "api")?.url ?? "http://127.0.0.1:9";
+    const app = await ReferenceApp.start(name, { ...env, API_URL: apiUrl });
+    apps.push(app);
+    scraped.set(name, exposedMetricNames(await app.scrape()));
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(apps.map((app) => app.stop()));
+});
+
+describe("the compose health checks", () => {
+  it("pass against each real app once its dependencies are up, and fail when nothing listens", async () => {
+    const services = loadCompose().services;
+    for (const app of apps) {
+      const test = services[app.name]?.healthcheck?.test;
+      if (!Array.isArray(test) || test[0] !== "CMD") throw new Error(`${app.name}: expected an exec-form health check`);
+      const [command = "", ...args] = test.slice(1);
+      const script = args.at(-1) ?? "";
+      // In the container the app listens on its fixed port; here on the port the test gave it.
+      const fixedPort = /127\.0\.0\.1:(\d+)\//.exec(script)?.[1];
+      expect(fixedPort, app.name).toBeDefined();
+      const local = script.replace(`127.0.0.1:${fixedPort}/`, `127.0.0.1:${app.port}/`);
+      const pass = await runTool(command === "node" ? process.execPath : command, [...args.slice(0, -1), local]);
+      expect(pass.code, `${app.name}: ${pass.output}`).toBe(0);
+      const closed = await runTool(process.execPath, [...args.slice(0, -1), script.replace(`:${fixedPort}/`, ":9/")]);
+      expect(closed.code, app.name).not.toBe(0);
     }
   });
+});
 
-  afterAll(async () => {
-    await Promise.all(apps.map((app) => app.stop()));
-  });
-
+describe("metric names used by alerts and dashboards", () => {
   it("come from the reference apps' real /metrics with the names the dashboards expect", () => {
     for (const [name, metrics] of scraped) {
       for (const metric of [
