@@ -42,7 +42,12 @@ export function failingDependencies(body: unknown): string[] {
       return found ? [found] : [];
     });
   }
-  return [];
+  // A service relaying another's health, e.g. the web's {"api": {"ready": false, "failing": [...]}}.
+  return Object.entries(json).flatMap(([name, value]) =>
+    value && typeof value === "object" && !Array.isArray(value)
+      ? failingDependencies(value).map((inner) => `${name}: ${inner}`)
+      : [],
+  );
 }
 
 function excerpt(text: string): string {
