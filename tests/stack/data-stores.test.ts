@@ -98,3 +98,37 @@ describe("the Redis service's start command", () => {
     expect((await healthCheck(port, "")).code).toBe(0);
   });
 });
+
+describe("the PostgreSQL service's health check", () => {
+  const test = loadCompose().services.postgres?.healthcheck?.test;
+  /** The CMD-SHELL line as the container's shell receives it ($$ unescaped by compose). */
+  const shell = Array.isArray(test) && test[0] === "CMD-SHELL" ? interpolate(test[1] ?? "", {}) : "";
+
+  it("passes against a running PostgreSQL with the container's own POSTGRES_USER and POSTGRES_DB", async () => {
+    expect(shell).toMatch(/pg_isready -q -U "\$\{POSTGRES_USER\}" -d "\$\{POSTGRES_DB\}"/);
+    const result = await runTool("env", [
+      "PGHOST=127.0.0.1",
+      "PGPORT=5432",
+      "POSTGRES_USER=postgres",
+      "POSTGRES_DB=postgres",
+      "sh",
+      "-c",
+      shell,
+    ]);
+    expect(result.code, result.output).toBe(0);
+  });
+
+  it("fails when nothing listens", async () => {
+    const port = await freePort();
+    const result = await runTool("env", [
+      "PGHOST=127.0.0.1",
+      `PGPORT=${port}`,
+      "POSTGRES_USER=postgres",
+      "POSTGRES_DB=postgres",
+      "sh",
+      "-c",
+      shell,
+    ]);
+    expect(result.code).not.toBe(0);
+  });
+});
