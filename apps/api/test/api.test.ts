@@ -16,10 +16,17 @@ afterAll(async () => {
 
 describe("api", async () => {
   const database = await migratedDatabase();
-  const api = await startApp("api", { DATABASE_URL: database.url, REDIS_HOST, JOBS_STREAM: stream });
+  const api = await startApp("api", {
+    DATABASE_URL: database.url,
+    REDIS_HOST,
+    JOBS_STREAM: stream,
+    RELEASE: "0123abcd",
+  });
 
-  it("answers /health, and /ready with every dependency named", async () => {
-    expect((await api.get("/health")).status).toBe(200);
+  it("answers /health with its release, and /ready with every dependency named", async () => {
+    const health = await api.get("/health");
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok", service: "api", release: "0123abcd" });
     const ready = await api.get("/ready");
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({

@@ -22,6 +22,8 @@ describe("worker", async () => {
   const redisServer = await PrivateRedis.start();
   const database = await migratedDatabase();
   const pool = new pg.Pool({ connectionString: database.url, max: 3 });
+  // The database is dropped WITH (FORCE) after the file: idle clients may be cut before pool.end().
+  pool.on("error", () => {});
   const redis = new Redis({ host: "127.0.0.1", port: redisServer.port, maxRetriesPerRequest: 1 });
   afterAll(async () => {
     redis.disconnect();

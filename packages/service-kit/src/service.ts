@@ -26,6 +26,8 @@ export interface ServiceOptions {
   drain?: ShutdownStep[];
   /** Run after the drain: close pools and clients. */
   close?: ShutdownStep[];
+  /** The release (commit) this process runs, shown by /health; default: the RELEASE variable the pipeline sets. */
+  release?: string;
 }
 
 export interface RunningService {
@@ -47,9 +49,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const metrics = options.metrics ?? new ServiceMetrics(options.name);
   const router = options.router ?? new Router();
   const readinessTimeoutMs = options.readinessTimeoutMs ?? 2000;
+  const release = options.release ?? process.env.RELEASE ?? "unknown";
   let stopping = false;
 
-  router.get("/health", ({ response }) => sendJson(response, 200, { status: "ok", service: options.name }));
+  router.get("/health", ({ response }) => sendJson(response, 200, { status: "ok", service: options.name, release }));
   router.get("/ready", async ({ response }) => {
     if (stopping) {
       sendJson(response, 503, { status: "shutting down", service: options.name, failing: [] });
@@ -118,7 +121,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     });
   });
   const port = (server.address() as AddressInfo).port;
-  logger.info("listening", { port });
+  logger.info("listening", { port, release });
 
   const closeServer: ShutdownStep = {
     name: "http",
