@@ -1,0 +1,343 @@
+/**
+ * The order of `deploy` and what happens when a step fails: the one piece of logic the Dagger
+ * module owns. Plain TypeScript over an interface of steps (no Dagger import), so it is unit-tested
+ * with a recording implementation; `index.ts` supplies the steps that run containers.
+ */
+
+/** A step's optional one-line outcome for the report (a backup path, a release, ...). */
+export type StepDetail = string | undefined;
+
+/** One release as the ledger records it (`lh-ci releases record`). */
+export interface LedgerEntry {
+  commit: string;
+  result: "verified" | "failed" | "rolled-back";
+  startedAt: string;
+  finishedAt: string;
+  note?: string;
+}
+
+/** Everything `deploy` does, one method per step, in the order of DESIGN.md. */
+export interface DeploySteps {
+  /** `lh-ci env check` on the environment's configuration. */
+  checkConfig(): Promise<StepDetail>;
+  /** lint, typecheck and tests. */
+  checks(): Promise<StepDetail>;
+  /** The four service images and the ops image, tagged with the release. */
+  images(): Promise<StepDetail>;
+  /** `lh-ci lock acquire` on the target. */
+  lock(): Promise<StepDetail>;
+  /** `docker load` of the images into the target engine. */
+  load(): Promise<StepDetail>;
+  /** `lh-ci backup` on the target (kept like any other backup). */
+  backup(): Promise<StepDetail>;
+  /** `lh-ci migrations check`: refuses destructive migrations unless allowed. */
+  migrationsCheck(allowDestructive: boolean): Promise<StepDetail>;
+  /** `prisma migrate deploy` as the one-shot compose service. */
+  migrate(): Promise<StepDetail>;
+  /** `docker compose up --wait` of the given release. */
+  up(release: string): Promise<StepDetail>;
+  /** `lh-ci verify` against the running stack. */
+  verify(release: string): Promise<StepDetail>;
+  /** `lh-ci releases current`: the last verified release, undefined when there is none. */
+  currentRelease(): Promise<string | undefined>;
+  /** `lh-ci releases previous`: the verified release before the current one, if any. */
+  previousRelease(): Promise<string | undefined>;
+  /** Brings the given release back: `compose up --wait` of its images, then `lh-ci verify`. */
+  rollback(to: string): Promise<StepDetail>;
+  /** `lh-ci releases record`. */
+  record(entry: LedgerEntry): Promise<StepDetail>;
+  /** Removes the images of releases older than the last five from the target. */
+  prune(): Promise<StepDetail>;
+  /** `lh-ci lock release`. */
+  unlock(): Promise<StepDetail>;
+}
+
+export interface DeployOptions {
+  /** The commit being deployed (the image tag). */
+  release: string;
+  /** Skip lint, typecheck and tests (a redeploy of a known commit). */
+  skipChecks?: boolean;
+  allowDestructiveMigrations?: boolean;
+  /** Leave a release that failed verification running instead of rolling back. */
+  noRollback?: boolean;
+  /** Milliseconds since the epoch; injectable so that tests are deterministic. */
+  now?: () => number;
+}
+
+export type StepStatus = "ok" | "failed" | "skipped";
+
+export interface StepOutcome {
+  step: string;
+  status: StepStatus;
+  ms: number;
+  detail?: string;
+}
+
+export interface DeployReport {
+  ok: boolean;
+  release: string;
+  /** The release running when the deploy finished (after a rollback: the rollback target). */
+  running?: string;
+  rolledBackTo?: string;
+  /** What the ledger recorded, if anything reached it. */
+  recorded?: LedgerEntry;
+  steps: StepOutcome[];
+  /** Loud lines for the operator: failures, what needs manual care. */
+  messages: string[];
+  startedAt: string;
+  finishedAt: string;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs one step, timing it and noting its outcome; rethrows nothing, returns whether it passed. */
+class StepRunner {
+  readonly outcomes: StepOutcome[] = [];
+  private readonly now: () => number;
+
+  constructor(now: () => number) {
+    this.now = now;
+  }
+
+  async run(step: string, action: () => Promise<StepDetail>): Promise<{ ok: boolean; error?: string }> {
+    const started = this.now();
+    try {
+      const detail = await action();
+      this.outcomes.push({ step, status: "ok", ms: this.now() - started, ...(detail ? { detail } : {}) });
+      return { ok: true };
+    } catch (error) {
+      const text = errorText(error);
+      this.outcomes.push({ step, status: "failed", ms: this.now() - started, detail: text });
+      return { ok: false, error: text };
+    }
+  }
+
+  skip(step: string, detail: string): void {
+    this.outcomes.push({ step, status: "skipped", ms: 0, detail });
+  }
+}
+
+/**
+ * The deploy: config check, checks, images, lock, load, backup, migrations check, migrate, up,
+ * verify, record; a failed `up` or verify rolls back to the last verified release (unless
+ * `noRollback`); the lock, once taken, is released in every outcome. Never throws: the report
+ * says what ran and whether the deploy succeeded.
+ */
+export async function runDeploy(steps: DeploySteps, options: DeployOptions): Promise<DeployReport> {
+  const now = options.now ?? Date.now;
+  const startedAt = new Date(now()).toISOString();
+  const runner = new StepRunner(now);
+  const messages: string[] = [];
+  const report = (ok: boolean, extra: Partial<DeployReport> = {}): DeployReport => ({
+    ok,
+    release: options.release,
+    steps: runner.outcomes,
+    messages,
+    startedAt,
+    finishedAt: new Date(now()).toISOString(),
+    ...extra,
+  });
+
+  // Before the lock nothing has touched the target: a failure just stops.
+  const before = await runBeforeLock(steps, options, runner);
+  if (!before.ok) {
+    messages.push(`deploy of ${options.release} failed at ${before.step}: ${before.error}; the target was not touched`);
+    return report(false);
+  }
+  const lock = await runner.run("lock", () => steps.lock());
+  if (!lock.ok) {
+    messages.push(`could not take the deploy lock: ${lock.error}; the target was not touched`);
+    return report(false);
+  }
+
+  const outcome = await runLocked(steps, options, runner, messages, startedAt, now);
+  const unlock = await runner.run("unlock", () => steps.unlock());
+  if (!unlock.ok) {
+    messages.push(
+      `the deploy lock could not be released (${unlock.error}); it expires by itself, or break it with: lh-ci lock release --force`,
+    );
+  }
+  return report(outcome.ok, outcome.extra);
+}
+
+async function runBeforeLock(
+  steps: DeploySteps,
+  options: DeployOptions,
+  runner: StepRunner,
+): Promise<{ ok: true } | { ok: false; step: string; error: string }> {
+  const config = await runner.run("check config", () => steps.checkConfig());
+  if (!config.ok) return { ok: false, step: "check config", error: config.error ?? "" };
+  if (options.skipChecks) {
+    runner.skip("checks", "--skip-checks");
+  } else {
+    const checks = await runner.run("checks", () => steps.checks());
+    if (!checks.ok) return { ok: false, step: "checks", error: checks.error ?? "" };
+  }
+  const images = await runner.run("images", () => steps.images());
+  if (!images.ok) return { ok: false, step: "images", error: images.error ?? "" };
+  return { ok: true };
+}
+
+interface LockedOutcome {
+  ok: boolean;
+  extra: Partial<DeployReport>;
+}
+
+/** Everything done while holding the lock; never throws. */
+async function runLocked(
+  steps: DeploySteps,
+  options: DeployOptions,
+  runner: StepRunner,
+  messages: string[],
+  startedAt: string,
+  now: () => number,
+): Promise<LockedOutcome> {
+  const release = options.release;
+  const record = async (result: LedgerEntry["result"], note?: string): Promise<LedgerEntry | undefined> => {
+    const entry: LedgerEntry = {
+      commit: release,
+      result,
+      startedAt,
+      finishedAt: new Date(now()).toISOString(),
+      ...(note ? { note } : {}),
+    };
+    const recorded = await runner.run("record", () => steps.record(entry));
+    if (!recorded.ok) {
+      messages.push(
+        `the release ledger could not be written (${recorded.error}); record it by hand: lh-ci releases record --commit ${release} --result ${result}`,
+      );
+      return undefined;
+    }
+    return entry;
+  };
+  const failBeforeUp = async (step: string, error: string, advice: string): Promise<LockedOutcome> => {
+    messages.push(`deploy of ${release} failed at ${step}: ${error}; ${advice}`);
+    const recorded = await record("failed", `${step} failed: ${error}`);
+    return { ok: false, extra: recorded ? { recorded } : {} };
+  };
+  const untouched = "the running release was not changed";
+
+  const load = await runner.run("load", () => steps.load());
+  if (!load.ok) return failBeforeUp("load", load.error ?? "", untouched);
+  const backup = await runner.run("backup", () => steps.backup());
+  if (!backup.ok) return failBeforeUp("backup", backup.error ?? "", `${untouched}; no migration ran`);
+  const check = await runner.run("migrations check", () =>
+    steps.migrationsCheck(options.allowDestructiveMigrations ?? false),
+  );
+  if (!check.ok) {
+    return failBeforeUp(
+      "migrations check",
+      check.error ?? "",
+      `${untouched}; review the migrations, or pass --allow-destructive-migrations once you have a backup you trust`,
+    );
+  }
+  const migrate = await runner.run("migrate", () => steps.migrate());
+  if (!migrate.ok) {
+    return failBeforeUp(
+      "migrate",
+      migrate.error ?? "",
+      `${untouched}, but a migration may have stopped halfway: inspect with lh-ci migrations status and resolve it by hand (migrations are forward-only); the backup from this deploy is on the target`,
+    );
+  }
+
+  const up = await runner.run("up", () => steps.up(release));
+  let verify: { ok: boolean; error?: string };
+  if (up.ok) {
+    verify = await runner.run("verify", () => steps.verify(release));
+  } else {
+    runner.skip("verify", "up failed");
+    verify = { ok: false, error: `up failed: ${up.error}` };
+  }
+  if (verify.ok) {
+    const recorded = await record("verified");
+    const prune = await runner.run("prune", () => steps.prune());
+    if (!prune.ok) messages.push(`old images could not be pruned (${prune.error}); the deploy itself succeeded`);
+    if (!recorded) return { ok: false, extra: { running: release } };
+    return { ok: true, extra: { running: release, recorded } };
+  }
+  return failAfterUp(steps, options, runner, messages, record, verify.error ?? "");
+}
+
+/** `up` or verify failed: the new release may be serving. Roll back to the last verified one. */
+async function failAfterUp(
+  steps: DeploySteps,
+  options: DeployOptions,
+  runner: StepRunner,
+  messages: string[],
+  record: (result: LedgerEntry["result"], note?: string) => Promise<LedgerEntry | undefined>,
+  error: string,
+): Promise<LockedOutcome> {
+  const release = options.release;
+  const schema =
+    "the database schema was left as migrated (migrations are forward-only): check that the old release works with it";
+  messages.push(`VERIFY FAILED for ${release}: ${error}`);
+  if (options.noRollback) {
+    runner.skip("rollback", "--no-rollback");
+    messages.push(`--no-rollback: ${release} is left running for inspection; roll back with: dagger call rollback`);
+    const recorded = await record("failed", `verify failed: ${error}; not rolled back (--no-rollback)`);
+    return { ok: false, extra: { running: release, ...(recorded ? { recorded } : {}) } };
+  }
+  const { target, problem } = await rollbackTarget(steps, release);
+  if (!target) {
+    runner.skip("rollback", problem ?? "no previous verified release");
+    messages.push(
+      problem
+        ? `the rollback target could not be read from the ledger (${problem}): ${release} is left as it is; roll back with: dagger call rollback --to <commit>`
+        : `no previous verified release to roll back to (first deploy?): ${release} is left as it is`,
+    );
+    const recorded = await record("failed", `verify failed: ${error}; nothing to roll back to`);
+    return { ok: false, extra: { running: release, ...(recorded ? { recorded } : {}) } };
+  }
+  const rollback = await runner.run("rollback", () => steps.rollback(target));
+  if (!rollback.ok) {
+    messages.push(
+      `ROLLBACK TO ${target} FAILED: ${rollback.error}; the environment needs manual action now (dagger call status, dagger call logs)`,
+    );
+    const recorded = await record("failed", `verify failed: ${error}; rollback to ${target} failed: ${rollback.error}`);
+    return { ok: false, extra: { ...(recorded ? { recorded } : {}) } };
+  }
+  messages.push(`ROLLED BACK to ${target}; ${schema}`);
+  const recorded = await record("rolled-back", `verify failed: ${error}; rolled back to ${target}`);
+  return { ok: false, extra: { running: target, rolledBackTo: target, ...(recorded ? { recorded } : {}) } };
+}
+
+/**
+ * The last verified release, unless that is the commit that just failed (a redeploy of the same
+ * commit): then the verified release before it. Asked before the failure is recorded.
+ */
+async function rollbackTarget(
+  steps: DeploySteps,
+  failed: string,
+): Promise<{ target: string | undefined; problem?: string }> {
+  try {
+    const current = await steps.currentRelease();
+    if (current === undefined || current !== failed) return { target: current };
+    return { target: await steps.previousRelease() };
+  } catch (error) {
+    return { target: undefined, problem: errorText(error) };
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** The readable report `dagger call deploy` prints. */
+export function formatReport(report: DeployReport, urls: readonly string[] = []): string {
+  const lines = [
+    `${report.ok ? "DEPLOYED" : "DEPLOY FAILED"}: release ${report.release}`,
+    `started ${report.startedAt}, finished ${report.finishedAt}`,
+    "",
+    ...report.steps.map(
+      (s) =>
+        `  ${s.status.padEnd(7)} ${s.step.padEnd(17)} ${seconds(s.ms).padStart(7)}${s.detail ? `  ${s.detail}` : ""}`,
+    ),
+  ];
+  if (report.running) lines.push("", `running now: ${report.running}`);
+  if (report.recorded) lines.push(`ledger: ${report.recorded.commit} ${report.recorded.result}`);
+  if (report.ok && urls.length > 0) lines.push("", ...urls.map((url) => `  ${url}`));
+  if (report.messages.length > 0) lines.push("", ...report.messages.map((m) => `! ${m}`));
+  return `${lines.join("\n")}\n`;
+}
