@@ -284,6 +284,7 @@ export class LawyersHub {
    */
   @func({ cache: "never" })
   async verify(env: Environment): Promise<string> {
+    await this.checkConfig(env);
     const stack = await this.opsReady(env);
     return await stack.lhCi(lhCi.verify(env));
   }
@@ -309,6 +310,7 @@ export class LawyersHub {
    */
   @func({ cache: "never" })
   async backupFiles(env: Environment): Promise<Directory> {
+    await this.checkConfig(env);
     const stack = await this.opsReady(env);
     const name = await stack.backup();
     return await stack.fetchBackup(name).sync();
@@ -325,6 +327,7 @@ export class LawyersHub {
    */
   @func({ cache: "never" })
   async restore(env: Environment, file: File, sidecar?: File): Promise<string> {
+    await this.checkConfig(env);
     const stack = await this.opsReady(env);
     const name = await file.name();
     let upload = dag.directory().withFile(name, file);
@@ -351,7 +354,7 @@ export class LawyersHub {
     const stack = await this.opsReady(env);
     const report = await runRollback(
       {
-        lock: () => stack.acquireLock(to ?? "previous", "dagger call rollback"),
+        lock: () => stack.acquireLock(stack.options.release, `dagger call rollback${to ? ` --to ${to}` : ""}`),
         unlock: () => stack.releaseLock(),
         currentRelease: () => stack.ledgerRelease("current"),
         previousRelease: () => stack.ledgerRelease("previous"),
