@@ -33,6 +33,8 @@ import {
 import { type DeployReport, formatReport, runDeploy } from "./deploy-flow.ts";
 import { DaggerDeploySteps, recordRelease } from "./deploy-steps.ts";
 import type { Environment } from "./environment.ts";
+import { resolveRelease } from "./release-name.ts";
+import { ledgerCommits } from "./retention.ts";
 import { runRollback } from "./rollback-flow.ts";
 import { type SecretOverrides, Stack } from "./stack.ts";
 import { describeTarget, publicHost, type TargetOptions } from "./target.ts";
@@ -352,9 +354,12 @@ export class LawyersHub {
   async rollback(env: Environment, to?: string): Promise<string> {
     await this.checkConfig(env);
     const stack = await this.opsReady(env);
+    const target = to
+      ? resolveRelease(to, ledgerCommits(await stack.lhCi(lhCi.releasesListJson(env), false)))
+      : undefined;
     const report = await runRollback(
       {
-        lock: () => stack.acquireLock(stack.options.release, `dagger call rollback${to ? ` --to ${to}` : ""}`),
+        lock: () => stack.acquireLock(stack.options.release, `dagger call rollback${target ? ` --to ${target}` : ""}`),
         unlock: () => stack.releaseLock(),
         currentRelease: () => stack.ledgerRelease("current"),
         previousRelease: () => stack.ledgerRelease("previous"),
@@ -362,7 +367,7 @@ export class LawyersHub {
         verify: (release) => stack.lhCi(lhCi.verify(env), true, release),
         record: (entry) => recordRelease(stack, entry),
       },
-      { ...(to ? { to } : {}) },
+      { ...(target ? { to: target } : {}) },
     );
     return this.finish(report, `rollback of ${env}`);
   }
