@@ -1,3 +1,6 @@
+import { backup } from "../commands/backup.ts";
+import { backupPrune } from "../commands/backup-prune.ts";
+import { backupVerify } from "../commands/backup-verify.ts";
 import { envCheck } from "../commands/env-check.ts";
 import { lockAcquire } from "../commands/lock-acquire.ts";
 import { lockRelease } from "../commands/lock-release.ts";
@@ -8,6 +11,7 @@ import { releasesCurrent } from "../commands/releases-current.ts";
 import { releasesList } from "../commands/releases-list.ts";
 import { releasesPrevious } from "../commands/releases-previous.ts";
 import { releasesRecord } from "../commands/releases-record.ts";
+import { restore } from "../commands/restore.ts";
 import { verify } from "../commands/verify.ts";
 import type { Command } from "./command.ts";
 
@@ -16,6 +20,9 @@ import type { Command } from "./command.ts";
  * Keep the list sorted by name.
  */
 export const COMMANDS: Command[] = [
+  backup,
+  backupPrune,
+  backupVerify,
   envCheck,
   lockAcquire,
   lockRelease,
@@ -26,5 +33,6 @@ export const COMMANDS: Command[] = [
   releasesList,
   releasesPrevious,
   releasesRecord,
+  restore,
   verify,
 ];

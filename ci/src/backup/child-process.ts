@@ -1,0 +1,42 @@
+import { type ChildProcess, spawn } from "node:child_process";
+
+const STDERR_LIMIT = 16_384;
+
+export interface RunningChild {
+  child: ChildProcess;
+  /** Resolves with the exit code (or the signal) once the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The last few KB the process wrote on stderr (for error messages). */
+  stderrTail(): string;
+}
+
+/** Starts a client tool (pg_dump, psql) with stderr captured; a missing binary rejects `exited`. */
+export function startChild(
+  command: string,
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; stdin?: "pipe" | "ignore" },
+): RunningChild {
+  const child: ChildProcess = spawn(command, args, {
+    env: options.env,
+    stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.setEncoding("utf8");
+  child.stderr?.on("data", (text: string) => {
+    stderr = (stderr + text).slice(-STDERR_LIMIT);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") {
+        reject(new Error(`${command} was not found on PATH; install the PostgreSQL 15 client (postgresql-client-15)`));
+      } else reject(error);
+    });
+    child.on("close", (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
+  });
+  return { child, exited, stderrTail: () => stderr.trim() };
+}
+
+/** The last meaningful lines of a tool's stderr, for an error message. */
+export function lastLines(text: string, count = 3): string {
+  return text.split("\n").filter(Boolean).slice(-count).join(" / ");
+}

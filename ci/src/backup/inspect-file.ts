@@ -1,0 +1,37 @@
+import { createReadStream } from "node:fs";
+import { Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { ByteMeter } from "./byte-meter.ts";
+import { DumpEdges } from "./dump-edges.ts";
+
+export interface FileInspection {
+  /** sha256 of the file's bytes; undefined when a broken gzip stream stopped the read. */
+  sha256?: string;
+  /** Why the content is not a complete plain pg_dump (or not valid gzip), or undefined. */
+  incomplete?: string;
+}
+
+/** One read of a backup file: its checksum, and whether the (decompressed) dump is complete. */
+export async function inspectBackupFile(
+  path: string,
+  gzip: boolean,
+  onBytes?: (total: number) => void,
+): Promise<FileInspection> {
+  const meter = new ByteMeter(onBytes);
+  const edges = new DumpEdges();
+  const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  if (!gzip) {
+    await pipeline(createReadStream(path), meter, edges, discard);
+    return { sha256: meter.digest(), incomplete: edges.problem() };
+  }
+  try {
+    await pipeline(createReadStream(path), meter, createGunzip(), edges, discard);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code?.startsWith("Z_") || /unexpected end of file/.test(String(error))) {
+      return { incomplete: `it is not a valid gzip file (${(error as Error).message})` };
+    }
+    throw error;
+  }
+  return { sha256: meter.digest(), incomplete: edges.problem() };
+}

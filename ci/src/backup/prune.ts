@@ -1,0 +1,71 @@
+import { readdirSync, statSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { backupNameOfSidecar, parseBackupName } from "./naming.ts";
+
+export interface PrunePolicy {
+  envName: string;
+  keepDays: number;
+  keepMin: number;
+  now: Date;
+}
+
+export interface PrunePlan {
+  /** Backups deleted (or to delete), oldest first, each followed by its sidecar when present. */
+  delete: string[];
+  /** Backups kept, newest first. */
+  keep: string[];
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Decides which files of a backups folder go. Only names matching the backup pattern (and their
+ * `.json` sidecars) of this environment are ever considered; age comes from the time in the name,
+ * not from mtime, which copies and restores of the folder change. The newest `keepMin` backups stay
+ * whatever their age; a sidecar goes with its backup, and an orphan sidecar once it is old.
+ */
+export function planPrune(dir: string, policy: PrunePolicy): PrunePlan {
+  const entries = readdirSync(dir).filter((name) => statSync(join(dir, name)).isFile());
+  const backups = entries
+    .map((name) => parseBackupName(name))
+    .filter((backup) => backup !== undefined && backup.envName === policy.envName)
+    .sort(
+      (a, b) =>
+        (b?.takenAt.getTime() ?? 0) - (a?.takenAt.getTime() ?? 0) || (a?.name ?? "").localeCompare(b?.name ?? ""),
+    );
+  const cutoff = policy.now.getTime() - policy.keepDays * DAY_MS;
+  const isOld = (takenAt: Date) => takenAt.getTime() < cutoff;
+
+  const keep: string[] = [];
+  const doomed: string[] = [];
+  backups.forEach((backup, index) => {
+    if (!backup) return;
+    if (index >= policy.keepMin && isOld(backup.takenAt)) doomed.push(backup.name);
+    else keep.push(backup.name);
+  });
+  const present = new Set(entries);
+  const kept = new Set(keep);
+  const deletions = doomed.reverse().flatMap((name) => (present.has(`${name}.json`) ? [name, `${name}.json`] : [name]));
+  const orphans = entries
+    .filter((name) => {
+      const owner = backupNameOfSidecar(name);
+      return (
+        owner &&
+        owner.envName === policy.envName &&
+        !present.has(owner.name) &&
+        isOld(owner.takenAt) &&
+        !kept.has(owner.name)
+      );
+    })
+    .sort();
+  return { delete: [...deletions, ...orphans], keep };
+}
+
+/** Deletes the planned files; returns the names deleted. */
+export function applyPrune(dir: string, plan: PrunePlan, onDelete?: (name: string) => void): string[] {
+  for (const name of plan.delete) {
+    unlinkSync(join(dir, name));
+    onDelete?.(name);
+  }
+  return plan.delete;
+}

@@ -1,0 +1,58 @@
+import { existsSync, readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { z } from "zod";
+import { OperationError } from "../cli/exit-codes.ts";
+import { sidecarPathOf } from "./naming.ts";
+
+export const SIDECAR_FORMAT = "lh-ci-backup/1";
+
+/** What `lh-ci backup` records beside every backup, and what verify and restore check against. */
+export const sidecarSchema = z.object({
+  format: z.literal(SIDECAR_FORMAT),
+  /** File name of the backup (no directory: backups move between machines). */
+  file: z.string(),
+  /** sha256 (hex) of the file's bytes, compressed or not. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sizeBytes: z.number().int().nonnegative(),
+  compression: z.enum(["none", "gzip"]),
+  environment: z.string(),
+  database: z.string(),
+  serverVersion: z.string(),
+  pgDumpVersion: z.string(),
+  createdAt: z.string(),
+  newestMigration: z.string().nullable(),
+  /** Rows per table (`schema.table`) in the snapshot the dump was taken from. */
+  tables: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+export type BackupMetadata = z.infer<typeof sidecarSchema>;
+
+export function serializeSidecar(metadata: BackupMetadata): string {
+  return `${JSON.stringify(metadata, null, 2)}\n`;
+}
+
+/** Reads and validates the sidecar of a backup; every failure says what to do. */
+export function readSidecar(backupPath: string): BackupMetadata {
+  const path = sidecarPathOf(backupPath);
+  const name = basename(path);
+  if (!existsSync(path)) {
+    throw new OperationError(
+      `${basename(backupPath)} has no sidecar ${name} beside it, so its checksum and completeness cannot be proven; ` +
+        "use a backup taken by lh-ci backup together with its .json file (for backup --stdout, save the JSON it printed last on stderr as FILE.json)",
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    throw new OperationError(`sidecar ${name} is not valid JSON; restore its original copy or use another backup`);
+  }
+  const parsed = sidecarSchema.safeParse(data);
+  if (!parsed.success) {
+    const problem = parsed.error.issues[0];
+    throw new OperationError(
+      `sidecar ${name} is not an lh-ci backup record (${problem?.path.join(".") || "content"}: ${problem?.message}); restore its original copy or use another backup`,
+    );
+  }
+  return parsed.data;
+}

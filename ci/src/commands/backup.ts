@@ -1,0 +1,72 @@
+import { resolve } from "node:path";
+import { pgTarget } from "../backup/connection.ts";
+import { createBackup } from "../backup/create-backup.ts";
+import { displayPath, formatBytes } from "../backup/format.ts";
+import { Progress } from "../backup/progress.ts";
+import type { Command } from "../cli/command.ts";
+import { ExitCode, UsageError } from "../cli/exit-codes.ts";
+import { reportBackupToPushgateway } from "../pushgateway/report-backup.ts";
+
+/** `lh-ci backup`: a verified plain SQL dump with its checksum sidecar. */
+export const backup: Command = {
+  name: "backup",
+  summary: "back up the database (plain SQL dump + sha256 sidecar with row counts)",
+  help: `Usage: lh-ci backup [--env staging] [--out DIR | --stdout] [--gzip]
+
+Dumps DATABASE_URL with pg_dump (plain SQL, --no-owner --no-privileges) into
+DIR/lawyers_hub_<env>_<UTC YYYYMMDDTHHMMSSZ>.sql (.sql.gz with --gzip), mode 0600, beside a
+sidecar <file>.json recording sha256, size, environment, database, server version, creation
+time, the newest applied Prisma migration and the row count of every table (counted in the
+snapshot that was dumped). The file appears under its name only when the dump is complete and
+on disk. The last line of stdout is the path of the backup.
+
+Options:
+  --out DIR   where to write (default backups/<env>)
+  --stdout    stream the dump to stdout instead (to copy it out of a container); the sidecar
+              JSON is then the last line on stderr: save it as <file>.json beside the dump
+  --gzip      compress (gzip)
+
+With PUSHGATEWAY_URL set, a successful backup pushes lawyers_hub_backup_last_success_timestamp_seconds
+and lawyers_hub_backup_size_bytes (job lawyers_hub_backup, label env); a failed push is a warning.`,
+  options: {
+    out: { type: "string" },
+    stdout: { type: "boolean", default: false },
+    gzip: { type: "boolean", default: false },
+  },
+  async run({ values, out, cwd, envName, loadConfig }) {
+    if (values.stdout && values.out !== undefined) {
+      throw new UsageError("backup: --out and --stdout exclude each other; pass one of them");
+    }
+    const { config } = loadConfig(["DATABASE_URL", "PUSHGATEWAY_URL"]);
+    const target = pgTarget(config.DATABASE_URL);
+    const gzip = values.gzip === true;
+    const progress = new Progress((line) => out.info(line), "backup: written");
+    const onBytes = (total: number) => progress.update(total);
+
+    if (values.stdout) {
+      out.info(`Backing up ${target.label} (${envName}) to stdout...`);
+      const { metadata } = await createBackup({
+        target,
+        envName,
+        gzip,
+        destination: { stream: out.rawStdout },
+        onBytes,
+      });
+      await reportBackupToPushgateway(config.PUSHGATEWAY_URL, envName, metadata.sizeBytes, out);
+      out.info(`Backup streamed: ${metadata.file} (${formatBytes(metadata.sizeBytes)}); its sidecar follows.`);
+      out.info(JSON.stringify(metadata));
+      return ExitCode.ok;
+    }
+
+    const dir = resolve(cwd, typeof values.out === "string" ? values.out : `backups/${envName}`);
+    out.info(`Backing up ${target.label} (${envName}) into ${displayPath(dir, cwd)}...`);
+    const { path = "", metadata } = await createBackup({ target, envName, gzip, destination: { dir }, onBytes });
+    const tables = Object.keys(metadata.tables).length;
+    out.info(
+      `Backup written: ${displayPath(path, cwd)} (${formatBytes(metadata.sizeBytes)}, ${tables} table${tables === 1 ? "" : "s"}, newest migration ${metadata.newestMigration ?? "none"}), sidecar ${metadata.file}.json`,
+    );
+    await reportBackupToPushgateway(config.PUSHGATEWAY_URL, envName, metadata.sizeBytes, out);
+    out.result(values.json ? JSON.stringify({ path, ...metadata }) : displayPath(path, cwd));
+    return ExitCode.ok;
+  },
+};

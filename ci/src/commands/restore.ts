@@ -1,0 +1,97 @@
+import { resolve } from "node:path";
+import { pgTarget } from "../backup/connection.ts";
+import { displayPath, formatBytes } from "../backup/format.ts";
+import { Progress } from "../backup/progress.ts";
+import type { Command } from "../cli/command.ts";
+import { ExitCode, OperationError } from "../cli/exit-codes.ts";
+import { reportBackupToPushgateway } from "../pushgateway/report-backup.ts";
+import { confirmRestore } from "../restore/confirm.ts";
+import { restoreBackup } from "../restore/restore-backup.ts";
+
+/** `lh-ci restore FILE`: replace the database with a proven backup, in one transaction. */
+export const restore: Command = {
+  name: "restore",
+  summary: "restore a backup over the database (verified first, safety backup, one transaction)",
+  help: `Usage: lh-ci restore FILE [--env staging] [--yes] [--allow-cross-env] [--backup-dir DIR]
+
+Before changing anything: checks FILE (.sql or .sql.gz) against its sidecar FILE.json (sha256,
+size, completeness), refuses a backup of another environment unless --allow-cross-env, and asks
+you to type the environment name (or takes --yes; without a terminal and without --yes it refuses).
+Then backs up the current database (a normal backup, named in the output), ends the other sessions
+on the database, and restores in ONE transaction that stops at the first error: if anything fails,
+the database is exactly as it was. Finally reports every table's row count and the newest migration.
+
+Options:
+  --yes               confirm without asking
+  --allow-cross-env   accept a backup taken in another environment
+  --backup-dir DIR    where the safety backup goes (default backups/<env>)`,
+  options: {
+    yes: { type: "boolean", default: false },
+    "allow-cross-env": { type: "boolean", default: false },
+    "backup-dir": { type: "string" },
+  },
+  positionals: [1, 1],
+  async run({ values, positionals, out, cwd, envName, loadConfig, stdin }) {
+    const { config } = loadConfig(["DATABASE_URL", "PUSHGATEWAY_URL"]);
+    const target = pgTarget(config.DATABASE_URL);
+    const path = resolve(cwd, positionals[0] ?? "");
+    const backupDir = resolve(
+      cwd,
+      typeof values["backup-dir"] === "string" ? values["backup-dir"] : `backups/${envName}`,
+    );
+    const outcome = await restoreBackup({
+      target,
+      path,
+      envName,
+      allowCrossEnv: values["allow-cross-env"] === true,
+      backupDir,
+      step: (line) => out.info(line),
+      onBytes: (verb) => {
+        const progress = new Progress((line) => out.info(line), verb);
+        return (total) => progress.update(total);
+      },
+      confirm: (metadata) =>
+        confirmRestore({
+          envName,
+          yes: values.yes === true,
+          stdin,
+          prompt: process.stderr,
+          question: `This replaces everything in ${target.label} (${envName}) with ${metadata.file}, taken ${metadata.createdAt} from ${metadata.environment}/${metadata.database}.`,
+        }),
+    });
+    const safety = outcome.safetyBackup;
+    out.info(
+      `Safety backup of the previous database: ${displayPath(safety.path ?? "", cwd)} (${formatBytes(safety.metadata.sizeBytes)})`,
+    );
+    await reportBackupToPushgateway(config.PUSHGATEWAY_URL, envName, safety.metadata.sizeBytes, out);
+    if (outcome.sessions.ended > 0 || outcome.sessions.refused > 0) {
+      out.info(`Ended ${outcome.sessions.ended} other session(s) on the database.`);
+    }
+    if (outcome.sessions.refused > 0) {
+      out.warn(`${outcome.sessions.refused} session(s) could not be ended (this role may not); they were waited for`);
+    }
+    const report = {
+      restored: path,
+      environment: envName,
+      database: target.database,
+      safetyBackup: safety.path,
+      newestMigration: outcome.newestMigration,
+      tables: outcome.tables,
+      differences: outcome.differences,
+    };
+    if (values.json) {
+      out.result(JSON.stringify(report));
+    } else {
+      out.result(`Restored ${displayPath(path, cwd)} into ${target.label} (${envName}).`);
+      for (const [table, rows] of Object.entries(outcome.tables)) out.result(`  ${table}: ${rows} rows`);
+      out.result(`Newest applied migration: ${outcome.newestMigration ?? "none (no _prisma_migrations table)"}`);
+      out.result(`Safety backup: ${displayPath(safety.path ?? "", cwd)}`);
+    }
+    if (outcome.differences.length > 0) {
+      throw new OperationError(
+        `the restored row counts differ from the backup's record: ${outcome.differences.join("; ")}. Investigate; the safety backup ${safety.metadata.file} holds the previous data`,
+      );
+    }
+    return ExitCode.ok;
+  },
+};

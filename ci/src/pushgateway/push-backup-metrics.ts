@@ -1,0 +1,42 @@
+import { request } from "undici";
+
+export interface BackupMetrics {
+  envName: string;
+  /** When the backup finished. */
+  finishedAt: Date;
+  sizeBytes: number;
+}
+
+/** The Prometheus text exposition of a successful backup; the environment is a grouping-key label. */
+export function backupMetricsText(metrics: BackupMetrics): string {
+  return [
+    "# HELP lawyers_hub_backup_last_success_timestamp_seconds Unix time of the last successful database backup.",
+    "# TYPE lawyers_hub_backup_last_success_timestamp_seconds gauge",
+    `lawyers_hub_backup_last_success_timestamp_seconds ${Math.floor(metrics.finishedAt.getTime() / 1000)}`,
+    "# HELP lawyers_hub_backup_size_bytes Size of the last successful database backup file.",
+    "# TYPE lawyers_hub_backup_size_bytes gauge",
+    `lawyers_hub_backup_size_bytes ${metrics.sizeBytes}`,
+    "",
+  ].join("\n");
+}
+
+export function pushUrl(baseUrl: string, envName: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}/metrics/job/lawyers_hub_backup/env/${encodeURIComponent(envName)}`;
+}
+
+/**
+ * PUTs the metrics to the Pushgateway (replacing the group of this job and environment), so the
+ * "no recent backup" alert has something to watch. Throws on failure; callers treat that as a warning.
+ */
+export async function pushBackupMetrics(baseUrl: string, metrics: BackupMetrics, timeoutMs = 5000): Promise<void> {
+  const response = await request(pushUrl(baseUrl, metrics.envName), {
+    method: "PUT",
+    headers: { "content-type": "text/plain; version=0.0.4" },
+    body: backupMetricsText(metrics),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const text = await response.body.text();
+  if (response.statusCode >= 300) {
+    throw new Error(`the Pushgateway answered ${response.statusCode}${text ? `: ${text.trim().slice(0, 200)}` : ""}`);
+  }
+}
