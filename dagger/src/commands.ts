@@ -65,7 +65,8 @@ export const lhCi = {
   backup: (env: string) => ["backup", "--out", OPS_BACKUP_DIR, "--env", env],
   backupPrune: (env: string) => ["backup", "prune", "--dir", OPS_BACKUP_DIR, "--keep-days", "7", "--env", env],
   backupVerify: (env: string, file: string) => ["backup", "verify", file, "--env", env],
-  restore: (env: string, file: string) => ["restore", file, "--yes", "--env", env],
+  // The safety backup lh-ci restore takes first goes to the backups volume too.
+  restore: (env: string, file: string) => ["restore", file, "--yes", "--backup-dir", OPS_BACKUP_DIR, "--env", env],
   migrationsStatus: (env: string) => ["migrations", "status", "--migrations-dir", OPS_MIGRATIONS_DIR, "--env", env],
   migrationsCheck: (env: string, allowDestructive: boolean) => [
     "migrations",

@@ -19,7 +19,7 @@ export interface DeployContext {
   buildImages(): Promise<Record<ImageService, Container>>;
 }
 
-function firstLine(text: string): string | undefined {
+function lastLine(text: string): string | undefined {
   return text.trim().split("\n").at(-1)?.trim() || undefined;
 }
 
@@ -62,7 +62,7 @@ export class DaggerDeploySteps implements DeploySteps {
   /** The ops image goes to the target first: the lock is an lh-ci command run in it. */
   async lock(): Promise<StepDetail> {
     await this.stack.loadImages({ ops: this.built().ops });
-    return firstLine(await this.stack.acquireLock(this.context.release, "dagger call deploy"));
+    return lastLine(await this.stack.acquireLock(this.context.release, "dagger call deploy"));
   }
 
   async load(): Promise<StepDetail> {
@@ -83,7 +83,7 @@ export class DaggerDeploySteps implements DeploySteps {
   }
 
   async migrationsCheck(allowDestructive: boolean): Promise<StepDetail> {
-    return firstLine(await this.stack.lhCi(lhCi.migrationsCheck(this.env, allowDestructive)));
+    return lastLine(await this.stack.lhCi(lhCi.migrationsCheck(this.env, allowDestructive)));
   }
 
   async migrate(): Promise<StepDetail> {
@@ -97,7 +97,7 @@ export class DaggerDeploySteps implements DeploySteps {
   }
 
   async verify(release: string): Promise<StepDetail> {
-    return firstLine(await this.stack.lhCi(lhCi.verify(this.env), true, release));
+    return lastLine(await this.stack.lhCi(lhCi.verify(this.env), true, release));
   }
 
   async currentRelease(): Promise<string | undefined> {
@@ -115,7 +115,7 @@ export class DaggerDeploySteps implements DeploySteps {
   }
 
   async record(entry: LedgerEntry): Promise<StepDetail> {
-    return firstLine(await recordRelease(this.stack, entry));
+    return lastLine(await recordRelease(this.stack, entry));
   }
 
   async prune(): Promise<StepDetail> {
@@ -130,7 +130,7 @@ export class DaggerDeploySteps implements DeploySteps {
   }
 
   async unlock(): Promise<StepDetail> {
-    return firstLine(await this.stack.releaseLock());
+    return lastLine(await this.stack.releaseLock());
   }
 }
 
