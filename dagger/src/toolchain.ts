@@ -40,8 +40,9 @@ export function testContainer(source: Directory): Container {
   return nodeBaseOn(tools, source)
     .withServiceBinding("postgres", postgres)
     .withServiceBinding("redis", redis)
-    .withEnvVariable("TEST_POSTGRES_URL", "postgresql://postgres@postgres:5432/postgres")
-    .withEnvVariable("TEST_REDIS_HOST", "redis");
+    // ci/test/support/database.ts reads TEST_POSTGRES_URL; tests that need their own Redis start a
+    // private redis-server (installed above), the shared one answers at redis:6379.
+    .withEnvVariable("TEST_POSTGRES_URL", "postgresql://postgres@postgres:5432/postgres");
 }
 
 /** Dependencies from the manifests and lockfiles first, so that a source change does not reinstall. */
