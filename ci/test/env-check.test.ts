@@ -143,6 +143,30 @@ describe("lh-ci env check", () => {
     expectNoSecret(result.stdout + result.stderr);
   });
 
+  it("refuses a DATABASE_URL that disagrees with the stack's POSTGRES_* credentials", async () => {
+    const file = envFile(dir, "pg-mismatch", {
+      ...VALID,
+      POSTGRES_USER: "lawyers_hub",
+      POSTGRES_PASSWORD: "other-pass-99",
+      POSTGRES_DB: "lawyers_hub_staging",
+    });
+    const result = await runCli(["env", "check", "--env-file", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "DATABASE_URL: does not match POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB (mismatched: password)",
+    );
+    expect(result.stderr).not.toContain("other-pass-99");
+    expectNoSecret(result.stdout + result.stderr);
+
+    const agreeing = envFile(dir, "pg-agree", {
+      ...VALID,
+      POSTGRES_USER: "lawyers_hub",
+      POSTGRES_PASSWORD: DB_PASSWORD,
+      POSTGRES_DB: "lawyers_hub_staging",
+    });
+    expect((await runCli(["env", "check", "--env-file", agreeing])).code).toBe(0);
+  });
+
   it("lets the process environment win over the file (how CI injects secrets)", async () => {
     const file = envFile(dir, "override", { ...VALID, STRIPE_SECRET_KEY: STRIPE_LIVE });
     const fixed = await runCli(["env", "check", "--env-file", file], {

@@ -41,6 +41,29 @@ export function environmentRules(envName: string, config: Partial<Config>): Conf
   return problems;
 }
 
+/**
+ * When the compose stack's own PostgreSQL credentials are configured, DATABASE_URL must use them:
+ * otherwise the apps cannot log in to the database the stack creates.
+ */
+export function consistencyRules(config: Partial<Config>): ConfigFinding[] {
+  const url = config.DATABASE_URL ? safeUrl(config.DATABASE_URL) : undefined;
+  if (!url) return [];
+  const mismatches: string[] = [];
+  if (config.POSTGRES_USER && decodeURIComponent(url.username) !== config.POSTGRES_USER) mismatches.push("user");
+  if (config.POSTGRES_PASSWORD && decodeURIComponent(url.password) !== config.POSTGRES_PASSWORD) {
+    mismatches.push("password");
+  }
+  if (config.POSTGRES_DB && decodeURIComponent(url.pathname.slice(1)) !== config.POSTGRES_DB)
+    mismatches.push("database");
+  if (mismatches.length === 0) return [];
+  return [
+    {
+      variable: "DATABASE_URL",
+      message: `does not match POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB (mismatched: ${mismatches.join(", ")}); make them agree (URL-encode the password)`,
+    },
+  ];
+}
+
 /** Things that work but that the operator should know. */
 export function configWarnings(config: Partial<Config>): ConfigFinding[] {
   const warnings: ConfigFinding[] = [];

@@ -99,6 +99,10 @@ export const configSchema = z.object({
   WEB_URL: httpUrl("http://web:3000"),
   /** Prometheus Pushgateway that backups report to (optional). */
   PUSHGATEWAY_URL: optionalHttpUrl,
+  /** The postgres container's own credentials (compose); when set they must agree with DATABASE_URL. */
+  POSTGRES_USER: z.string().trim().min(1).optional(),
+  POSTGRES_PASSWORD: z.string().min(1).optional(),
+  POSTGRES_DB: z.string().trim().min(1).optional(),
   /** Where the deploy lock and the release ledger live (default .lh-state/<env>). */
   LH_STATE_DIR: z.string().trim().min(1).optional(),
 });
