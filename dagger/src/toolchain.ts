@@ -37,12 +37,14 @@ export function testContainer(source: Directory): Container {
     .asService({ useEntrypoint: true });
   const redis = dag.container().from(REDIS_IMAGE).withExposedPort(6379).asService({ useEntrypoint: true });
   const tools = withTestTools(dag.container().from(NODE_IMAGE));
-  return nodeBaseOn(tools, source)
-    .withServiceBinding("postgres", postgres)
-    .withServiceBinding("redis", redis)
-    // ci/test/support/database.ts reads TEST_POSTGRES_URL; tests that need their own Redis start a
-    // private redis-server (installed above), the shared one answers at redis:6379.
-    .withEnvVariable("TEST_POSTGRES_URL", "postgresql://postgres@postgres:5432/postgres");
+  return (
+    nodeBaseOn(tools, source)
+      .withServiceBinding("postgres", postgres)
+      .withServiceBinding("redis", redis)
+      // ci/test/support/database.ts reads TEST_POSTGRES_URL; tests that need their own Redis start a
+      // private redis-server (installed above), the shared one answers at redis:6379.
+      .withEnvVariable("TEST_POSTGRES_URL", "postgresql://postgres@postgres:5432/postgres")
+  );
 }
 
 /** Dependencies from the manifests and lockfiles first, so that a source change does not reinstall. */
