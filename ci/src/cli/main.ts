@@ -3,14 +3,14 @@ import { ConfigError } from "../config/load.ts";
 import { Output } from "../output/output.ts";
 import { COMMON_HELP, COMMON_OPTIONS, type Command, configContext } from "./command.ts";
 import { ExitCode, OperationError, UsageError } from "./exit-codes.ts";
-import { COMMANDS } from "./registry.ts";
+import { COMMANDS, type CommandEntry } from "./registry.ts";
 
 export interface MainIO {
   out?: Output;
   cwd?: string;
   processEnv?: Record<string, string | undefined>;
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
-  commands?: Command[];
+  commands?: CommandEntry[];
 }
 
 /** Runs one lh-ci invocation and returns its exit code. Never throws. */
@@ -20,8 +20,9 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   const processEnv = io.processEnv ?? process.env;
   out.redactor.addFromEnvironment(processEnv);
   try {
-    const command = findCommand(commands, argv);
-    if (!command) return topLevel(argv, commands, out);
+    const entry = findCommand(commands, argv);
+    if (!entry) return await topLevel(argv, commands, out);
+    const command = await entry.load();
 
     const rest = argv.slice(command.name.split(" ").length);
     const { values, positionals } = parse(command, rest);
@@ -58,7 +59,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   }
 }
 
-function findCommand(commands: Command[], argv: string[]): Command | undefined {
+function findCommand(commands: CommandEntry[], argv: string[]): CommandEntry | undefined {
   const words = argv.filter((arg) => !arg.startsWith("-"));
   // The longest name that prefixes the words wins: "backup verify" before "backup".
   return [...commands]
@@ -83,10 +84,10 @@ function parse(command: Command, args: string[]) {
   }
 }
 
-function topLevel(argv: string[], commands: Command[], out: Output): number {
+async function topLevel(argv: string[], commands: CommandEntry[], out: Output): Promise<number> {
   const wantsHelp = argv.length === 0 || argv[0] === "--help" || argv[0] === "-h" || argv[0] === "help";
   if (wantsHelp) {
-    out.result(overview(commands));
+    out.result(overview(await Promise.all(commands.map((entry) => entry.load()))));
     return argv.length === 0 ? ExitCode.usage : ExitCode.ok;
   }
   const prefix = argv.filter((arg) => !arg.startsWith("-")).join(" ");

@@ -1,38 +1,31 @@
-import { backup } from "../commands/backup.ts";
-import { backupPrune } from "../commands/backup-prune.ts";
-import { backupVerify } from "../commands/backup-verify.ts";
-import { envCheck } from "../commands/env-check.ts";
-import { lockAcquire } from "../commands/lock-acquire.ts";
-import { lockRelease } from "../commands/lock-release.ts";
-import { lockStatus } from "../commands/lock-status.ts";
-import { migrationsCheck } from "../commands/migrations-check.ts";
-import { migrationsStatus } from "../commands/migrations-status.ts";
-import { releasesCurrent } from "../commands/releases-current.ts";
-import { releasesList } from "../commands/releases-list.ts";
-import { releasesPrevious } from "../commands/releases-previous.ts";
-import { releasesRecord } from "../commands/releases-record.ts";
-import { restore } from "../commands/restore.ts";
-import { verify } from "../commands/verify.ts";
 import type { Command } from "./command.ts";
+
+/** A command by name; its module (and the libraries it pulls in) loads only when it runs. */
+export interface CommandEntry {
+  name: string;
+  load(): Promise<Command>;
+}
 
 /**
  * Every lh-ci command. A new command is one module in src/commands and one line here.
- * Keep the list sorted by name.
+ * Loading lazily keeps `lh-ci <command>` from paying for every other command's imports
+ * (pg, ioredis, undici, the WebAssembly SQL parser): start-up counts in backup and restore.
+ * Keep the list sorted by name; the name must equal the module's `name`.
  */
-export const COMMANDS: Command[] = [
-  backup,
-  backupPrune,
-  backupVerify,
-  envCheck,
-  lockAcquire,
-  lockRelease,
-  lockStatus,
-  migrationsCheck,
-  migrationsStatus,
-  releasesCurrent,
-  releasesList,
-  releasesPrevious,
-  releasesRecord,
-  restore,
-  verify,
+export const COMMANDS: CommandEntry[] = [
+  { name: "backup", load: async () => (await import("../commands/backup.ts")).backup },
+  { name: "backup prune", load: async () => (await import("../commands/backup-prune.ts")).backupPrune },
+  { name: "backup verify", load: async () => (await import("../commands/backup-verify.ts")).backupVerify },
+  { name: "env check", load: async () => (await import("../commands/env-check.ts")).envCheck },
+  { name: "lock acquire", load: async () => (await import("../commands/lock-acquire.ts")).lockAcquire },
+  { name: "lock release", load: async () => (await import("../commands/lock-release.ts")).lockRelease },
+  { name: "lock status", load: async () => (await import("../commands/lock-status.ts")).lockStatus },
+  { name: "migrations check", load: async () => (await import("../commands/migrations-check.ts")).migrationsCheck },
+  { name: "migrations status", load: async () => (await import("../commands/migrations-status.ts")).migrationsStatus },
+  { name: "releases current", load: async () => (await import("../commands/releases-current.ts")).releasesCurrent },
+  { name: "releases list", load: async () => (await import("../commands/releases-list.ts")).releasesList },
+  { name: "releases previous", load: async () => (await import("../commands/releases-previous.ts")).releasesPrevious },
+  { name: "releases record", load: async () => (await import("../commands/releases-record.ts")).releasesRecord },
+  { name: "restore", load: async () => (await import("../commands/restore.ts")).restore },
+  { name: "verify", load: async () => (await import("../commands/verify.ts")).verify },
 ];
