@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { killOnExit, stopChild } from "../../ci/test/support/child-cleanup.ts";
 import { freePort } from "../../ci/test/support/redis-server.ts";
 import { tempDir } from "../../ci/test/support/temp-dir.ts";
 import { environmentOf, interpolate, loadCompose } from "./support/compose-file.ts";
@@ -19,9 +20,7 @@ const redis = loadCompose().services.redis;
 const children: ChildProcess[] = [];
 const scratch = tempDir("lh-stack-redis-");
 
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
-});
+afterAll(() => Promise.all(children.map((child) => stopChild(child))));
 
 function startScript(port: number, dir: string): string {
   const command = redis?.command;
@@ -43,6 +42,7 @@ async function startRedis(password: string): Promise<{ port: number; child: Chil
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);
+  killOnExit(child);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("redis did not start")), 10_000);
     child.stdout?.on("data", (chunk: Buffer) => {

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createTestDatabase, withClient } from "../../ci/test/support/database.ts";
 import { applyMigrations } from "../../ci/test/support/prisma-migrations.ts";
 import { PrivateRedis } from "../../ci/test/support/redis-server.ts";
@@ -53,7 +53,9 @@ describe("metric names in PromQL", () => {
 const scraped = new Map<string, Set<string>>();
 const apps: ReferenceApp[] = [];
 
-beforeAll(async () => {
+// At the top level, not in beforeAll: the helpers register their own afterAll clean-up, which
+// vitest ignores when registered from inside another hook.
+await (async () => {
   const database = await createTestDatabase("lh_stack_apps");
   await withClient(database.url, (client) => applyMigrations(client, repoPath("apps/api/prisma/migrations")));
   const redis = await PrivateRedis.start();
@@ -71,7 +73,7 @@ beforeAll(async () => {
     apps.push(app);
     scraped.set(name, exposedMetricNames(await app.scrape()));
   }
-});
+})();
 
 afterAll(async () => {
   await Promise.all(apps.map((app) => app.stop()));

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
+import { killOnExit } from "../../../ci/test/support/child-cleanup.ts";
 import { freePort } from "../../../ci/test/support/redis-server.ts";
 
 export type AppName = "api" | "web" | "ai-gateway" | "worker";
@@ -82,12 +83,14 @@ function appDir(app: AppName): string {
 }
 
 function spawnApp(app: AppName, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["src/main.ts"], {
+  const child = spawn(process.execPath, ["src/main.ts"], {
     cwd: appDir(app),
     // Nothing leaks in from the test runner's environment but PATH and HOME.
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  killOnExit(child);
+  return child;
 }
 
 /**

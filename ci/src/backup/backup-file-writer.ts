@@ -1,4 +1,4 @@
-import { chmodSync, createWriteStream, unlinkSync, type WriteStream } from "node:fs";
+import { chmodSync, closeSync, createWriteStream, fsyncSync, openSync, unlinkSync, type WriteStream } from "node:fs";
 import { sidecarPathOf } from "./naming.ts";
 import { PRIVATE_MODE, publishExclusive, temporaryPathFor, writePrivateFileExclusive } from "./private-file.ts";
 import { type BackupMetadata, serializeSidecar } from "./sidecar.ts";
@@ -11,20 +11,38 @@ import { type BackupMetadata, serializeSidecar } from "./sidecar.ts";
 export class BackupFileWriter {
   readonly path: string;
   readonly #temporary: string;
-  readonly #stream: WriteStream;
+  /** The open temporary file: written by Node (`stream()`) or by a child process (`fd`). */
+  readonly fd: number;
+  #stream: WriteStream | undefined;
+  #closed = false;
   readonly #stopSignalCleanup: () => void;
 
   constructor(path: string) {
     this.path = path;
     this.#temporary = temporaryPathFor(path);
-    // flush: fsync before close, so the bytes are on disk before the file gets its final name.
-    this.#stream = createWriteStream(this.#temporary, { flags: "wx", mode: PRIVATE_MODE, flush: true });
+    this.fd = openSync(this.#temporary, "wx", PRIVATE_MODE);
     this.#stopSignalCleanup = removeOnSignal(this.#temporary);
   }
 
   /** Where the dump bytes go; ending it flushes and closes the file. */
+  /** The hidden name the dump is written under until `commit`. */
+  get temporaryPath(): string {
+    return this.#temporary;
+  }
+
   stream(): WriteStream {
+    // flush: fsync before close, so the bytes are on disk before the file gets its final name.
+    this.#stream ??= createWriteStream("", { fd: this.fd, flush: true }).on("close", () => {
+      this.#closed = true;
+    });
     return this.#stream;
+  }
+
+  /** After a child process wrote to `fd`: flush the bytes to disk and close the file. */
+  finishDirectWrite(): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.#closed = true;
   }
 
   /** Call once the stream has finished (closed). */
@@ -44,8 +62,18 @@ export class BackupFileWriter {
 
   async discard(): Promise<void> {
     this.#stopSignalCleanup();
-    this.#stream.destroy();
+    if (this.#stream) this.#stream.destroy();
+    else if (!this.#closed) closeQuietly(this.fd);
+    this.#closed = true;
     removeQuietly(this.#temporary);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
   }
 }
 

@@ -13,10 +13,15 @@ export class ByteMeter extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.observe(chunk);
+    callback(null, chunk);
+  }
+
+  /** Counts and hashes bytes that do not flow through the stream (a file another process writes). */
+  observe(chunk: Buffer): void {
     this.#hash.update(chunk);
     this.#bytes += chunk.length;
     this.#onBytes?.(this.#bytes);
-    callback(null, chunk);
   }
 
   get bytes(): number {

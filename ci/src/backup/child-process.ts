@@ -14,11 +14,15 @@ export interface RunningChild {
 export function startChild(
   command: string,
   args: string[],
-  options: { env: NodeJS.ProcessEnv; stdin?: "pipe" | "ignore" },
+  options: {
+    env: NodeJS.ProcessEnv;
+    stdin?: "pipe" | "ignore" /** A file descriptor to write to instead of a pipe. */;
+    stdout?: number;
+  },
 ): RunningChild {
   const child: ChildProcess = spawn(command, args, {
     env: options.env,
-    stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
+    stdio: [options.stdin ?? "ignore", options.stdout ?? "pipe", "pipe"],
   });
   let stderr = "";
   child.stderr?.setEncoding("utf8");

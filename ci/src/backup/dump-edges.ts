@@ -14,6 +14,12 @@ export class DumpEdges extends Transform {
   #tail = Buffer.alloc(0);
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.observe(chunk);
+    callback(null, chunk);
+  }
+
+  /** Looks at bytes that do not flow through the stream (a file another process writes). */
+  observe(chunk: Buffer): void {
     if (this.#head.length < EDGE_BYTES) {
       this.#head = Buffer.concat([this.#head, chunk.subarray(0, EDGE_BYTES - this.#head.length)]);
     }
@@ -21,7 +27,6 @@ export class DumpEdges extends Transform {
       chunk.length >= EDGE_BYTES
         ? Buffer.from(chunk.subarray(chunk.length - EDGE_BYTES))
         : Buffer.concat([this.#tail, chunk]).subarray(-EDGE_BYTES);
-    callback(null, chunk);
   }
 
   /** Why the dump is not a complete plain pg_dump, or undefined when it is. */

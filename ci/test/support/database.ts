@@ -26,13 +26,21 @@ export async function dropDatabase(name: string): Promise<void> {
 }
 
 /**
+ * Databases this test file created. One afterAll, registered when the test file imports this
+ * module, drops them all: an afterAll registered later, from inside a hook or a test, would be
+ * ignored and the database leaked.
+ */
+const created: string[] = [];
+afterAll(() => Promise.all(created.splice(0).map(dropDatabase)));
+
+/**
  * A fresh database of its own for one test file, dropped afterwards, so test files can run in
  * parallel against the one server. Returns its name and URL.
  */
 export async function createTestDatabase(prefix = "lh_test"): Promise<{ name: string; url: string }> {
   const name = `${prefix}_${randomBytes(4).toString("hex")}`;
   await adminQuery(`CREATE DATABASE "${name}"`);
-  afterAll(() => dropDatabase(name));
+  created.push(name);
   return { name, url: databaseUrl(name) };
 }
 

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { afterAll } from "vitest";
+import { killOnExit, stopChild } from "./child-cleanup.ts";
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -17,6 +18,10 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Stopped by one afterAll registered at import time (see createTestDatabase for why). */
+const started: PrivateRedis[] = [];
+afterAll(() => Promise.all(started.splice(0).map((redis) => redis.stop())));
+
 /**
  * A private Redis 7 server on its own port, which a test may stop and start again (to prove a
  * service notices Redis going away) without disturbing the machine's shared Redis.
@@ -32,7 +37,7 @@ export class PrivateRedis {
   static async start(): Promise<PrivateRedis> {
     const redis = new PrivateRedis(await freePort());
     await redis.start();
-    afterAll(() => redis.stop());
+    started.push(redis);
     return redis;
   }
 
@@ -45,6 +50,7 @@ export class PrivateRedis {
       },
     );
     this.#process = child;
+    killOnExit(child);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server on ${this.port} did not start`)), 10_000);
       child.stdout?.on("data", (chunk: Buffer) => {
@@ -62,11 +68,7 @@ export class PrivateRedis {
 
   async stop(): Promise<void> {
     const child = this.#process;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    });
     this.#process = undefined;
+    if (child) await stopChild(child);
   }
 }

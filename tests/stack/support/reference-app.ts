@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { killOnExit } from "../../../ci/test/support/child-cleanup.ts";
 import { freePort } from "../../../ci/test/support/redis-server.ts";
 import { repoPath } from "./paths.ts";
 
@@ -24,6 +25,7 @@ export class ReferenceApp {
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env, PORT: String(port) },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    killOnExit(child);
     const app = new ReferenceApp(name, port, child);
     await app.#waitUntilListening();
     return app;

@@ -1,0 +1,47 @@
+import { open } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const CHUNK = 1024 * 1024;
+const POLL_MS = 5;
+
+/**
+ * Reads a file while another process is still writing it, handing each new chunk to `observe`,
+ * until `writerDone` settles and the last bytes are read. This lets pg_dump write straight to
+ * the backup file (no pipe through Node, the cost a checksum would otherwise add) while the
+ * checksum is computed on the other core from the page cache.
+ */
+export async function followFile(
+  path: string,
+  writerDone: Promise<unknown>,
+  observe: (chunk: Buffer) => void,
+): Promise<void> {
+  let done = false;
+  writerDone.then(
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
+  );
+  const file = await open(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    let position = 0;
+    for (;;) {
+      // Read `done` before reading: once the writer has exited, a read of 0 bytes is the true end.
+      const writerFinished = done;
+      const { bytesRead } = await file.read(buffer, 0, CHUNK, position);
+      if (bytesRead > 0) {
+        observe(buffer.subarray(0, bytesRead));
+        position += bytesRead;
+      } else if (writerFinished) {
+        return;
+      } else {
+        await sleep(POLL_MS);
+      }
+    }
+  } finally {
+    await file.close();
+  }
+}
