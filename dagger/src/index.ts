@@ -60,7 +60,7 @@ export class LawyersHub {
   dockerSocket?: Socket;
   dockerHost?: string;
   sshKey?: Secret;
-  sshKnownHosts?: string;
+  sshKnownHosts?: Secret;
   envFile?: Secret;
   databaseUrl?: Secret;
   redisPassword?: Secret;
@@ -78,7 +78,7 @@ export class LawyersHub {
    * @param dockerSocket the target is the Docker engine behind this socket, e.g. /var/run/docker.sock
    * @param dockerHost the target is a remote Docker engine over SSH, e.g. ssh://deploy@staging.example
    * @param sshKey private key for --docker-host, e.g. file://$HOME/.ssh/id_ed25519 or env://STAGING_SSH_KEY
-   * @param sshKnownHosts known_hosts lines of the SSH host (without them its key is accepted on first use)
+   * @param sshKnownHosts known_hosts lines of the SSH host, e.g. env://STAGING_SSH_KNOWN_HOSTS or file://./known_hosts (without them its key is accepted on first use)
    * @param envFile the environment's configuration as an env file, e.g. file://.env.staging or env://STAGING_ENV_FILE
    * @param databaseUrl DATABASE_URL, overriding the env file (e.g. env://DATABASE_URL from a GitHub secret)
    * @param redisPassword REDIS_PASSWORD, overriding the env file
@@ -115,7 +115,7 @@ export class LawyersHub {
     dockerSocket?: Socket,
     dockerHost?: string,
     sshKey?: Secret,
-    sshKnownHosts?: string,
+    sshKnownHosts?: Secret,
     envFile?: Secret,
     databaseUrl?: Secret,
     redisPassword?: Secret,

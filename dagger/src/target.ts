@@ -9,8 +9,11 @@ export interface TargetOptions {
   dockerSocket?: Socket;
   dockerHost?: string;
   sshKey?: Secret;
-  /** known_hosts lines for the SSH host; without them the host key is accepted on first use. */
-  sshKnownHosts?: string;
+  /**
+   * known_hosts lines for the SSH host; without them the host key is accepted on first use. A
+   * Secret only so that CI can hand it over as env://NAME (host keys are public).
+   */
+  sshKnownHosts?: Secret;
 }
 
 export type TargetKind = "socket" | "ssh" | "ephemeral";
@@ -79,10 +82,13 @@ export function dockerClient(env: string, options: TargetOptions): Container {
       const hostKeys = options.sshKnownHosts
         ? "StrictHostKeyChecking yes\n  UserKnownHostsFile /root/.ssh/known_hosts"
         : "StrictHostKeyChecking accept-new";
-      return base
+      const withSsh = base
         .withExec(["apk", "add", "--no-cache", "openssh-client"])
-        .withMountedSecret("/root/.ssh/id_deploy", options.sshKey, { owner: "root", mode: 0o600 })
-        .withNewFile("/root/.ssh/known_hosts", options.sshKnownHosts ?? "")
+        .withMountedSecret("/root/.ssh/id_deploy", options.sshKey, { owner: "root", mode: 0o600 });
+      const withHostKeys = options.sshKnownHosts
+        ? withSsh.withMountedSecret("/root/.ssh/known_hosts", options.sshKnownHosts, { owner: "root", mode: 0o644 })
+        : withSsh;
+      return withHostKeys
         .withNewFile(
           "/root/.ssh/config",
           `Host *\n  IdentityFile /root/.ssh/id_deploy\n  IdentitiesOnly yes\n  ${hostKeys}\n  ServerAliveInterval 30\n`,

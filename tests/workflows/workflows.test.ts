@@ -150,9 +150,11 @@ describe(".github/workflows", () => {
         expect(dagger.env?.[name]).toBe(`\${{ secrets.${name} }}`);
         expect(args).toMatch(new RegExp(`--[a-z-]+ env://${name}(\\s|$)`));
       }
-      // Every env:// reference is one that the step maps from a secret.
+      // Every env:// reference is one that the step maps from a secret, or (public host keys)
+      // from a variable of the same name.
       for (const [, name] of args.matchAll(/env:\/\/(\w+)/g)) {
-        expect(dagger.env?.[name ?? ""]).toBe(`\${{ secrets.${name} }}`);
+        const source = name === "STAGING_SSH_KNOWN_HOSTS" ? "vars" : "secrets";
+        expect(dagger.env?.[name ?? ""]).toBe(`\${{ ${source}.${name} }}`);
       }
     });
 
