@@ -1,6 +1,6 @@
 import { Logger, loadConfigOrExit, Router, startService } from "@lawyers-hub/service-kit";
+import { createPool, createRedis, postgresCheck, redisCheck } from "@lawyers-hub/service-kit/data-stores";
 import { apiConfigSchema } from "./config.ts";
-import { createPool, createRedis, postgresCheck, redisCheck } from "./dependencies.ts";
 import { matterRoutes } from "./matters.ts";
 import { migrationNames, migrationsCheck } from "./migrations.ts";
 

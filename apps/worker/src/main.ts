@@ -7,9 +7,9 @@ import {
   ServiceMetrics,
   startService,
 } from "@lawyers-hub/service-kit";
+import { createPool, createRedis, postgresCheck, redisCheck } from "@lawyers-hub/service-kit/data-stores";
 import { workerConfigSchema } from "./config.ts";
 import { StreamConsumer } from "./consumer.ts";
-import { createPool, createRedis, postgresCheck, redisCheck } from "./dependencies.ts";
 import { processIntake, recordUndecodable } from "./intake.ts";
 
 const bootLogger = new Logger({ service: "worker" });

@@ -1,6 +1,12 @@
-import type { Logger, ReadinessCheck } from "@lawyers-hub/service-kit";
+/**
+ * PostgreSQL and Redis clients for the services that need them (api, worker), behind their own
+ * entry point so that the services without a database do not load pg and ioredis.
+ */
+
 import { Redis } from "ioredis";
 import pg from "pg";
+import type { Logger } from "./logger.ts";
+import type { ReadinessCheck } from "./readiness.ts";
 
 /** The PostgreSQL pool; connection failures surface quickly instead of queueing forever. */
 export function createPool(url: string, logger: Logger): pg.Pool {
