@@ -78,6 +78,7 @@ Options:
       newestMigration: outcome.newestMigration,
       tables: outcome.tables,
       differences: outcome.differences,
+      seconds: outcome.seconds,
     };
     if (values.json) {
       out.result(JSON.stringify(report));
@@ -86,6 +87,8 @@ Options:
       for (const [table, rows] of Object.entries(outcome.tables)) out.result(`  ${table}: ${rows} rows`);
       out.result(`Newest applied migration: ${outcome.newestMigration ?? "none (no _prisma_migrations table)"}`);
       out.result(`Safety backup: ${displayPath(safety.path ?? "", cwd)}`);
+      const { verify, safetyBackup, restore: load, rowCounts } = outcome.seconds;
+      out.result(`Took: verify ${verify}s, safety backup ${safetyBackup}s, restore ${load}s, row counts ${rowCounts}s`);
     }
     if (outcome.differences.length > 0) {
       throw new OperationError(

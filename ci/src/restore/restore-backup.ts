@@ -34,6 +34,12 @@ export interface RestoreOutcome {
   newestMigration: string | null;
   /** Tables whose row count differs from the backup's record (empty when all match). */
   differences: string[];
+  /** Seconds each phase took, for the operator's report and the benchmark. */
+  seconds: { verify: number; safetyBackup: number; restore: number; rowCounts: number };
+}
+
+function since(start: number): number {
+  return Math.round((performance.now() - start) / 10) / 100;
 }
 
 /**
@@ -44,15 +50,18 @@ export interface RestoreOutcome {
  */
 export async function restoreBackup(request: RestoreRequest): Promise<RestoreOutcome> {
   request.step(`Verifying ${request.path} against its sidecar...`);
+  let start = performance.now();
   const metadata = await verifyBackupFile(request.path, request.onBytes?.("verified"));
   if (metadata.environment !== request.envName && !request.allowCrossEnv) {
     throw new UsageError(
       `refusing to restore a backup of ${metadata.environment} into ${request.envName}: pass --allow-cross-env if that is really intended (nothing was changed)`,
     );
   }
+  const verifySeconds = since(start);
   await request.confirm(metadata);
 
   request.step(`Backing up the current ${request.envName} database first...`);
+  start = performance.now();
   const safetyBackup = await createBackup({
     target: request.target,
     envName: request.envName,
@@ -61,6 +70,8 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
     onBytes: request.onBytes?.("safety backup: written"),
   });
 
+  const safetyBackupSeconds = since(start);
+  start = performance.now();
   const sessions = await withClient(request.target, endOtherSessions);
   request.step(`Restoring ${metadata.file} into ${request.target.label} in one transaction...`);
   try {
@@ -75,6 +86,8 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
         `Check the backup with lh-ci backup verify --restore-test; the safety backup ${safetyBackup.metadata.file} is there too`,
     );
   }
+  const restoreSeconds = since(start);
+  start = performance.now();
   const [tables, migration] = await withClient(request.target, (client) =>
     Promise.all([rowCounts(client), newestMigration(client)]),
   );
@@ -85,6 +98,12 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
     tables,
     newestMigration: migration,
     differences: rowCountDifferences(metadata.tables, tables),
+    seconds: {
+      verify: verifySeconds,
+      safetyBackup: safetyBackupSeconds,
+      restore: restoreSeconds,
+      rowCounts: since(start),
+    },
   };
 }
 
