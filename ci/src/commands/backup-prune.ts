@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
+import { backupDirectory } from "../backup/default-dir.ts";
 import { displayPath } from "../backup/format.ts";
 import { applyPrune, planPrune } from "../backup/prune.ts";
 import type { Command } from "../cli/command.ts";
@@ -18,7 +19,7 @@ sidecars whose timestamp is more than --keep-days days old, but always keeps the
 environments' backups) are never touched. Prints each file it deletes.
 
 Options:
-  --dir DIR        the backups folder (default backups/<env>)
+  --dir DIR        the backups folder (default $LH_BACKUP_DIR, else backups/<env>)
   --keep-days N    age limit in days (default 7; fractions allowed)
   --keep-min N     backups always kept (default 1)
   --dry-run        print what would be deleted, delete nothing`,
@@ -28,7 +29,7 @@ Options:
     "keep-min": { type: "string", default: "1" },
     "dry-run": { type: "boolean", default: false },
   },
-  async run({ values, out, cwd, envName }) {
+  async run({ values, out, cwd, envName, processEnv }) {
     assertEnvName(envName);
     const keepDays = Number(values["keep-days"]);
     if (!Number.isFinite(keepDays) || keepDays < 0 || String(values["keep-days"]).trim() === "") {
@@ -38,7 +39,7 @@ Options:
     if (!Number.isInteger(keepMin) || keepMin < 0 || String(values["keep-min"]).trim() === "") {
       throw new UsageError("--keep-min: must be a whole number of backups, 0 or more (e.g. 1)");
     }
-    const dir = resolve(cwd, typeof values.dir === "string" ? values.dir : `backups/${envName}`);
+    const dir = backupDirectory(values.dir, envName, cwd, processEnv);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
       throw new UsageError(`--dir: ${displayPath(dir, cwd)} is not a folder; pass the backups folder with --dir`);
     }

@@ -1,6 +1,6 @@
-import { resolve } from "node:path";
 import { pgTarget } from "../backup/connection.ts";
 import { createBackup } from "../backup/create-backup.ts";
+import { backupDirectory } from "../backup/default-dir.ts";
 import { displayPath, formatBytes } from "../backup/format.ts";
 import { Progress } from "../backup/progress.ts";
 import type { Command } from "../cli/command.ts";
@@ -21,7 +21,7 @@ snapshot that was dumped). The file appears under its name only when the dump is
 on disk. The last line of stdout is the path of the backup.
 
 Options:
-  --out DIR   where to write (default backups/<env>)
+  --out DIR   where to write (default $LH_BACKUP_DIR, else backups/<env>)
   --stdout    stream the dump to stdout instead (to copy it out of a container); the sidecar
               JSON is then the last line on stderr: save it as <file>.json beside the dump
   --gzip      compress (gzip)
@@ -33,7 +33,7 @@ and lawyers_hub_backup_size_bytes (job lawyers_hub_backup, label env); a failed 
     stdout: { type: "boolean", default: false },
     gzip: { type: "boolean", default: false },
   },
-  async run({ values, out, cwd, envName, loadConfig }) {
+  async run({ values, out, cwd, envName, loadConfig, processEnv }) {
     if (values.stdout && values.out !== undefined) {
       throw new UsageError("backup: --out and --stdout exclude each other; pass one of them");
     }
@@ -58,7 +58,7 @@ and lawyers_hub_backup_size_bytes (job lawyers_hub_backup, label env); a failed 
       return ExitCode.ok;
     }
 
-    const dir = resolve(cwd, typeof values.out === "string" ? values.out : `backups/${envName}`);
+    const dir = backupDirectory(values.out, envName, cwd, processEnv);
     out.info(`Backing up ${target.label} (${envName}) into ${displayPath(dir, cwd)}...`);
     const { path = "", metadata } = await createBackup({ target, envName, gzip, destination: { dir }, onBytes });
     const tables = Object.keys(metadata.tables).length;

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { pgTarget } from "../backup/connection.ts";
+import { backupDirectory } from "../backup/default-dir.ts";
 import { displayPath, formatBytes } from "../backup/format.ts";
 import { Progress } from "../backup/progress.ts";
 import type { Command } from "../cli/command.ts";
@@ -24,21 +25,18 @@ the database is exactly as it was. Finally reports every table's row count and t
 Options:
   --yes               confirm without asking
   --allow-cross-env   accept a backup taken in another environment
-  --backup-dir DIR    where the safety backup goes (default backups/<env>)`,
+  --backup-dir DIR    where the safety backup goes (default $LH_BACKUP_DIR, else backups/<env>)`,
   options: {
     yes: { type: "boolean", default: false },
     "allow-cross-env": { type: "boolean", default: false },
     "backup-dir": { type: "string" },
   },
   positionals: [1, 1],
-  async run({ values, positionals, out, cwd, envName, loadConfig, stdin }) {
+  async run({ values, positionals, out, cwd, envName, loadConfig, stdin, processEnv }) {
     const { config } = loadConfig(["DATABASE_URL", "PUSHGATEWAY_URL"]);
     const target = pgTarget(config.DATABASE_URL);
     const path = resolve(cwd, positionals[0] ?? "");
-    const backupDir = resolve(
-      cwd,
-      typeof values["backup-dir"] === "string" ? values["backup-dir"] : `backups/${envName}`,
-    );
+    const backupDir = backupDirectory(values["backup-dir"], envName, cwd, processEnv);
     const outcome = await restoreBackup({
       target,
       path,

@@ -112,6 +112,21 @@ describe("backup and restore round trip", async () => {
     await idle.end().catch(() => undefined);
   });
 
+  it("without --out, writes to $LH_BACKUP_DIR when set (the ops image's backups volume)", async () => {
+    const volume = join(tempDir("lh-backup-volume-"), "backups");
+    const result = await lhCi(["backup"], cwd, db.secretUrl, { LH_BACKUP_DIR: volume });
+    expect(result.code).toBe(0);
+    const written = result.stdout.trim().split("\n").at(-1) ?? "";
+    expect(dirname(written)).toBe(volume);
+    expect(filesIn(volume)).toEqual([
+      expect.stringMatching(/^lawyers_hub_staging_\d{8}T\d{6}Z\.sql$/),
+      expect.stringMatching(/\.sql\.json$/),
+    ]);
+    const pruned = await lhCi(["backup", "prune", "--dry-run"], cwd, db.secretUrl, { LH_BACKUP_DIR: volume });
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout + pruned.stderr).toContain(volume);
+  });
+
   it("backup --stdout streams the dump and prints its sidecar JSON last on stderr", async () => {
     const result = await lhCi(["backup", "--stdout"], dirname(cwd), db.secretUrl);
     expect(result.code).toBe(0);
