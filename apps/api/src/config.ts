@@ -1,13 +1,5 @@
 import { fileURLToPath } from "node:url";
-import {
-  DEFAULT_JOBS_STREAM,
-  hostName,
-  logLevel,
-  milliseconds,
-  optional,
-  port,
-  postgresUrl,
-} from "@lawyers-hub/service-kit";
+import { dataStoreVariables, logLevel, milliseconds, port } from "@lawyers-hub/service-kit";
 import { z } from "zod";
 
 /** The api's own migrations folder, which the image ships beside the code. */
@@ -15,12 +7,7 @@ const OWN_MIGRATIONS = fileURLToPath(new URL("../prisma/migrations", import.meta
 
 export const apiConfigSchema = z.object({
   PORT: port(4000),
-  DATABASE_URL: postgresUrl(),
-  REDIS_HOST: hostName(),
-  REDIS_PORT: port(6379),
-  REDIS_PASSWORD: optional(),
-  /** Redis stream the api enqueues jobs on and the worker consumes. */
-  JOBS_STREAM: z.string().trim().min(1).default(DEFAULT_JOBS_STREAM),
+  ...dataStoreVariables(),
   /** Readiness requires every migration of this folder to be applied. */
   MIGRATIONS_DIR: z.string().trim().min(1).default(OWN_MIGRATIONS),
   LOG_LEVEL: logLevel(),

@@ -1,24 +1,11 @@
 import { hostname } from "node:os";
-import {
-  DEFAULT_JOBS_GROUP,
-  DEFAULT_JOBS_STREAM,
-  hostName,
-  logLevel,
-  milliseconds,
-  optional,
-  port,
-  postgresUrl,
-} from "@lawyers-hub/service-kit";
+import { DEFAULT_JOBS_GROUP, dataStoreVariables, logLevel, milliseconds, port } from "@lawyers-hub/service-kit";
 import { z } from "zod";
 
 export const workerConfigSchema = z.object({
   /** Port of the worker's /health, /ready and /metrics server. */
   PORT: port(4200),
-  DATABASE_URL: postgresUrl(),
-  REDIS_HOST: hostName(),
-  REDIS_PORT: port(6379),
-  REDIS_PASSWORD: optional(),
-  JOBS_STREAM: z.string().trim().min(1).default(DEFAULT_JOBS_STREAM),
+  ...dataStoreVariables(),
   JOBS_GROUP: z.string().trim().min(1).default(DEFAULT_JOBS_GROUP),
   /** This consumer's name in the group; the container's host name by default. */
   WORKER_CONSUMER: z.string().trim().min(1).default(hostname()),

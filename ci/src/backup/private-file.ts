@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, closeSync, fsyncSync, linkSync, openSync, unlinkSync, writeSync } from "node:fs";
+import { linkSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { createExclusive, fsyncDirectory } from "../state/durable-file.ts";
 
 /** Backups and their sidecars hold customer data: owner read/write only. */
 export const PRIVATE_MODE = 0o600;
@@ -8,16 +9,6 @@ export const PRIVATE_MODE = 0o600;
 /** A hidden temporary name beside `path` that never matches the backup naming pattern. */
 export function temporaryPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${randomBytes(4).toString("hex")}.partial`);
-}
-
-/** Flushes a directory entry change (create, link, rename, unlink) to disk. */
-export function fsyncDirectory(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**
@@ -35,17 +26,7 @@ export function publishExclusive(temporary: string, path: string): void {
 
 /** Writes a small private file completely and durably under its final name, or not at all. */
 export function writePrivateFileExclusive(path: string, content: string): void {
-  const temporary = temporaryPathFor(path);
-  const fd = openSync(temporary, "wx", PRIVATE_MODE);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temporary);
-    throw error;
+  if (!createExclusive(path, content, PRIVATE_MODE)) {
+    throw new Error(`${path} already exists; it was not overwritten`);
   }
-  closeSync(fd);
-  chmodSync(temporary, PRIVATE_MODE);
-  publishExclusive(temporary, path);
 }

@@ -20,6 +20,8 @@ export function isSecretName(name: string): boolean {
 
 export class Redactor {
   readonly #secrets = new Set<string>();
+  /** The secrets longest first (so a secret containing another is replaced whole); sorted once per change. */
+  #longestFirst: string[] = [];
 
   /** Registers a secret value; it (and its URL-encoded form) is replaced wherever it appears. */
   add(value: string | undefined): this {
@@ -27,6 +29,7 @@ export class Redactor {
     this.#secrets.add(value);
     const encoded = encodeURIComponent(value);
     if (encoded !== value) this.#secrets.add(encoded);
+    this.#longestFirst = [...this.#secrets].sort((a, b) => b.length - a.length);
     return this;
   }
 
@@ -46,9 +49,7 @@ export class Redactor {
 
   redact(text: string): string {
     let result = text.replace(URL_PASSWORD, `$1${REDACTED}$3`);
-    // Longest first, so that a secret containing another is replaced whole.
-    const secrets = [...this.#secrets].sort((a, b) => b.length - a.length);
-    for (const secret of secrets) result = result.split(secret).join(REDACTED);
+    for (const secret of this.#longestFirst) result = result.split(secret).join(REDACTED);
     return result;
   }
 }

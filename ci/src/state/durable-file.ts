@@ -3,9 +3,9 @@ import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, write
 import { dirname, join } from "node:path";
 
 /** Writes a new file beside `path` and flushes it to disk; returns its path. */
-function writeTemporary(path: string, content: string): string {
+function writeTemporary(path: string, content: string, mode: number): string {
   const temporary = join(dirname(path), `.${randomBytes(6).toString("hex")}.tmp`);
-  const fd = openSync(temporary, "wx", 0o644);
+  const fd = openSync(temporary, "wx", mode);
   try {
     writeSync(fd, content);
     fsyncSync(fd);
@@ -30,8 +30,8 @@ export function fsyncDirectory(dir: string): void {
  * fails with EEXIST like O_EXCL, and readers never see a half-written file). Returns false when
  * the file already exists.
  */
-export function createExclusive(path: string, content: string): boolean {
-  const temporary = writeTemporary(path, content);
+export function createExclusive(path: string, content: string, mode = 0o644): boolean {
+  const temporary = writeTemporary(path, content, mode);
   try {
     linkSync(temporary, path);
     fsyncDirectory(dirname(path));
@@ -45,8 +45,8 @@ export function createExclusive(path: string, content: string): boolean {
 }
 
 /** Replaces `path` with new content atomically (write, fsync, rename). */
-export function replaceAtomically(path: string, content: string): void {
-  const temporary = writeTemporary(path, content);
+export function replaceAtomically(path: string, content: string, mode = 0o644): void {
+  const temporary = writeTemporary(path, content, mode);
   try {
     renameSync(temporary, path);
   } catch (error) {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_JOBS_STREAM } from "./jobs.ts";
 import type { Logger } from "./logger.ts";
 
 /**
@@ -138,3 +139,13 @@ export const hostName = () =>
 
 export const logLevel = () =>
   z.enum(["debug", "info", "warn", "error"], { error: "must be one of debug, info, warn, error" }).default("info");
+
+/** The variables of a service that uses PostgreSQL and the job stream on Redis (api, worker). */
+export const dataStoreVariables = () => ({
+  DATABASE_URL: postgresUrl(),
+  REDIS_HOST: hostName(),
+  REDIS_PORT: port(6379),
+  REDIS_PASSWORD: optional(),
+  /** Redis stream the api enqueues jobs on and the worker consumes. */
+  JOBS_STREAM: z.string().trim().min(1).default(DEFAULT_JOBS_STREAM),
+});

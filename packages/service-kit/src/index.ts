@@ -3,6 +3,7 @@ export { Counter, Gauge } from "prom-client";
 export {
   ConfigError,
   type ConfigProblem,
+  dataStoreVariables,
   hostName,
   httpUrl,
   loadConfigOrExit,

@@ -1,16 +1,12 @@
-import { spawn } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { minimalEnvironment, type ProcessResult, runProcess } from "../../../ci/test/support/run-process.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url)).replace(/\/$/, "");
 export const SCRIPTS_DIR = join(REPO_ROOT, "scripts");
 
-export interface ScriptResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type ScriptResult = ProcessResult;
 
 export interface ScriptOptions {
   cwd?: string;
@@ -21,21 +17,10 @@ export interface ScriptOptions {
 
 /** Runs an operator script as a real process with bash, stdin closed (never a terminal). */
 export function runScript(script: string, args: string[], options: ScriptOptions = {}): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("bash", [script, ...args], {
-      cwd: options.cwd ?? REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: options.timeoutMs ?? 60_000,
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      resolve({ code, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") }),
-    );
+  return runProcess("bash", [script, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: minimalEnvironment(options.env),
+    timeoutMs: options.timeoutMs,
   });
 }
 
@@ -51,22 +36,11 @@ export function runScriptOnTerminal(
 ): Promise<ScriptResult> {
   const quote = (word: string): string => `'${word.replaceAll("'", "'\\''")}'`;
   const command = ["bash", script, ...args].map(quote).join(" ");
-  return new Promise((resolve, reject) => {
-    const child = spawn("script", ["--quiet", "--return", "--command", command, "/dev/null"], {
-      cwd: options.cwd ?? REPO_ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", TERM: "dumb", ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-      timeout: options.timeoutMs ?? 60_000,
-    });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      resolve({ code, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") }),
-    );
-    child.stdin.end(input);
+  return runProcess("script", ["--quiet", "--return", "--command", command, "/dev/null"], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: minimalEnvironment({ TERM: "dumb", ...options.env }),
+    input,
+    timeoutMs: options.timeoutMs,
   });
 }
 

@@ -1,26 +1,12 @@
-import { spawn } from "node:child_process";
+import { type ProcessResult, runProcess } from "../../../ci/test/support/run-process.ts";
 
-export interface ToolResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+export interface ToolResult extends ProcessResult {
   /** stdout and stderr together, for assertion messages that show what the tool said. */
   output: string;
 }
 
 /** Runs an external checker (promtool, amtool, dclint) as a real process and collects its output. */
-export function runTool(command: string, args: string[], options: { cwd?: string } = {}): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const out = Buffer.concat(stdout).toString("utf8");
-      const err = Buffer.concat(stderr).toString("utf8");
-      resolve({ code, stdout: out, stderr: err, output: `${out}${err}` });
-    });
-  });
+export async function runTool(command: string, args: string[], options: { cwd?: string } = {}): Promise<ToolResult> {
+  const result = await runProcess(command, args, { cwd: options.cwd });
+  return { ...result, output: `${result.stdout}${result.stderr}` };
 }
