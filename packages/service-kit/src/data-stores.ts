@@ -63,9 +63,30 @@ export function postgresCheck(pool: pg.Pool): ReadinessCheck {
 export function redisCheck(redis: Redis): ReadinessCheck {
   return {
     name: "redis",
-    check: async () => {
+    check: async (signal) => {
+      if (CONNECTING.has(redis.status)) await connectionAttempt(redis, signal);
       if (redis.status !== "ready") throw new Error(`not connected (${redis.status})`);
       await redis.ping();
     },
   };
+}
+
+/** ioredis states while a connection attempt is under way (at start-up or a reconnect). */
+const CONNECTING = new Set(["connecting", "connect"]);
+
+/**
+ * Waits for the attempt under way to end, so that a probe arriving just after start-up reports
+ * whether Redis answers rather than that the first connection has not finished yet. A refused
+ * connection ends the attempt at once; the probe's own deadline bounds a hanging one.
+ */
+function connectionAttempt(redis: Redis, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      redis.off("ready", done).off("close", done).off("end", done);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    redis.on("ready", done).on("close", done).on("end", done);
+    signal.addEventListener("abort", done);
+  });
 }
