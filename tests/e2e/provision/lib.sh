@@ -60,7 +60,8 @@ trixie_download() {
     trixie_updated=1
   fi
   mkdir -p "$into"
-  (cd "$into" && trixie_apt download "$@" 2>&1 | grep -v 'unsandboxed' >&2 || true)
+  # apt warns that root downloads "unsandboxed" into a folder _apt cannot write: expected here.
+  (cd "$into" && trixie_apt download "$@" 2>&1) | { grep -v 'unsandboxed' >&2 || true; }
   for package in "$@"; do
     compgen -G "$into/${package}_*.deb" >/dev/null || { say "could not download $package from trixie"; return 1; }
   done
