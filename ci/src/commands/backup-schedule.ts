@@ -3,12 +3,11 @@ import { backupDirectory } from "../backup/default-dir.ts";
 import type { Command } from "../cli/command.ts";
 import { ExitCode, UsageError } from "../cli/exit-codes.ts";
 import { assertEnvName } from "../config/load.ts";
-import { DeployLock } from "../lock/deploy-lock.ts";
 import { systemClock } from "../schedule/clock.ts";
 import { heartbeatProblem, startHeartbeat } from "../schedule/heartbeat.ts";
-import { type JobContext, type Phase, runBackupJob, scheduleOwner } from "../schedule/run-job.ts";
+import { type JobContext, type Phase, releaseActiveLocks, runBackupJob } from "../schedule/run-job.ts";
 import { runSchedule } from "../schedule/schedule-loop.ts";
-import { readScheduleState, scheduleDir } from "../schedule/schedule-state.ts";
+import { readScheduleState } from "../schedule/schedule-state.ts";
 import { scheduleSettings } from "../schedule/settings.ts";
 import { stateDirFor } from "../state/context.ts";
 import { formatDuration } from "../state/duration.ts";
@@ -89,7 +88,7 @@ Options:
         return;
       }
       log({ event: "backup-schedule", outcome: "interrupted", phase, signal, at: new Date().toISOString() });
-      void new DeployLock(scheduleDir(stateDir)).release(scheduleOwner());
+      releaseActiveLocks(stateDir);
       setImmediate(() => process.exit(143));
     };
     process.on("SIGTERM", onSignal);

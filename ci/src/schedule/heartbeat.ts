@@ -1,4 +1,4 @@
-import { statSync, writeFileSync } from "node:fs";
+import { rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -10,12 +10,16 @@ export function heartbeatPath(envName: string): string {
   return join(tmpdir(), `lh-ci-backup-schedule-${envName}.heartbeat`);
 }
 
-/** Writes the heartbeat now and every interval; returns the function that stops it. */
+/** Writes the heartbeat now and every interval; returns the function that stops it (and removes the file). */
 export function startHeartbeat(envName: string): () => void {
-  const beat = () => writeFileSync(heartbeatPath(envName), `${process.pid} ${new Date().toISOString()}\n`);
+  const path = heartbeatPath(envName);
+  const beat = () => writeFileSync(path, `${process.pid} ${new Date().toISOString()}\n`);
   beat();
   const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    rmSync(path, { force: true });
+  };
 }
 
 /** Why the service is not healthy, or undefined when its heartbeat is fresh. */

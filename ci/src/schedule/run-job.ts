@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -56,8 +57,16 @@ export interface RunRecord {
 /** A backup runs for hours at most; a lock left by a killed process expires after this. */
 const LOCK_TTL_MS = 6 * 3_600_000;
 
-export function scheduleOwner(): string {
-  return `backup-schedule@${hostname()}:${process.pid}`;
+/** This process's name on the lock; each run adds a token of its own. */
+const processOwner = () => `backup-schedule@${hostname()}:${process.pid}`;
+
+/** The lock owners of this process's runs under way. */
+const activeOwners = new Set<string>();
+
+/** Frees the lock of the runs under way (SIGTERM). Synchronous as long as the lock's mutex is free. */
+export function releaseActiveLocks(stateDir: string): void {
+  const lock = new DeployLock(scheduleDir(stateDir));
+  for (const owner of activeOwners) void lock.release(owner);
 }
 
 /**
@@ -76,9 +85,11 @@ export async function runBackupJob(context: JobContext, trigger: Trigger, slot: 
     durationMs: 0,
   };
   const lock = new DeployLock(scheduleDir(context.stateDir));
-  const owner = scheduleOwner();
+  const owner = `${processOwner()}:${randomBytes(4).toString("hex")}`;
+  activeOwners.add(owner); // before acquiring: a concurrent run of this process must see it as live
   const held = await takeLock(lock, owner, trigger, context.clock.now());
   if (held) {
+    activeOwners.delete(owner);
     record.reason = `another scheduler is running (${held}); it takes this backup`;
   } else {
     try {
@@ -88,6 +99,7 @@ export async function runBackupJob(context: JobContext, trigger: Trigger, slot: 
     } finally {
       context.onPhase?.("idle");
       await lock.release(owner);
+      activeOwners.delete(owner);
     }
   }
   record.durationMs = Math.round(performance.now() - started);
@@ -99,8 +111,9 @@ async function takeLock(lock: DeployLock, owner: string, trigger: Trigger, now: 
   const request = { owner, reason: `${trigger} backup`, ttlMs: LOCK_TTL_MS, now };
   const result = await lock.acquire(request);
   if (result.outcome !== "held") return undefined;
-  // Our own name (same container, same pid) on a lock we do not hold: left by our previous life.
-  if (result.holder.owner === owner) {
+  // Our container and pid, but no run of ours: left by this container's previous life (pid 1 again).
+  const [holderProcess] = result.holder.owner.split(/:(?=[0-9a-f]+$)/);
+  if (holderProcess === processOwner() && !activeOwners.has(result.holder.owner)) {
     await lock.acquire({ ...request, force: true });
     return undefined;
   }
