@@ -57,6 +57,7 @@ Options:
     const stateDir = stateDirFor(command);
     readScheduleState(stateDir); // a corrupt state file stops the service here, not at 02:30
     let phase: Phase = "idle";
+    const stop = new AbortController();
     const context: JobContext = {
       target: pgTarget(config.DATABASE_URL),
       envName,
@@ -69,6 +70,7 @@ Options:
       onPhase: (next) => {
         phase = next;
       },
+      signal: stop.signal,
     };
     const log = (record: object) => out.result(JSON.stringify(record));
 
@@ -78,7 +80,6 @@ Options:
       return record.outcome === "ok" ? ExitCode.ok : ExitCode.failed;
     }
 
-    const stop = new AbortController();
     // Registered before any backup starts, so it runs before the backup file's own handler,
     // which removes the partial dump and exits: this one only logs and frees the lock.
     const onSignal = (signal: NodeJS.Signals) => {

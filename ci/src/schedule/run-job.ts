@@ -33,6 +33,8 @@ export interface JobContext {
   clock: Clock;
   log: { info(line: string): void; warn(line: string): void };
   onPhase?: (phase: Phase) => void;
+  /** Aborted on SIGTERM: a run that has not started its backup yet does not start it. */
+  signal?: AbortSignal;
 }
 
 /** The one log line of a run (JSON, on stdout, through the redactor). */
@@ -93,7 +95,7 @@ export async function runBackupJob(context: JobContext, trigger: Trigger, slot: 
     record.reason = `another scheduler is running (${held}); it takes this backup`;
   } else {
     try {
-      const reason = notDueReason(context, trigger, slot);
+      const reason = context.signal?.aborted ? "the service is stopping" : notDueReason(context, trigger, slot);
       if (reason) record.reason = reason;
       else await backUp(context, record);
     } finally {
