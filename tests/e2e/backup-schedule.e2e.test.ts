@@ -32,10 +32,11 @@ interface RunLine {
 /** The backup service's JSON run lines, from its container log. */
 async function runLines(): Promise<RunLine[]> {
   const logs = await stack.compose(["logs", "--no-color", "--no-log-prefix", "backup"]);
+  // compose starts each line with a terminal's erase-line sequence: the JSON starts at its first brace.
   return logs.stdout
     .split("\n")
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as RunLine)
+    .filter((line) => line.includes('{"event":'))
+    .map((line) => JSON.parse(line.slice(line.indexOf("{"))) as RunLine)
     .filter((line) => line.event === "backup-schedule");
 }
 
