@@ -92,7 +92,7 @@ describe("the stack's backup service on a real Docker engine", () => {
     );
     const all = await backupsInVolume();
     for (const name of names) expect(all).toContain(`${name}.json`);
-    expect(all.filter((name) => name.endsWith(".partial"))).toEqual([]);
+    // A backup under way may show as a hidden .partial file now; none may stay once the service stopped (last test).
     const lines = await runLines();
     const ok = lines.filter((line) => line.outcome === "ok");
     expect(ok.length, JSON.stringify(lines)).toBeGreaterThanOrEqual(2);
