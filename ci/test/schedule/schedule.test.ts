@@ -9,7 +9,7 @@ import { runSchedule } from "../../src/schedule/schedule-loop.ts";
 import { readScheduleState } from "../../src/schedule/schedule-state.ts";
 import { scheduleSettings } from "../../src/schedule/settings.ts";
 import { seededDatabase } from "../backup/support.ts";
-import { databaseUrl } from "../support/database.ts";
+import { adminQuery, createTestDatabase, databaseUrl, withClient } from "../support/database.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { FakeClock, recordingPushgateway, sample } from "./support.ts";
 
@@ -181,6 +181,38 @@ describe("the backup schedule against the real PostgreSQL, on a fake clock", asy
     const reclaimed = await runBackupJob(context, "schedule", clock.now());
     expect(reclaimed.outcome).toBe("ok");
     expect(lock.read()).toBeUndefined();
+  });
+
+  it("a backup that does not restore fails its restore test: recorded, pushed as 0, the scratch database dropped", async () => {
+    // A CHECK that looks into another table: pg_dump loads aa_items before zz_allowed, so the
+    // restore breaks the constraint. The dump is fine; only restoring it proves it is not.
+    const broken = await createTestDatabase("lh_schedule_unrestorable");
+    await withClient(broken.url, (client) =>
+      client.query(`
+        CREATE TABLE zz_allowed (code text PRIMARY KEY);
+        CREATE FUNCTION is_allowed(text) RETURNS boolean LANGUAGE sql STABLE
+          AS 'SELECT EXISTS (SELECT 1 FROM public.zz_allowed WHERE code = $1)';
+        CREATE TABLE aa_items (id int PRIMARY KEY, code text CHECK (public.is_allowed(code)));
+        INSERT INTO zz_allowed VALUES ('a');
+        INSERT INTO aa_items VALUES (1, 'a');`),
+    );
+    const gateway = await recordingPushgateway();
+    const clock = new FakeClock("2026-11-30T02:30:00Z");
+    const { context } = jobContext(broken.url, clock, {}, gateway.url);
+    const [record] = await schedule(context, 1);
+    expect(record?.outcome).toBe("ok"); // the backup itself is whole
+    expect(record?.restoreTest?.outcome).toBe("failed");
+    expect(record?.restoreTest?.error).toMatch(
+      /the test restore into lh_restore_test_\w+ failed: .*this backup does not restore/,
+    );
+    const scratch = /lh_restore_test_\w+/.exec(record?.restoreTest?.error ?? "")?.[0];
+    const left = await adminQuery("SELECT 1 FROM pg_database WHERE datname = $1", [scratch]);
+    expect(left.rowCount).toBe(0);
+    expect(readScheduleState(context.stateDir).restoreTest).toMatchObject({ ok: false });
+    const pushed = gateway.pushes.at(-1)?.body ?? "";
+    expect(sample(pushed, "lawyers_hub_backup_restore_test_success")).toBe(0);
+    expect(sample(pushed, "lawyers_hub_backup_restore_test_last_success_timestamp_seconds")).toBeUndefined();
+    expect(sample(pushed, "lawyers_hub_backup_failures_total")).toBe(0);
   });
 
   it("a failed backup is counted, pushed and logged; the schedule goes on", async () => {
