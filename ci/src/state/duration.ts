@@ -1,6 +1,6 @@
-/** Durations as operators write them on the command line: `500ms`, `5s`, `30m`, `2h` (a bare number is seconds). */
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+/** Durations as operators write them on the command line: `500ms`, `5s`, `30m`, `2h`, `7d` (a bare number is seconds). */
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** Milliseconds for a duration, or undefined when the text is not one. */
 export function parseDuration(text: string): number | undefined {
