@@ -3,7 +3,7 @@ import { z } from "zod";
 import { OperationError } from "../cli/exit-codes.ts";
 import { escapeControl, hasControl } from "../output/escape-control.ts";
 import { sidecarPathOf } from "./naming.ts";
-import { readRegularFile, SmallFileError } from "./read-regular-file.ts";
+import { readRegularFile, SmallFileError } from "../state/read-regular-file.ts";
 
 export const SIDECAR_FORMAT = "lh-ci-backup/1";
 

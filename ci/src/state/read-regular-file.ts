@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 
-/** Why a small file beside a backup could not be read: not there, not a regular file, too large. */
+/** Why a small file (a sidecar, a lock) could not be read: not there, not a regular file, too large. */
 export type SmallFileProblem = "missing" | "not-regular" | "too-large";
 
 export class SmallFileError extends Error {
