@@ -2,8 +2,8 @@ import { basename } from "node:path";
 import { z } from "zod";
 import { OperationError } from "../cli/exit-codes.ts";
 import { escapeControl, hasControl } from "../output/escape-control.ts";
-import { sidecarPathOf } from "./naming.ts";
 import { readRegularFile, SmallFileError } from "../state/read-regular-file.ts";
+import { sidecarPathOf } from "./naming.ts";
 
 export const SIDECAR_FORMAT = "lh-ci-backup/1";
 
