@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
@@ -144,14 +146,17 @@ describe("lh-ci verify against hostile answers", () => {
     expect(run.byName.web?.detail).toBe('HTTP 200 from /api/health, but the body says it is not ok: "ok": false');
   });
 
-  it("control characters in a body are printed escaped, never raw", async () => {
-    const table = await runCli(["verify", "--migrations-dir", MIGRATIONS, "--timeout", "2s"], {
+  it("control characters in a body are printed escaped, never raw (terminal and step summary)", async () => {
+    const summary = join(dir, "summary.md");
+    const table = await runCli(["verify", "--migrations-dir", MIGRATIONS, "--timeout", "2s", "--summary", summary], {
       env: { ...HEALTHY, API_URL: escaping.url },
       cwd: dir,
     });
     expect(table.code).toBe(1);
     for (const raw of ["\u001b", "\r"]) expect(table.stdout + table.stderr).not.toContain(raw);
     expect(table.stdout).toContain("HTTP 500 from /ready: boom\\u001b[2J\\u001b[31m forged line error: all good");
+    expect(readFileSync(summary, "utf8")).toContain("boom\\u001b[2J");
+    expect(readFileSync(summary, "utf8")).not.toContain("\u001b");
   });
 
   it("an unknown database fails at once instead of being retried until the deadline", async () => {
