@@ -1,19 +1,18 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import { createGzip } from "node:zlib";
 import pg from "pg";
 import { OperationError } from "../cli/exit-codes.ts";
 import { BackupFileWriter } from "./backup-file-writer.ts";
 import { ByteMeter } from "./byte-meter.ts";
 import { lastLines, startChild } from "./child-process.ts";
+import { claimBackupName } from "./claim-name.ts";
 import { childEnvironment, clientConfig, type PgTarget } from "./connection.ts";
 import { newestMigration, rowCounts, serverVersion } from "./database-facts.ts";
 import { DumpEdges } from "./dump-edges.ts";
 import { followFile } from "./follow-file.ts";
-import { backupFileName, sidecarPathOf } from "./naming.ts";
 import { pgDumpVersion } from "./pg-dump-version.ts";
 import { type BackupMetadata, SIDECAR_FORMAT } from "./sidecar.ts";
 
@@ -52,8 +51,8 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     const snapshot = (await client.query<{ id: string }>("SELECT pg_export_snapshot() AS id")).rows[0]?.id ?? "";
     const version = await serverVersion(client);
-    const startedAt = await backupTime(request);
-    const name = backupFileName(request.envName, startedAt, request.gzip);
+    const now = request.now?.() ?? new Date();
+    const { startedAt, name, release } = claimBackupName(request.envName, request.gzip, destinationDir(request), now);
     // Counted while pg_dump runs, in the same snapshot.
     const facts = Promise.all([rowCounts(client), newestMigration(client)]);
     facts.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
@@ -87,6 +86,8 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
     } catch (error) {
       await writer?.discard();
       throw error;
+    } finally {
+      release();
     }
   } finally {
     await client.end().catch(() => undefined);
@@ -98,16 +99,8 @@ async function openWriter(path: string): Promise<BackupFileWriter> {
   return new BackupFileWriter(path);
 }
 
-/** The time in the name; when a backup of this second already exists, the next second. */
-async function backupTime(request: BackupRequest): Promise<Date> {
-  const now = request.now ?? (() => new Date());
-  for (;;) {
-    const date = now();
-    if (!("dir" in request.destination)) return date;
-    const path = join(resolve(request.destination.dir), backupFileName(request.envName, date, request.gzip));
-    if (!existsSync(path) && !existsSync(sidecarPathOf(path))) return date;
-    await sleep(1000 - date.getMilliseconds());
-  }
+function destinationDir(request: BackupRequest): string | undefined {
+  return "dir" in request.destination ? resolve(request.destination.dir) : undefined;
 }
 
 function pgDumpArguments(request: BackupRequest, snapshot: string): string[] {

@@ -1,7 +1,8 @@
-import { createReadStream } from "node:fs";
+import { closeSync, constants, createReadStream, fstatSync, openSync, type ReadStream } from "node:fs";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import { OperationError } from "../cli/exit-codes.ts";
 import { ByteMeter } from "./byte-meter.ts";
 import { DumpEdges } from "./dump-edges.ts";
 
@@ -10,6 +11,19 @@ export interface FileInspection {
   sha256?: string;
   /** Why the content is not a complete plain pg_dump (or not valid gzip), or undefined. */
   incomplete?: string;
+}
+
+/**
+ * The file opened non-blocking and checked on its descriptor: a FIFO or a device put in a
+ * backup's place cannot hang the read, even if it was swapped in after an earlier check.
+ */
+function openRegularFile(path: string): ReadStream {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new OperationError(`${path} is not a regular file; pass the path of a .sql or .sql.gz backup file`);
+  }
+  return createReadStream("", { fd });
 }
 
 /** One read of a backup file: its checksum, and whether the (decompressed) dump is complete. */
@@ -22,11 +36,11 @@ export async function inspectBackupFile(
   const edges = new DumpEdges();
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   if (!gzip) {
-    await pipeline(createReadStream(path), meter, edges, discard);
+    await pipeline(openRegularFile(path), meter, edges, discard);
     return { sha256: meter.digest(), incomplete: edges.problem() };
   }
   try {
-    await pipeline(createReadStream(path), meter, createGunzip(), edges, discard);
+    await pipeline(openRegularFile(path), meter, createGunzip(), edges, discard);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code?.startsWith("Z_") || /unexpected end of file/.test(String(error))) {
       return { incomplete: `it is not a valid gzip file (${(error as Error).message})` };

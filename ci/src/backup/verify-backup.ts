@@ -13,8 +13,11 @@ import { type BackupMetadata, readSidecar } from "./sidecar.ts";
  */
 export async function verifyBackupFile(path: string, onBytes?: (total: number) => void): Promise<BackupMetadata> {
   const name = basename(path);
-  if (!existsSync(path) || !statSync(path).isFile()) {
+  if (!existsSync(path)) {
     throw new OperationError(`backup ${path} does not exist; pass the path of a .sql or .sql.gz backup file`);
+  }
+  if (!statSync(path).isFile()) {
+    throw new OperationError(`backup ${path} is not a regular file; pass the path of a .sql or .sql.gz backup file`);
   }
   const metadata = readSidecar(path);
   const gzip = isGzipPath(path);

@@ -14,7 +14,8 @@ export const backup: Command = {
   help: `Usage: lh-ci backup [--env staging] [--out DIR | --stdout] [--gzip]
 
 Dumps DATABASE_URL with pg_dump (plain SQL, --no-owner --no-privileges) into
-DIR/lawyers_hub_<env>_<UTC YYYYMMDDTHHMMSSZ>.sql (.sql.gz with --gzip), mode 0600, beside a
+DIR/lawyers_hub_<env>_<UTC YYYYMMDDTHHMMSSZ>.sql (.sql.gz with --gzip; -2, -3... for more backups
+started in the same second), mode 0600, beside a
 sidecar <file>.json recording sha256, size, environment, database, server version, creation
 time, the newest applied Prisma migration and the row count of every table (counted in the
 snapshot that was dumped). The file appears under its name only when the dump is complete and

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { readDatabaseUrl } from "./database-url.ts";
 
 /**
  * The configuration of one environment (the seed's table plus what verification needs).
@@ -9,19 +10,8 @@ import { z } from "zod";
 const REDIS_HOST_HINT = "set it to the Redis host name (e.g. redis), without scheme or port";
 
 function postgresUrlProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "is not a valid URL; set it to a postgresql:// URL naming user, password, host, port and database (see .env.staging.example)";
-  }
-  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
-    return "must start with postgres:// or postgresql://; set it to a postgresql:// URL naming user, password, host, port and database (see .env.staging.example)";
-  }
-  if (!url.hostname)
-    return "has no host; set it to a postgresql:// URL naming user, password, host, port and database (see .env.staging.example)";
-  if (url.pathname.length <= 1) return "names no database; add /DBNAME after the host";
-  return undefined;
+  const read = readDatabaseUrl(value);
+  return read.ok ? undefined : read.problem;
 }
 
 function httpUrlProblem(value: string): string | undefined {
