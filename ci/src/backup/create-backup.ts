@@ -58,7 +58,9 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
     facts.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
 
     const writer =
-      "dir" in request.destination ? await openWriter(join(resolve(request.destination.dir), name)) : undefined;
+      "dir" in request.destination
+        ? await openWriter(join(resolve(request.destination.dir), name), release)
+        : undefined;
     try {
       const dumped =
         writer && !request.gzip
@@ -94,9 +96,9 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
   }
 }
 
-async function openWriter(path: string): Promise<BackupFileWriter> {
+async function openWriter(path: string, releaseName: () => void): Promise<BackupFileWriter> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  return new BackupFileWriter(path);
+  return new BackupFileWriter(path, releaseName);
 }
 
 function destinationDir(request: BackupRequest): string | undefined {

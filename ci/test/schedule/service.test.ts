@@ -76,9 +76,13 @@ describe("lh-ci backup schedule as a process", async () => {
       ["--dir", dir],
     );
     await waitFor("the slowed pg_dump to finish writing", () => existsSync(pidFile));
+    // The partial dump and the claim on its name (taken atomically so that same-second backups differ).
     const partial = readdirSync(dir);
-    expect(partial).toHaveLength(1);
-    expect(partial[0]).toMatch(/^\.lawyers_hub_staging_\d{8}T\d{6}Z\.sql\..+\.partial$/);
+    expect(partial).toHaveLength(2);
+    expect(partial.filter((name) => /^\.lawyers_hub_staging_\d{8}T\d{6}Z\.sql\..+\.partial$/.test(name))).toHaveLength(
+      1,
+    );
+    expect(partial.filter((name) => /^\.lawyers_hub_staging_\d{8}T\d{6}Z\.sql\.claim$/.test(name))).toHaveLength(1);
     expect(existsSync(join(state, "backup-schedule", "deploy.lock"))).toBe(true);
 
     service.child.kill("SIGTERM");
