@@ -12,7 +12,9 @@ async function blockingSessions(client: pg.Client, table: string): Promise<strin
        WHERE l.relation = to_regclass($1) AND l.granted AND l.mode = 'AccessExclusiveLock' AND a.pid <> pg_backend_pid()`,
       [table],
     );
-    return rows.length > 0 ? `held by session ${rows.map((row) => row.who).join(", ")}` : "its holder has finished since";
+    return rows.length > 0
+      ? `held by session ${rows.map((row) => row.who).join(", ")}`
+      : "its holder has finished since";
   } catch {
     return "its holder could not be looked up";
   }
@@ -23,7 +25,11 @@ async function blockingSessions(client: pg.Client, table: string): Promise<strin
  * the lock timeout (named, with the session holding it), or a table this role may not read;
  * otherwise pg_dump's own last lines.
  */
-export async function explainDumpFailure(client: pg.Client, stderr: string, lockTimeoutSeconds: number): Promise<string> {
+export async function explainDumpFailure(
+  client: pg.Client,
+  stderr: string,
+  lockTimeoutSeconds: number,
+): Promise<string> {
   const lockedTable = /Query was: LOCK TABLE (.+) IN ACCESS SHARE MODE/.exec(stderr)?.[1];
   if (lockedTable && /canceling statement due to (statement|lock) timeout/.test(stderr)) {
     return `table ${lockedTable} stayed locked by another session for more than ${lockTimeoutSeconds}s (${await blockingSessions(client, lockedTable)}); let that session finish or end it (SELECT pg_terminate_backend(pid)), or pass a longer --lock-timeout`;
@@ -36,7 +42,12 @@ export async function explainDumpFailure(client: pg.Client, stderr: string, lock
 }
 
 /** The same explanation for an error of our own snapshot transaction (the migration read). */
-export async function explainQueryFailure(client: pg.Client, error: Error, what: string, lockTimeoutSeconds: number): Promise<string> {
+export async function explainQueryFailure(
+  client: pg.Client,
+  error: Error,
+  what: string,
+  lockTimeoutSeconds: number,
+): Promise<string> {
   if (/lock timeout/.test(error.message)) {
     return `${what} stayed locked by another session for more than ${lockTimeoutSeconds}s (${await blockingSessions(client, what)}); let that session finish or end it, or pass a longer --lock-timeout`;
   }

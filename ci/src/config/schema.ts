@@ -106,7 +106,10 @@ export const configSchema = z.object({
   /** Where the deploy lock and the release ledger live (default .lh-state/<env>). */
   LH_STATE_DIR: z.string().trim().min(1).optional(),
   /** Signs backup sidecars (HMAC-SHA256); when set, restore refuses unsigned backups. A secret. */
-  BACKUP_SIGNING_KEY: z.string().min(32, { error: "is too short; use at least 32 random characters (openssl rand -hex 32)" }).optional(),
+  BACKUP_SIGNING_KEY: z
+    .string()
+    .min(32, { error: "is too short; use at least 32 random characters (openssl rand -hex 32)" })
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

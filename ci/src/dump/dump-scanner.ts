@@ -209,9 +209,7 @@ export class DumpScanner {
 /** `\.` alone on its line (psql also takes `\.\r`): the end of a COPY block. */
 function isEndOfCopy(data: Buffer, start: number, newline: number): boolean {
   const length = newline - start;
-  return (
-    data[start + 1] === 0x2e && (length === 2 || (length === 3 && data[start + 2] === 0x0d))
-  );
+  return data[start + 1] === 0x2e && (length === 2 || (length === 3 && data[start + 2] === 0x0d));
 }
 
 function excerpt(sql: string): string {

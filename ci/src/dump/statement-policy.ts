@@ -120,7 +120,9 @@ export function checkStatement(sql: string): DataStatement | undefined {
     case "InsertStmt":
       return checkInsert(body);
     case "TransactionStmt":
-      throw new StatementRefused("transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT...) would break the restore's single transaction");
+      throw new StatementRefused(
+        "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT...) would break the restore's single transaction",
+      );
     case "DoStmt":
       throw new StatementRefused("a DO block is code, not data or a definition");
     default:
@@ -146,7 +148,8 @@ function checkSetting(body: Node): void {
   if (!rule) return;
   const args = (body.args as Node[] | undefined) ?? [];
   const value = args.length === 1 ? constantText(args[0]) : undefined;
-  if (value === undefined || !rule(value)) throw new StatementRefused(`SET ${name} may only keep the value pg_dump uses`);
+  if (value === undefined || !rule(value))
+    throw new StatementRefused(`SET ${name} may only keep the value pg_dump uses`);
 }
 
 /** `SELECT pg_catalog.set_config('search_path', '', false)` and `SELECT pg_catalog.setval('seq', n, bool)`. */
@@ -193,7 +196,9 @@ function checkInsert(body: Node): DataStatement {
   const extra = Object.keys(body).filter((key) => !["relation", "cols", "selectStmt", "override"].includes(key));
   const selectExtra = Object.keys(select ?? {}).filter((key) => !["valuesLists", "limitOption", "op"].includes(key));
   const constants = lists.every((list) =>
-    (((list.List as Node | undefined)?.items as Node[] | undefined) ?? []).every((item) => constantText(item) !== undefined),
+    (((list.List as Node | undefined)?.items as Node[] | undefined) ?? []).every(
+      (item) => constantText(item) !== undefined,
+    ),
   );
   if (extra.length > 0 || selectExtra.length > 0 || lists.length === 0 || !constants) {
     throw new StatementRefused("only INSERT INTO table VALUES (constants) passes");
