@@ -110,8 +110,32 @@ export class DumpScanner {
   }
 
   #scan(chunk: Buffer, forward: (bytes: Buffer) => void): void {
-    const data = this.#carry ? Buffer.concat([this.#carry, chunk]) : chunk;
-    this.#carry = undefined;
+    let start = 0;
+    if (this.#carry) {
+      // Complete the carried line with the head of this chunk: the chunk itself is never copied.
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline < 0) {
+        if (this.#copy && this.#carry.length + chunk.length >= 4) {
+          forward(this.#carry);
+          forward(chunk);
+          this.#carry = undefined;
+          this.#midLine = true;
+          return;
+        }
+        this.#carry = Buffer.concat([this.#carry, chunk]);
+        this.#checkCarry();
+        return;
+      }
+      const line = Buffer.concat([this.#carry, chunk.subarray(0, newline + 1)]);
+      this.#carry = undefined;
+      this.#lines(line, forward);
+      start = newline + 1;
+    }
+    this.#lines(start === 0 ? chunk : chunk.subarray(start), forward);
+  }
+
+  /** Scans the complete lines of `data`; what follows the last newline is carried (or, in COPY data, passed on). */
+  #lines(data: Buffer, forward: (bytes: Buffer) => void): void {
     let position = 0;
     let copyStart = 0;
     while (position < data.length) {
@@ -137,7 +161,7 @@ export class DumpScanner {
       // A long data line (a big value) passes on at once; only a short start could still be `\.`.
       const partial = data.length - position;
       if (partial >= 4 || this.#midLine) {
-        forward(data.subarray(copyStart));
+        if (copyStart < data.length) forward(data.subarray(copyStart));
         this.#midLine = partial > 0;
         return;
       }
@@ -145,9 +169,13 @@ export class DumpScanner {
     }
     if (position < data.length) {
       this.#carry = Buffer.from(data.subarray(position));
-      if (!this.#copy && this.#carry.length > MAX_STATEMENT_CHARS) {
-        throw new DumpRefused(`line ${this.#line + 1} is longer than 16 MiB outside COPY data`);
-      }
+      this.#checkCarry();
+    }
+  }
+
+  #checkCarry(): void {
+    if (!this.#copy && this.#carry && this.#carry.length > MAX_STATEMENT_CHARS) {
+      throw new DumpRefused(`line ${this.#line + 1} is longer than 16 MiB outside COPY data`);
     }
   }
 
