@@ -41,6 +41,8 @@ interface Dumped {
   sizeBytes: number;
   /** Rows per table, counted from the COPY blocks of the dump as it streamed. */
   tables: RowCounts;
+  /** The pg_dump version its header names (no second process to ask it). */
+  dumperVersion: string;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_SECONDS = 60;
@@ -103,7 +105,7 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
         environment: request.envName,
         database: request.target.database,
         serverVersion: version,
-        pgDumpVersion: pgDumpVersion(),
+        pgDumpVersion: dumped.dumperVersion,
         createdAt: startedAt.toISOString(),
         newestMigration: migration,
         tables: dumped.tables,
@@ -178,7 +180,12 @@ async function runDumpToFile(
   await checkDump(request, client, dump, exit, read, "reading the dump back failed");
   const tables = finishScan(scanner, edges);
   writer.finishDirectWrite();
-  return { sha256: meter.digest(), sizeBytes: meter.bytes, tables };
+  return {
+    sha256: meter.digest(),
+    sizeBytes: meter.bytes,
+    tables,
+    dumperVersion: edges.dumperVersion() ?? pgDumpVersion(),
+  };
 }
 
 async function runDump(
@@ -202,7 +209,12 @@ async function runDump(
   // A failed write (disk full) also makes pg_dump fail on its closed pipe: report the cause.
   await checkDump(request, client, dump, exit, streamed, "writing the dump failed");
   const tables = finishScan(scanner, edges);
-  return { sha256: meter.digest(), sizeBytes: meter.bytes, tables };
+  return {
+    sha256: meter.digest(),
+    sizeBytes: meter.bytes,
+    tables,
+    dumperVersion: edges.dumperVersion() ?? pgDumpVersion(),
+  };
 }
 
 /** pg_dump's failure first (explained), then a failed read or write of the stream. */

@@ -13,7 +13,7 @@ export class DumpRefused extends Error {
   override name = "DumpRefused";
 }
 
-/** A statement that loaded rows, with the rows it loaded (for COPY: its data lines). */
+/** A statement that loaded rows, with the rows it loaded (for COPY: its data lines, when counted). */
 export interface LoadedData extends DataStatement {
   rows: number;
 }
@@ -39,6 +39,19 @@ export class DumpScanner {
   /** Inside COPY data, the current line's start was already passed on (so it is not `\\.`). */
   #midLine = false;
   #refusal: DumpRefused | undefined;
+  /** Restore counts rows from psql's reports instead (cheaper): COPY data is then not split into lines. */
+  readonly #countRows: boolean;
+  /** When lines inside COPY data were not counted: the table after whose data `#line` restarted. */
+  #lineOrigin: string | undefined;
+
+  constructor(options: { countRows?: boolean } = {}) {
+    this.#countRows = options.countRows ?? true;
+  }
+
+  #where(offset = 0): string {
+    const line = this.#line + offset;
+    return this.#lineOrigin ? `line ${line} after the COPY data of ${this.#lineOrigin}` : `line ${line}`;
+  }
 
   /**
    * Scans bytes without passing anything on (backup: the dump goes to the file as it is). A
@@ -139,14 +152,21 @@ export class DumpScanner {
     let position = 0;
     let copyStart = 0;
     while (position < data.length) {
+      if (this.#copy && !this.#countRows) {
+        // Restore: psql reports each COPY's rows; only the end of the data is looked for, natively.
+        const end = endOfCopy(data, position, this.#midLine);
+        if (end < 0) break;
+        position = this.#endCopy(data, copyStart, end, forward);
+        this.#line = 0;
+        this.#lineOrigin = this.#data.at(-1)?.table;
+        continue;
+      }
       const newline = data.indexOf(NEWLINE, position);
       if (newline < 0) break;
       this.#line++;
       if (this.#copy) {
         if (!this.#midLine && data[position] === BACKSLASH && isEndOfCopy(data, position, newline)) {
-          forward(data.subarray(copyStart, newline + 1));
-          this.#data.push(this.#copy);
-          this.#copy = undefined;
+          this.#endCopy(data, copyStart, position, forward);
         } else {
           this.#copy.rows++;
         }
@@ -158,14 +178,23 @@ export class DumpScanner {
       position = newline + 1;
     }
     if (this.#copy) {
-      // A long data line (a big value) passes on at once; only a short start could still be `\.`.
-      const partial = data.length - position;
-      if (partial >= 4 || this.#midLine) {
+      let lineStart = position;
+      if (!this.#countRows) {
+        const last = data.lastIndexOf(NEWLINE);
+        if (last >= position) {
+          lineStart = last + 1;
+          this.#midLine = false;
+        }
+      }
+      // A long data line (a big value) passes on at once; only a short line start could still be `\.`.
+      const partial = data.length - lineStart;
+      if (this.#midLine || partial >= 4) {
         if (copyStart < data.length) forward(data.subarray(copyStart));
         this.#midLine = partial > 0;
         return;
       }
-      if (copyStart < position) forward(data.subarray(copyStart, position));
+      if (copyStart < lineStart) forward(data.subarray(copyStart, lineStart));
+      position = lineStart;
     }
     if (position < data.length) {
       this.#carry = Buffer.from(data.subarray(position));
@@ -173,9 +202,19 @@ export class DumpScanner {
     }
   }
 
+  /** Passes on the COPY data up to and including its `\.` line (starting at `end`); returns where SQL resumes. */
+  #endCopy(data: Buffer, copyStart: number, end: number, forward: (bytes: Buffer) => void): number {
+    const after = data.indexOf(NEWLINE, end) + 1;
+    forward(data.subarray(copyStart, after));
+    if (this.#copy) this.#data.push(this.#copy);
+    this.#copy = undefined;
+    this.#midLine = false;
+    return after;
+  }
+
   #checkCarry(): void {
     if (!this.#copy && this.#carry && this.#carry.length > MAX_STATEMENT_CHARS) {
-      throw new DumpRefused(`line ${this.#line + 1} is longer than 16 MiB outside COPY data`);
+      throw new DumpRefused(`${this.#where(1)}: a line longer than 16 MiB outside COPY data`);
     }
   }
 
@@ -185,22 +224,22 @@ export class DumpScanner {
       return;
     }
     if (this.#ended && line.trim() !== "" && !line.startsWith("--")) {
-      throw new DumpRefused(`line ${this.#line}: content after pg_dump's closing \\unrestrict line`);
+      throw new DumpRefused(`${this.#where()}: content after pg_dump's closing \\unrestrict line`);
     }
     let split: ReturnType<StatementSplitter["feedLine"]>;
     try {
-      split = this.#splitter.feedLine(line, this.#line);
+      split = this.#splitter.feedLine(line, this.#where());
     } catch (error) {
       if (error instanceof SplitRefusal) throw new DumpRefused(error.message);
       throw error;
     }
-    split.statements.forEach(({ text, line: at }, index) => {
+    split.statements.forEach(({ text, where }, index) => {
       let loads: DataStatement | undefined;
       try {
         loads = checkStatement(text);
       } catch (error) {
         if (!(error instanceof StatementRefused)) throw error;
-        throw new DumpRefused(`line ${at}: ${excerpt(text)}: ${error.message}`);
+        throw new DumpRefused(`${where}: ${excerpt(text)}: ${error.message}`);
       }
       this.#statements++;
       forward(Buffer.from(`${text}\n`, "utf8"));
@@ -208,7 +247,7 @@ export class DumpScanner {
       if (loads?.kind === "copy") {
         // psql reads the data from the next line on: nothing may follow the COPY on its line.
         if (index !== split.statements.length - 1 || split.trailing.trim() !== "") {
-          throw new DumpRefused(`line ${this.#line}: something follows COPY ... FROM stdin on its line`);
+          throw new DumpRefused(`${this.#where()}: something follows COPY ... FROM stdin on its line`);
         }
         this.#copy = { ...loads, rows: 0 };
       }
@@ -229,8 +268,31 @@ export class DumpScanner {
     }
     const command = line.match(/^\\\S*/)?.[0] ?? "\\";
     throw new DumpRefused(
-      `line ${this.#line}: a psql meta-command (${command}) outside COPY data; only pg_dump's \\restrict at the start and its matching \\unrestrict at the end are allowed`,
+      `${this.#where()}: a psql meta-command (${command}) outside COPY data; only pg_dump's \\restrict at the start and its matching \\unrestrict at the end are allowed`,
     );
+  }
+}
+
+const END_CANDIDATE = Buffer.from("\n\\.");
+
+/**
+ * Where the `\.` line that ends COPY data starts, searching from `from` (a line start unless
+ * `midLine`), or -1 when this buffer holds no complete one.
+ */
+function endOfCopy(data: Buffer, from: number, midLine: boolean): number {
+  let at = !midLine && data[from] === BACKSLASH ? from : -1;
+  let searchFrom = from;
+  for (;;) {
+    if (at < 0) {
+      const found = data.indexOf(END_CANDIDATE, searchFrom);
+      if (found < 0) return -1;
+      at = found + 1;
+    }
+    const newline = data.indexOf(NEWLINE, at);
+    if (newline < 0) return -1;
+    if (isEndOfCopy(data, at, newline)) return at;
+    searchFrom = at;
+    at = -1;
   }
 }
 

@@ -1,4 +1,4 @@
-import { loadModule, parseSync } from "libpg-query";
+type LibPgQuery = typeof import("libpg-query");
 
 /**
  * What a restore lets through outside `COPY` data: the statement kinds pg_dump writes for a plain
@@ -81,18 +81,26 @@ const SETTINGS: Record<string, ((value: string) => boolean) | undefined> = {
 };
 
 let loaded: Promise<void> | undefined;
+let parser: LibPgQuery | undefined;
 
-/** Loads PostgreSQL's parser (WebAssembly) once; call before `checkStatement`. */
+/**
+ * Loads PostgreSQL's parser (WebAssembly) once; call before `checkStatement`. Imported here, not
+ * at the top: `lh-ci backup --help` and start-up do not pay for it, and a backup loads it while it connects.
+ */
 export function loadStatementParser(): Promise<void> {
-  loaded ??= loadModule();
+  loaded ??= import("libpg-query").then(async (module) => {
+    await module.loadModule();
+    parser = module;
+  });
   return loaded;
 }
 
 /** Checks one statement (text ending with `;`); returns what it loads, if it loads rows. Throws StatementRefused. */
 export function checkStatement(sql: string): DataStatement | undefined {
+  if (!parser) throw new Error("the SQL parser is not loaded: call loadStatementParser() first");
   let statements: Array<{ stmt?: Node }>;
   try {
-    statements = (parseSync(sql) as { stmts?: Array<{ stmt?: Node }> }).stmts ?? [];
+    statements = (parser.parseSync(sql) as { stmts?: Array<{ stmt?: Node }> }).stmts ?? [];
   } catch (error) {
     throw new StatementRefused(`it is not valid PostgreSQL (${(error as Error).message})`);
   }

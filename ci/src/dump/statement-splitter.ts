@@ -14,7 +14,7 @@ export class SplitRefusal extends Error {
 
 export interface SplitLine {
   /** Statements completed on this line, each ending with its `;`. */
-  statements: Array<{ text: string; line: number }>;
+  statements: Array<{ text: string; where: string }>;
   /** What follows the last completed statement on this line (not yet a statement). */
   trailing: string;
 }
@@ -32,7 +32,7 @@ export class StatementSplitter {
   #commentDepth = 0;
   #parenDepth = 0;
   #pending = "";
-  #pendingLine = 0;
+  #pendingWhere = "line 1";
   /** Whether the pending text holds more than whitespace and comments. */
   #hasContent = false;
 
@@ -41,11 +41,11 @@ export class StatementSplitter {
     return !this.#hasContent && this.#mode === "normal";
   }
 
-  /** Feeds one line (with its newline, when it has one); `lineNumber` is 1-based, for messages. */
-  feedLine(line: string, lineNumber: number): SplitLine {
+  /** Feeds one line (with its newline, when it has one); `where` locates it for messages ("line 12"). */
+  feedLine(line: string, where: string): SplitLine {
     const statements: SplitLine["statements"] = [];
     let start = 0;
-    if (!this.#hasContent && this.#mode === "normal") this.#pendingLine = lineNumber;
+    if (!this.#hasContent && this.#mode === "normal") this.#pendingWhere = where;
     for (let i = 0; i < line.length; i++) {
       const c = line[i] as string;
       switch (this.#mode) {
@@ -98,14 +98,14 @@ export class StatementSplitter {
           if (c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f") break;
           if (c === "\\") {
             throw new SplitRefusal(
-              `line ${lineNumber}: a psql meta-command (\\${line.slice(i + 1).match(/^\S*/)?.[0] ?? ""}) outside COPY data`,
+              `${where}: a psql meta-command (\\${line.slice(i + 1).match(/^\S*/)?.[0] ?? ""}) outside COPY data`,
             );
           }
           if (c === ":") {
             if (line[i + 1] === ":") {
               i++;
             } else if (PSQL_VARIABLE_START.test(line[i + 1] ?? "")) {
-              throw new SplitRefusal(`line ${lineNumber}: a psql variable reference (:${line[i + 1]}...)`);
+              throw new SplitRefusal(`${where}: a psql variable reference (:${line[i + 1]}...)`);
             }
           } else if (c === "'") {
             const previous = line[i - 1] ?? "";
@@ -128,11 +128,11 @@ export class StatementSplitter {
           } else if (c === ")") {
             if (this.#parenDepth > 0) this.#parenDepth--;
           } else if (c === ";" && this.#parenDepth === 0) {
-            statements.push({ text: this.#pending + line.slice(start, i + 1), line: this.#pendingLine });
+            statements.push({ text: this.#pending + line.slice(start, i + 1), where: this.#pendingWhere });
             this.#pending = "";
             this.#hasContent = false;
             start = i + 1;
-            this.#pendingLine = lineNumber;
+            this.#pendingWhere = where;
             break;
           }
           this.#hasContent = true;
@@ -145,7 +145,7 @@ export class StatementSplitter {
       this.#pending += trailing;
       if (this.#pending.length > MAX_STATEMENT_CHARS) {
         throw new SplitRefusal(
-          `line ${this.#pendingLine}: a statement longer than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB (or one that never ends)`,
+          `${this.#pendingWhere}: a statement longer than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB (or one that never ends)`,
         );
       }
     } else {
@@ -157,7 +157,7 @@ export class StatementSplitter {
   /** Why the input cannot end here, or undefined when it can. */
   unfinished(): string | undefined {
     if (this.#mode !== "normal") return `it ends inside a ${this.#mode === "comment" ? "comment" : "quoted string"}`;
-    if (this.#hasContent) return `it ends inside the statement starting at line ${this.#pendingLine}`;
+    if (this.#hasContent) return `it ends inside the statement starting at ${this.#pendingWhere}`;
     return undefined;
   }
 }

@@ -61,7 +61,7 @@ export async function psqlRestore(
 
   const meter = new ByteMeter(options.onBytes);
   const edges = new DumpEdges();
-  const scanner = new DumpScanner();
+  const scanner = new DumpScanner({ countRows: false }); // psql's `COPY n` says how many rows went in
   // Our own frame: psql refuses every meta-command from here on (the dump cannot know the key).
   stdin.write(`\\restrict ${nonce}\nBEGIN;\n${clearDatabaseSql(options.lockTimeout ?? "60s")}`);
   const stages: Array<Readable | Writable> = [createReadStream(path, { highWaterMark: 256 * 1024 }), meter];
@@ -79,8 +79,12 @@ export async function psqlRestore(
   stdin.write(`SELECT '${loaded}';\n`);
   const synced = await Promise.race([output.waitFor(loaded).then(() => undefined), exited]);
   if (synced) return abort(psql, stdin, exited, "psql stopped before the end of the dump");
-  const tagProblem = compareTags(scanner, output);
-  if (tagProblem) return abort(psql, stdin, exited, tagProblem);
+  const loadedRows = rowsLoaded(scanner, output);
+  if (typeof loadedRows === "string") return abort(psql, stdin, exited, loadedRows);
+  const differences = rowCountDifferences(metadata.tables, loadedRows);
+  if (differences.length > 0) {
+    return abort(psql, stdin, exited, `the dump's rows differ from its sidecar: ${differences.join("; ")}`);
+  }
 
   stdin.end("COMMIT;\n");
   const exit = await exited;
@@ -90,7 +94,7 @@ export async function psqlRestore(
         `psql exited with ${exit.code ?? exit.signal} and the transaction did not commit`,
     );
   }
-  return scanner.rowCounts();
+  return loadedRows;
 }
 
 /**
@@ -143,23 +147,27 @@ function checkLoad(
     if (error instanceof DumpRefused) return refusedMessage(error);
     throw error;
   }
-  const differences = rowCountDifferences(metadata.tables, scanner.rowCounts());
-  if (differences.length > 0) return `the dump's rows differ from its sidecar: ${differences.join("; ")}`;
   return undefined;
 }
 
-/** psql's `COPY n` / `INSERT 0 n` reports must be exactly the data statements the scanner passed, in order. */
-function compareTags(scanner: DumpScanner, output: PsqlOutput): string | undefined {
-  const expected = scanner.data;
+/**
+ * Rows per table as psql reported loading them: its `COPY n` / `INSERT 0 n` reports must be exactly
+ * the data statements the scanner passed, in order (an INSERT's count is also known from its VALUES).
+ * Returns why not, as a string, when they are not.
+ */
+function rowsLoaded(scanner: DumpScanner, output: PsqlOutput): RowCounts | string {
+  const statements = scanner.data;
   const reported = output.tags;
-  if (reported.length !== expected.length) {
-    return `psql reported ${reported.length} data statements where the dump holds ${expected.length}`;
+  if (reported.length !== statements.length) {
+    return `psql reported ${reported.length} data statements where the dump holds ${statements.length}`;
   }
-  for (const [index, statement] of expected.entries()) {
+  const counts: RowCounts = {};
+  for (const [index, statement] of statements.entries()) {
     const tag = reported[index];
-    if (tag?.kind !== statement.kind || tag.rows !== statement.rows) {
-      return `psql loaded ${tag?.rows} rows into ${statement.table} where the dump holds ${statement.rows}`;
+    if (tag?.kind !== statement.kind || (statement.kind === "insert" && tag.rows !== statement.rows)) {
+      return `psql's report for ${statement.table} does not match the dump's statement`;
     }
+    counts[statement.table] = (counts[statement.table] ?? 0) + tag.rows;
   }
-  return undefined;
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
