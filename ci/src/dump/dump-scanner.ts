@@ -1,5 +1,6 @@
 import { Transform, type TransformCallback } from "node:stream";
 import type { RowCounts } from "../backup/database-facts.ts";
+import { pgDumpCopyTarget } from "./copy-target.ts";
 import { checkStatement, type DataStatement, StatementRefused } from "./statement-policy.ts";
 import { MAX_STATEMENT_CHARS, SplitRefusal, StatementSplitter } from "./statement-splitter.ts";
 
@@ -44,8 +45,12 @@ export class DumpScanner {
   /** When lines inside COPY data were not counted: the table after whose data `#line` restarted. */
   #lineOrigin: string | undefined;
 
-  constructor(options: { countRows?: boolean } = {}) {
+  /** Check every statement with the parser (restore, verify), or only find pg_dump's COPY blocks (backup). */
+  readonly #check: boolean;
+
+  constructor(options: { countRows?: boolean; check?: boolean } = {}) {
     this.#countRows = options.countRows ?? true;
+    this.#check = options.check ?? true;
   }
 
   #where(offset = 0): string {
@@ -236,7 +241,7 @@ export class DumpScanner {
     split.statements.forEach(({ text, where }, index) => {
       let loads: DataStatement | undefined;
       try {
-        loads = checkStatement(text);
+        loads = this.#check ? checkStatement(text) : pgDumpCopyTarget(text);
       } catch (error) {
         if (!(error instanceof StatementRefused)) throw error;
         throw new DumpRefused(`${where}: ${excerpt(text)}: ${error.message}`);
