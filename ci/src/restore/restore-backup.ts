@@ -6,6 +6,7 @@ import type { BackupMetadata } from "../backup/sidecar.ts";
 import { checkSignature, type SignatureCheck } from "../backup/signature.ts";
 import { checkBackupRecord } from "../backup/verify-backup.ts";
 import { OperationError, UsageError } from "../cli/exit-codes.ts";
+import { loadStatementParser } from "../dump/statement-policy.ts";
 import { differencesFromSafetyBackup } from "./check-unchanged.ts";
 import { type EndedSessions, endOtherSessions } from "./end-sessions.ts";
 import { psqlRestore, RestoreRolledBack } from "./psql-restore.ts";
@@ -65,6 +66,9 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
   const verifySeconds = since(start);
   await request.confirm(metadata);
 
+  // The SQL parser the load needs compiles while the safety backup runs.
+  const parser = loadStatementParser();
+  parser.catch(() => undefined); // awaited by the load; a failure must not go unhandled meanwhile
   request.step(`Backing up the current ${request.envName} database first...`);
   start = performance.now();
   const safetyBackup = await createBackup({
