@@ -24,6 +24,11 @@ export const sidecarSchema = z.object({
   newestMigration: z.string().nullable(),
   /** Rows per table (`schema.table`) in the snapshot the dump was taken from. */
   tables: z.record(z.string(), z.number().int().nonnegative()),
+  /** `hmac-sha256:<hex>` of every other field, with BACKUP_SIGNING_KEY (see signature.ts). */
+  signature: z
+    .string()
+    .regex(/^hmac-sha256:[0-9a-f]{64}$/)
+    .optional(),
 });
 
 export type BackupMetadata = z.infer<typeof sidecarSchema>;

@@ -95,6 +95,13 @@ export const configSchema = z.object({
   POSTGRES_DB: z.string().trim().min(1).optional(),
   /** Where the deploy lock and the release ledger live (default .lh-state/<env>). */
   LH_STATE_DIR: z.string().trim().min(1).optional(),
+  /** Signs backup sidecars (HMAC-SHA256); when set (non-empty), restore refuses unsigned backups. A secret. */
+  BACKUP_SIGNING_KEY: z
+    .string()
+    .refine((value) => value === "" || value.length >= 32, {
+      error: "is too short; use at least 32 random characters (openssl rand -hex 32), or leave it empty",
+    })
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
