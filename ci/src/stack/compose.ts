@@ -32,6 +32,9 @@ export function compose(project: ComposeProject, release: string, ...args: strin
     program: "docker",
     args: [
       "compose",
+      // Plain lines: no colours or cursor codes in logs, CI output and error messages.
+      "--ansi",
+      "never",
       ...project.files.flatMap((file) => ["--file", file]),
       "--project-directory",
       project.projectDirectory,

@@ -15,7 +15,7 @@ const project: compose.ComposeProject = {
 };
 const line = formatCommandLine;
 const COMPOSE =
-  "docker compose --file /src/compose/docker-compose.staging.yml --file /src/tests/e2e/compose.e2e.yml --project-directory /var/lib/lawyers-hub/staging/compose --project-name lawyers-hub-staging --env-file /run/lawyers-hub/env";
+  "docker compose --ansi never --file /src/compose/docker-compose.staging.yml --file /src/tests/e2e/compose.e2e.yml --project-directory /var/lib/lawyers-hub/staging/compose --project-name lawyers-hub-staging --env-file /run/lawyers-hub/env";
 
 describe("docker compose command lines", () => {
   it("up waits for every health check, names the files, project directory, project and env file", () => {
