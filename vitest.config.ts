@@ -5,7 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["{ci,packages,apps,dagger,tests}/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "dagger/sdk/**"],
+    // tests/e2e needs a Docker engine and runs on its own: `npm run e2e`.
+    exclude: ["**/node_modules/**", "dagger/sdk/**", "tests/e2e/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

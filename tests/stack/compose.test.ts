@@ -24,6 +24,7 @@ const RELEASE_TAG = /^\$\{IMAGE_PREFIX:-lawyers-hub\}\/([a-z-]+):\$\{RELEASE:\?[
  * A third-party tag that names one release, optionally with a variant suffix: major.minor.patch,
  * or major.minor for PostgreSQL, whose releases have two numbers (15.13).
  */
+const OVERRIDABLE_IMAGE = /^\$\{([A-Z_]+_IMAGE):-([^}]+)\}$/;
 const PINNED_TAG = /^([a-z0-9./_-]+:v?\d+\.\d+\.\d+|postgres:\d+\.\d+)(-[a-z0-9.]+)?$/;
 /** What the pipeline's environment file provides, with made-up values. */
 const ENV_FILE: Record<string, string> = {
@@ -70,15 +71,25 @@ describe("images", () => {
     }
   });
 
-  it("pin every third-party image to a version", () => {
+  it("take every third-party image from a <SERVICE>_IMAGE variable whose default pins a version", () => {
+    const defaults: Record<string, string> = {};
     for (const [name, service] of Object.entries(services)) {
       if (RELEASE_TAG.test(service.image ?? "")) continue;
       expect(service.image, `${name} has no image`).toBeDefined();
-      expect(service.image, `${name}: ${service.image}`).toMatch(PINNED_TAG);
-      expect(service.image).not.toMatch(/:latest\b/);
+      const match = OVERRIDABLE_IMAGE.exec(service.image ?? "");
+      expect(match, `${name}: ${service.image} is not \${NAME_IMAGE:-pinned/image:tag}`).not.toBeNull();
+      const [, variable = "", pinned = ""] = match ?? [];
+      expect(variable).toBe(`${name.toUpperCase().replaceAll("-", "_")}_IMAGE`);
+      expect(pinned, `${name}: ${pinned}`).toMatch(PINNED_TAG);
+      expect(pinned).not.toMatch(/:latest\b/);
+      defaults[name] = pinned;
     }
-    expect(services.postgres?.image).toMatch(/^postgres:15\./);
-    expect(services.redis?.image).toMatch(/^redis:7\./);
+    expect(defaults.postgres).toMatch(/^postgres:15\./);
+    expect(defaults.redis).toMatch(/^redis:7\./);
+    // The variable wins over the default: a mirror or a stand-in can be named.
+    expect(interpolate(services.postgres?.image ?? "", { POSTGRES_IMAGE: "mirror.example/postgres:15.13" })).toBe(
+      "mirror.example/postgres:15.13",
+    );
   });
 
   it("fail to interpolate without a RELEASE, with a message that says who sets it", () => {

@@ -56,10 +56,16 @@ export function childEnvironment(target: PgTarget, base: NodeJS.ProcessEnv = pro
   return env;
 }
 
+/**
+ * The pg client's settings. The password goes back into the URL: pg lets every field parsed from
+ * `connectionString` override the explicit ones, so a separate `password` would be replaced by the
+ * URL's empty one (seen on the first real run, against a server that asks for a password).
+ */
 export function clientConfig(target: PgTarget, applicationName = "lh-ci"): pg.ClientConfig {
+  const url = new URL(target.url);
+  if (target.password !== undefined) url.password = encodeURIComponent(target.password);
   return {
-    connectionString: target.url,
-    password: target.password,
+    connectionString: url.toString(),
     connectionTimeoutMillis: 10_000,
     application_name: applicationName,
   };

@@ -1,0 +1,162 @@
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, engineProblem, transcript } from "./support/docker.ts";
+import { type E2EEnvironment, writeE2EEnvironment } from "./support/env-file.ts";
+import { getJson, postJson, waitFor } from "./support/http.ts";
+import { buildImage, IMAGE_SERVICES, imageFacts, imageName, removeOtherReleases } from "./support/images.ts";
+import { instantValue, targetHealth } from "./support/prometheus.ts";
+import { E2EStack } from "./support/stack.ts";
+import { phase, phaseSummary } from "./support/timing.ts";
+
+// The staging stack for real: the five images built from their Dockerfiles, the real compose file
+// (plus tests/e2e/compose.e2e.yml) brought up on the local Docker engine, and the toolkit run
+// inside the stack's network as the pipeline runs it. The tests run in order and share the stack.
+
+const RELEASE = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+const APPS = ["api", "web", "ai-gateway", "worker"];
+const LONG_RUNNING = [
+  ...APPS,
+  "postgres",
+  "redis",
+  "prometheus",
+  "alertmanager",
+  "pushgateway",
+  "postgres-exporter",
+  "redis-exporter",
+];
+const SCRAPE_JOBS = [...APPS, "postgres", "redis", "pushgateway", "prometheus", "alertmanager"];
+
+let env: E2EEnvironment;
+let stack: E2EStack;
+
+interface Matter {
+  id: string;
+  title: string;
+}
+
+async function createMatter(title: string): Promise<Matter> {
+  const reply = await postJson<{ matter: Matter }>(`http://127.0.0.1:${env.ports.api}/v1/matters`, {
+    title,
+    clientName: "E2E Client",
+  });
+  expect(reply.status, JSON.stringify(reply.body)).toBe(201);
+  return reply.body.matter;
+}
+
+async function matterStatus(id: string): Promise<number> {
+  return (await getJson<unknown>(`http://127.0.0.1:${env.ports.api}/v1/matters/${id}`)).status;
+}
+
+beforeAll(async () => {
+  const problem = await engineProblem();
+  if (problem) throw new Error(`the e2e needs a Docker engine: ${problem}. Run tests/e2e/provision.sh (as root).`);
+  env = await writeE2EEnvironment(RELEASE);
+  stack = new E2EStack("lh-e2e-stack", env);
+  // A run killed half-way leaves its project behind: start from nothing.
+  await stack.down({ volumes: true });
+});
+
+afterAll(async () => {
+  // A safety net when a test failed before the clean-up test: nothing of the project survives.
+  if (stack && (await stack.leftovers()).length > 0) await stack.down({ volumes: true });
+  env?.remove();
+  console.log(`[e2e] phases of the stack e2e:\n${phaseSummary()}`);
+});
+
+describe("the staging stack on a real Docker engine", () => {
+  it("builds all five images from the real Dockerfiles: non-root, with a HEALTHCHECK, no secret in history or config", async () => {
+    await removeOtherReleases(RELEASE);
+    for (const service of IMAGE_SERVICES) {
+      await phase(`build ${service}`, () => buildImage(service, RELEASE));
+      const facts = await imageFacts(imageName(service, RELEASE));
+      console.log(`[e2e] ${imageName(service, RELEASE)}: ${(facts.sizeBytes / 1024 / 1024).toFixed(0)} MiB`);
+      expect(facts.user, `${service} runs as root`).not.toMatch(/^(|root|0)(:.*)?$/);
+      expect(facts.healthcheck.length, `${service} has no HEALTHCHECK`).toBeGreaterThan(0);
+      expect(facts.historyAndConfig).not.toContain("BEGIN CERTIFICATE");
+      for (const secret of env.canaries) expect(facts.historyAndConfig).not.toContain(secret);
+    }
+  });
+
+  it("brings every service to healthy with `up --wait`, the apps only after migrate exited 0", async () => {
+    await phase("compose up --wait", () => stack.up());
+    for (const service of LONG_RUNNING) {
+      const state = await stack.inspect<{ Status: string; Health?: { Status: string } }>(service, ".State");
+      expect(`${service}: ${state.Status}/${state.Health?.Status}`).toBe(`${service}: running/healthy`);
+    }
+    const migrate = await stack.inspect<{ ExitCode: number; FinishedAt: string }>("migrate", ".State");
+    expect(migrate.ExitCode).toBe(0);
+    for (const app of APPS) {
+      const startedAt = await stack.inspect<string>(app, ".State.StartedAt");
+      expect(Date.parse(startedAt), `${app} started before migrate finished`).toBeGreaterThanOrEqual(
+        Date.parse(migrate.FinishedAt),
+      );
+    }
+  });
+
+  it("passes `lh-ci verify` inside the stack's network", async () => {
+    const result = await phase("lh-ci verify", () => stack.lhCi(["verify", "--timeout", "60s"]));
+    expect(result.stdout).toMatch(/all 5 checks passed/);
+  });
+
+  it("backs up into the backups volume and restores it: the database returns to its state at backup time", async () => {
+    const before = await createMatter("written before the backup");
+    const backup = await phase("lh-ci backup", () => stack.lhCi(["backup"]));
+    const file = /Backup written: (\/backups\/\S+\.sql)/.exec(backup.output)?.[1];
+    expect(file, backup.output).toBeDefined();
+    const listing = await stack.opsShell(`ls -ln -- '${file}' '${file}.json'`);
+    expect(listing.stdout).toMatch(/^-rw------- .*\.sql$/m);
+    expect(listing.stdout).toMatch(/^-rw------- .*\.sql\.json$/m);
+
+    const after = await createMatter("written after the backup");
+    const restore = await phase("lh-ci restore", () => stack.lhCi(["restore", file as string, "--yes"]));
+    expect(restore.output).toMatch(/Safety backup: \/backups\//);
+    // The restore ended the api's sessions; its pool reconnects on the next request.
+    await waitFor(
+      "the api to answer after the restore",
+      async () => ((await matterStatus(before.id)) === 200 ? true : undefined),
+      30_000,
+    );
+    expect(await matterStatus(after.id)).toBe(404);
+  });
+
+  it("has Prometheus scraping every target, and `up` of the api drops to 0 when its container stops", async () => {
+    const health = await phase("every scrape target up", () =>
+      waitFor(
+        "every Prometheus target to be up",
+        async () => {
+          const byJob = await targetHealth(env.ports.prometheus);
+          return SCRAPE_JOBS.every((job) => byJob[job] === "up") ? byJob : undefined;
+        },
+        90_000,
+      ),
+    );
+    expect(Object.keys(health).sort()).toEqual([...SCRAPE_JOBS].sort());
+    await stack.compose(["stop", "api"]);
+    await phase("up{job=api} drops to 0", () =>
+      waitFor(
+        'up{job="api"} == 0',
+        async () => ((await instantValue(env.ports.prometheus, 'up{job="api"}')) === 0 ? true : undefined),
+        90_000,
+      ),
+    );
+    await phase("api back", () => stack.up());
+  });
+
+  it("keeps the data across `docker compose down` (volumes kept) and `up`", async () => {
+    const kept = await createMatter("survives down and up");
+    await phase("compose down (volumes kept)", () => stack.down({ volumes: false }));
+    await phase("compose up again", () => stack.up());
+    expect(await matterStatus(kept.id)).toBe(200);
+  });
+
+  it("leaves nothing behind and never prints a secret", async () => {
+    const logs = await stack.logs();
+    expect(logs.stdout.length).toBeGreaterThan(0);
+    await phase("compose down --volumes", () => stack.down({ volumes: true }));
+    expect(await stack.leftovers()).toEqual([]);
+    // The images stay: the next run starts from the build cache.
+    await docker(["image", "inspect", imageName("api", RELEASE)]);
+    const everything = transcript.join("\n");
+    for (const secret of env.canaries) expect(everything.includes(secret), "a canary secret was printed").toBe(false);
+  });
+});

@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { IMAGE_PREFIX, STAND_IN_IMAGES } from "./paths.ts";
+
+/** A value that must never show up in any output: random, so a match cannot be a coincidence. */
+function canary(label: string): string {
+  return `canary${label}${randomBytes(8).toString("hex")}`;
+}
+
+/** A TCP port free on the loopback right now (the stack publishes on 127.0.0.1 only). */
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+export interface E2EEnvironment {
+  /** The env file handed to compose and lh-ci (mode 0600, in a private temp dir). */
+  path: string;
+  values: Record<string, string>;
+  /** Every secret value of the file: none may appear in any output or log. */
+  canaries: string[];
+  ports: { api: number; web: number; prometheus: number; alertmanager: number };
+  remove(): void;
+}
+
+/** Writes the e2e's staging env file: stand-in images, loopback-only ports, canary secrets. */
+export async function writeE2EEnvironment(release: string): Promise<E2EEnvironment> {
+  const dir = mkdtempSync(join(tmpdir(), "lh-e2e-env-"));
+  const secrets = {
+    POSTGRES_PASSWORD: canary("pg"),
+    REDIS_PASSWORD: canary("redis"),
+    CLERK_SECRET_KEY: `sk_test_${canary("clerk")}`,
+    STRIPE_SECRET_KEY: `sk_test_${canary("stripe")}`,
+    OPENAI_API_KEY: `sk-${canary("openai")}`,
+    GRAFANA_ADMIN_PASSWORD: canary("grafana"),
+    ALERTMANAGER_CRITICAL_WEBHOOK_URL: `http://127.0.0.1:9/${canary("critical")}`,
+    ALERTMANAGER_WARNING_WEBHOOK_URL: `http://127.0.0.1:9/${canary("warning")}`,
+  };
+  const ports = {
+    api: await freePort(),
+    web: await freePort(),
+    prometheus: await freePort(),
+    alertmanager: await freePort(),
+  };
+  const values: Record<string, string> = {
+    RELEASE: release,
+    IMAGE_PREFIX,
+    ...STAND_IN_IMAGES,
+    POSTGRES_USER: "lawyers_hub",
+    POSTGRES_DB: "lawyers_hub_staging",
+    DATABASE_URL: `postgresql://lawyers_hub:${secrets.POSTGRES_PASSWORD}@postgres:5432/lawyers_hub_staging`,
+    REDIS_HOST: "redis",
+    REDIS_PORT: "6379",
+    GRAFANA_ADMIN_USER: "admin",
+    API_URL: "http://api:4000",
+    WEB_URL: "http://web:3000",
+    // The AI gateway must not call out of this machine: its provider is the loopback of its container.
+    OPENAI_BASE_URL: "http://127.0.0.1:9/v1",
+    API_BIND_ADDRESS: "127.0.0.1",
+    API_PORT: String(ports.api),
+    WEB_BIND_ADDRESS: "127.0.0.1",
+    WEB_PORT: String(ports.web),
+    PROMETHEUS_PORT: String(ports.prometheus),
+    ALERTMANAGER_PORT: String(ports.alertmanager),
+    ...secrets,
+  };
+  const path = join(dir, ".env.staging");
+  writeFileSync(
+    path,
+    `${Object.entries(values)
+      .map(([key, value]) => `${key}=${value}`)
+      .join("\n")}\n`,
+    { mode: 0o600 },
+  );
+  return {
+    path,
+    values,
+    canaries: Object.values(secrets),
+    ports,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

@@ -1,0 +1,86 @@
+import { type CommandResult, docker, type RunOptions } from "./docker.ts";
+import type { E2EEnvironment } from "./env-file.ts";
+import { E2E_COMPOSE_FILE, STAGING_COMPOSE_FILE } from "./paths.ts";
+
+/** The real staging compose file (plus the e2e layer) as one compose project on the local engine. */
+export class E2EStack {
+  readonly project: string;
+  readonly env: E2EEnvironment;
+
+  constructor(project: string, env: E2EEnvironment) {
+    this.project = project;
+    this.env = env;
+  }
+
+  compose(args: readonly string[], options?: RunOptions): Promise<CommandResult> {
+    return docker(
+      [
+        "compose",
+        "-f",
+        STAGING_COMPOSE_FILE,
+        "-f",
+        E2E_COMPOSE_FILE,
+        "--env-file",
+        this.env.path,
+        "-p",
+        this.project,
+        ...args,
+      ],
+      options,
+    );
+  }
+
+  up(): Promise<CommandResult> {
+    return this.compose(["up", "--detach", "--wait"], { timeoutMs: 300_000 });
+  }
+
+  /** `lh-ci <args>` in the ops container, inside the stack's network (as the pipeline runs it). */
+  lhCi(args: readonly string[], options?: RunOptions): Promise<CommandResult> {
+    return this.compose(["run", "--rm", "--no-TTY", "ops", "lh-ci", ...args], { timeoutMs: 180_000, ...options });
+  }
+
+  /** A shell line in a throwaway ops container (to look into the backups volume). */
+  opsShell(line: string): Promise<CommandResult> {
+    return this.compose(["run", "--rm", "--no-TTY", "--entrypoint", "sh", "ops", "-c", line]);
+  }
+
+  /** The id of a service's container (running or exited), for docker inspect. */
+  async containerId(service: string): Promise<string> {
+    const result = await this.compose(["ps", "--all", "--quiet", service]);
+    const id = result.stdout.trim().split("\n")[0] ?? "";
+    if (!id) throw new Error(`${this.project}: no container for service ${service}`);
+    return id;
+  }
+
+  async inspect<T>(service: string, format: string): Promise<T> {
+    const result = await docker(["inspect", "--format", `{{json ${format}}}`, await this.containerId(service)]);
+    return JSON.parse(result.stdout) as T;
+  }
+
+  /** Every container's log, for the secret scan. */
+  logs(): Promise<CommandResult> {
+    return this.compose(["logs", "--no-color", "--timestamps"], { timeoutMs: 60_000 });
+  }
+
+  /** Containers, networks and volumes of the project gone; images stay. */
+  down(options: { volumes: boolean }): Promise<CommandResult> {
+    return this.compose(["--profile", "ops", "down", "--remove-orphans", ...(options.volumes ? ["--volumes"] : [])], {
+      timeoutMs: 180_000,
+    });
+  }
+
+  /** What docker still has of the project (containers, networks, volumes), by compose's label. */
+  async leftovers(): Promise<string[]> {
+    const label = `label=com.docker.compose.project=${this.project}`;
+    const found: string[] = [];
+    for (const kind of [
+      ["ps", "--all"],
+      ["network", "ls"],
+      ["volume", "ls"],
+    ] as const) {
+      const result = await docker([...kind, "--quiet", "--filter", label]);
+      for (const id of result.stdout.split("\n").filter(Boolean)) found.push(`${kind[0]} ${id}`);
+    }
+    return found;
+  }
+}
