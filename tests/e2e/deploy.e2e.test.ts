@@ -50,6 +50,8 @@ async function lhCi(args: string[], timeoutMs = 600_000) {
       PREFIX,
       "--compose-file",
       E2E_COMPOSE_FILE,
+      "--project-dir",
+      REPO_ROOT,
     ],
     { allowFailure: true, timeoutMs },
   );
@@ -74,6 +76,8 @@ async function ops(args: string[]) {
       PREFIX,
       "--compose-file",
       E2E_COMPOSE_FILE,
+      "--project-dir",
+      REPO_ROOT,
       "--",
       ...args,
     ],

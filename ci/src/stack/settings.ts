@@ -3,7 +3,6 @@
  * --project-name) and what they resolve to: the compose project as lh-ci drives it, and whether the
  * project files must be put on the engine's host first.
  */
-import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { ParseArgsOptionsConfig } from "node:util";
 import type { CommandContext } from "../cli/command.ts";
@@ -29,9 +28,10 @@ export const STACK_OPTIONS = {
 export const STACK_HELP = `Stack options (the engine is the one DOCKER_HOST names: unset for the local socket,
 ssh://user@host for a remote engine over SSH):
   --project-dir DIR    where compose/ and monitoring/ are on the engine's host, for bind mounts
-                       and configs (default: the current directory when the engine is local and
-                       lh-ci runs on its host, else ${HOST_PROJECT_ROOT}/<env>); when DIR is not
-                       the current directory, deploy copies both folders there first
+                       and configs (default: the current directory when DOCKER_HOST is unset or
+                       unix://, else ${HOST_PROJECT_ROOT}/<env>; a container with the host's socket
+                       mounted must pass it); when DIR is not the current directory, deploy
+                       copies both folders there first
   --compose-file F     an override file added after ${BASE_COMPOSE_FILE} (repeatable)
   --image-prefix P     images are P/<service>:<release> (default $IMAGE_PREFIX, else ${DEFAULT_IMAGE_PREFIX})
   --project-name NAME  the compose project (default lawyers-hub-<env>)`;
@@ -49,11 +49,14 @@ export interface StackSettings {
   operator: string;
 }
 
-/** True when the engine runs on this machine and lh-ci is not itself in a container. */
+/**
+ * True when the engine is reached through a local socket, so its host is taken to see our files.
+ * A deployer container with the host's socket mounted (Dagger) sees another filesystem than the
+ * engine: it must pass --project-dir.
+ */
 export function engineSharesOurFilesystem(processEnv: Record<string, string | undefined>): boolean {
   const host = processEnv.DOCKER_HOST ?? "";
-  const local = host === "" || host.startsWith("unix://");
-  return local && !existsSync("/.dockerenv");
+  return host === "" || host.startsWith("unix://");
 }
 
 export function stackSettings(context: CommandContext): StackSettings {
