@@ -218,20 +218,31 @@ beforeAll(async () => {
   env = await writeE2EEnvironment(A);
   await down();
   await build(REPO_ROOT, A, IMAGE_SERVICES);
+}, 3_600_000);
+
+// Each release is built right before its deploy: a deploy prunes the images of releases the
+// ledger does not keep, which includes releases not deployed yet.
+async function buildB() {
   const withNotes = await sourceWith("b", NOTES);
   await build(withNotes, B, ["api", "ops"]);
   await tag(A, B, ["web", "ai-gateway", "worker"]);
-  // C: B whose api process never starts serving (its migrate, same image, still works).
+}
+
+/** C: B whose api process never starts serving (its migrate, same image, still works). */
+async function buildC() {
   const broken = `FROM ${ref("api", B)}\nENTRYPOINT ["sh", "-c", "if [ \\"$1\\" = node ] && [ \\"$2\\" = src/main.ts ]; then exec sleep infinity; fi; exec \\"$@\\"", "sh"]\n`;
   writeFileSync(join(scratch, "Dockerfile.c"), broken);
   await docker(["build", "--file", join(scratch, "Dockerfile.c"), "--tag", ref("api", C), scratch], {
     timeoutMs: 300_000,
   });
   await tag(B, C, ["web", "ai-gateway", "worker", "ops"]);
+}
+
+async function buildD() {
   const withDrop = await sourceWith("d", { ...NOTES, ...DROP });
   await build(withDrop, D, ["api", "ops"]);
   await tag(A, D, ["web", "ai-gateway", "worker"]);
-}, 3_600_000);
+}
 
 afterAll(async () => {
   if (env) await down();
@@ -267,6 +278,7 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
     const copy = await lhCi(["stack", "backup", "--out", join(scratch, "backups")]);
     expect(copy.code, copy.stderr).toBe(0);
     backupOfA = copy.stdout.trim().split("\n").at(-1) ?? "";
+    await buildB();
     const result = await phase("deploy B", () => lhCi(["deploy", "--release", B, "--json"]));
     expect(result.code, result.stderr).toBe(0);
     const deployed = report(result.stdout);
@@ -284,6 +296,7 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
   });
 
   it("3. C's api never becomes healthy: the deploy fails and rolls back to B, which runs and verifies", async () => {
+    await buildC();
     const result = await phase("deploy C (rolled back)", () => lhCi(["deploy", "--release", C, "--json"]));
     expect(result.code).toBe(1);
     const failed = report(result.stdout);
@@ -301,13 +314,16 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
 
   it("4. a deploy while another holds the lock is refused at once, naming the holder; nothing changes", async () => {
     expect((await ops(["lock", "acquire", "--owner", "e2e-other-operator"])).code).toBe(0);
-    const result = await lhCi(["deploy", "--release", A, "--json"]);
-    expect(result.code).toBe(1);
-    const refused = report(result.stdout);
-    expect(refused.steps.map((step) => step.step)).toEqual(["check config", "images", "lock"]);
-    expect(refused.messages.join("\n")).toContain("e2e-other-operator");
-    expect(await current()).toBe(B);
-    expect((await ops(["lock", "release", "--force"])).code).toBe(0);
+    try {
+      const result = await lhCi(["deploy", "--release", A, "--json"]);
+      expect(result.code).toBe(1);
+      const refused = report(result.stdout);
+      expect(refused.steps.map((step) => step.step)).toEqual(["check config", "images", "lock"]);
+      expect(refused.messages.join("\n")).toContain("e2e-other-operator");
+      expect(await current()).toBe(B);
+    } finally {
+      expect((await ops(["lock", "release", "--force"])).code).toBe(0);
+    }
   });
 
   it("5. rollback --to A (short SHA) with A's images retained: A runs and verifies, migrations are forward-only", async () => {
@@ -335,6 +351,7 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
   });
 
   it("8. a pending destructive migration is refused before anything changes; with the allow flag it runs", async () => {
+    await buildD();
     await psql('CREATE TABLE "e2e_scratch" ("id" INT)');
     const refused = await phase("deploy D (refused)", () => lhCi(["deploy", "--release", D, "--json"]));
     expect(refused.code).toBe(1);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DeployReport } from "../../src/stack/deploy-flow.ts";
 import { tempDir } from "../support/temp-dir.ts";
-import { NODE_IMAGE, OPS_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, requireEngine } from "./support/engine.ts";
+import { docker, NODE_IMAGE, OPS_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, requireEngine } from "./support/engine.ts";
 import { miniStack } from "./support/mini-stack.ts";
 
 requireEngine([NODE_IMAGE, OPS_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE]);
@@ -17,6 +17,7 @@ const stack = miniStack();
 const A = "a000000000000000000000000000000000000001";
 const B = "b000000000000000000000000000000000000002";
 const BAD = "bad0000000000000000000000000000000000003";
+const SLOW = "slow000000000000000000000000000000000004";
 /** One deploy of the miniature stack takes 20-60 s on a 2-core machine; a test may run two. */
 const DEPLOY_TIMEOUT_MS = 300_000;
 const ALL_STEPS = [
@@ -186,4 +187,49 @@ describe("lh-ci deploy on a real engine", () => {
     },
     DEPLOY_TIMEOUT_MS,
   );
+
+  it(
+    "a service container killed during up --wait: the deploy fails clearly, rolls back, frees the lock; a rerun succeeds",
+    async () => {
+      await stack.tagRelease(SLOW);
+      const deploying = stack.lhCi(["deploy", "--release", SLOW, "--json"]);
+      const api = await waitForContainer("api", `${stack.name}/api:${SLOW}`);
+      expect((await docker(["kill", api])).code).toBe(0);
+      const result = await deploying;
+      expect(result.code).toBe(1);
+      const failed = report(result.stdout);
+      expect(failed.steps.find((step) => step.step === "up")).toMatchObject({ status: "failed" });
+      expect(failed.steps.find((step) => step.step === "up")?.detail).toMatch(
+        /docker compose .* up --detach --wait .* exited with 1: .*api/,
+      );
+      expect(failed).toMatchObject({ running: A, rolledBackTo: A });
+      expect(await lastLineOf(["stack", "ops", "--", "lock", "status"])).toMatch(/not held|free|no lock/i);
+
+      const rerun = await stack.lhCi(["deploy", "--release", SLOW, "--json"]);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(report(rerun.stdout)).toMatchObject({ ok: true, running: SLOW });
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
 });
+
+/** The id of the project's container of `service` created from `image`, once there is one (within 3 minutes). */
+async function waitForContainer(service: string, image: string): Promise<string> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const found = await docker([
+      "container",
+      "ls",
+      "--filter",
+      `label=com.docker.compose.project=${stack.name}`,
+      "--filter",
+      `label=com.docker.compose.service=${service}`,
+      "--format",
+      "{{.ID}} {{.Image}}",
+    ]);
+    const line = found.stdout.split("\n").find((entry) => entry.endsWith(` ${image}`));
+    if (line) return line.split(" ")[0] as string;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no ${service} container of ${image} started within 3 minutes`);
+}
