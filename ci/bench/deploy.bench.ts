@@ -1,12 +1,13 @@
 // The deploy's own overhead: `lh-ci deploy` of the release already running (nothing changed)
 // against the bare `docker compose up --detach --wait` of the same stack, in the same run, on the
 // miniature stack of ci/test/stack/fixtures/mini-stack (postgres and redis stand-ins, the migrate
-// stand-in, an HTTP stub as api and web, the real ops image; images of tests/e2e/provision.sh).
+// stand-in, an HTTP stub as api and web, this checkout's ops image; base images of
+// tests/e2e/provision.sh).
 // Target <= 1.2x; prints where the extra time goes (each step of the deploy report).
 // Each measurement is the best of ROUNDS runs.
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,7 +65,19 @@ try {
   for (const service of ["api", "web", "ai-gateway", "worker"]) {
     execFileSync("docker", ["tag", "lh-e2e/node:24-bookworm-slim", `${name}/${service}:${RELEASE}`]);
   }
-  execFileSync("docker", ["tag", "lh-e2e/ops:dev", `${name}/ops:${RELEASE}`]);
+  // The ops image of this checkout (cached after the first build), on the e2e's Node base.
+  const ca = process.env.LH_E2E_EXTRA_CA ?? "/etc/ssl/certs/ca-certificates.crt";
+  execFileSync(
+    "docker",
+    ["build", "--file", "ci/Dockerfile", "--build-arg", "NODE_IMAGE=lh-e2e/node:24-bookworm-slim"]
+      .concat(existsSync(ca) ? ["--secret", `id=extra_ca,src=${ca}`] : [])
+      .concat(["--tag", `${name}/ops:${RELEASE}`, "."]),
+    {
+      cwd: fileURLToPath(new URL("../../", import.meta.url)),
+      env: { ...process.env, DOCKER_BUILDKIT: "1" },
+      stdio: "ignore",
+    },
+  );
   run(process.execPath, ["--", LH_CI, "deploy", "--release", RELEASE, ...lhCiOptions]);
 
   const bare = best(

@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DeployReport } from "../../src/stack/deploy-flow.ts";
 import { tempDir } from "../support/temp-dir.ts";
-import { docker, NODE_IMAGE, OPS_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, requireEngine } from "./support/engine.ts";
+import { docker, NODE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, requireEngine } from "./support/engine.ts";
 import { miniStack } from "./support/mini-stack.ts";
 
-requireEngine([NODE_IMAGE, OPS_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE]);
+requireEngine([NODE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE]);
 
 const stack = miniStack();
 const A = "a000000000000000000000000000000000000001";
@@ -53,8 +53,9 @@ async function lastLineOf(args: string[]): Promise<string> {
 // Each release is tagged right before its deploy: a deploy prunes the images of releases the
 // ledger does not keep, which includes releases not deployed yet.
 beforeAll(async () => {
+  await stack.buildOps();
   await stack.tagRelease(A);
-}, 120_000);
+}, 900_000);
 
 describe("lh-ci deploy on a real engine", () => {
   it(

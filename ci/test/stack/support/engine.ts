@@ -4,15 +4,32 @@
  * on a laptop it says what to start.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll } from "vitest";
 import { runProcess } from "../../support/run-process.ts";
 
-/** Images the lead's provisioning builds (tests/e2e); our test images are tags of these. */
+/** Images tests/e2e/provision.sh builds; our test images are tags of these, or built on them. */
 export const BASE_IMAGE = "lh-e2e/debian:bookworm-slim";
 export const NODE_IMAGE = "lh-e2e/node:24-bookworm-slim";
-export const OPS_IMAGE = "lh-e2e/ops:dev";
 export const POSTGRES_IMAGE = "lh-e2e/postgres:15";
 export const REDIS_IMAGE = "lh-e2e/redis:7";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+/** Builds behind a TLS-inspecting proxy trust this bundle (a build secret, never a layer). */
+const EXTRA_CA = process.env.LH_E2E_EXTRA_CA ?? "/etc/ssl/certs/ca-certificates.crt";
+
+/** The ops image of this checkout (ci/Dockerfile on the e2e's Node base; cached after the first build). */
+export async function buildOpsImage(tag: string): Promise<void> {
+  const secret = existsSync(EXTRA_CA) ? ["--secret", `id=extra_ca,src=${EXTRA_CA}`] : [];
+  const args = ["build", "--file", "ci/Dockerfile", "--build-arg", `NODE_IMAGE=${NODE_IMAGE}`, ...secret];
+  const result = await runProcess("docker", [...args, "--tag", tag, "."], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DOCKER_BUILDKIT: "1" },
+    timeoutMs: 900_000,
+  });
+  if (result.code !== 0) throw new Error(`building the ops image failed:\n${result.stderr.slice(-3000)}`);
+}
 
 /** `docker ...` as a plain child process (the test's own calls, not the code under test). */
 export async function docker(args: string[], timeoutMs = 120_000) {

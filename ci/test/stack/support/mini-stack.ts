@@ -11,9 +11,9 @@ import { type CliResult, runCli } from "../../support/run-cli.ts";
 import { runProcess } from "../../support/run-process.ts";
 import { tempDir } from "../../support/temp-dir.ts";
 import {
+  buildOpsImage,
   docker,
   NODE_IMAGE,
-  OPS_IMAGE,
   POSTGRES_IMAGE,
   REDIS_IMAGE,
   removeImagesAfterAll,
@@ -31,7 +31,9 @@ export interface MiniStack {
   projectDir: string;
   /** Values that must never appear in any output. */
   canaries: string[];
-  /** Tags the images of a release (tags of the e2e base images; no build). */
+  /** Builds this checkout's ops image once (under the stack's prefix). */
+  buildOps(): Promise<void>;
+  /** Tags the images of a release (the e2e's Node base, and the ops image built here). */
   tagRelease(release: string): Promise<void>;
   lhCi(args: string[], timeoutMs?: number): Promise<CliResult>;
   /** `psql` in the stack's postgres container (the test's own access to the data). */
@@ -113,11 +115,14 @@ export function miniStack(): MiniStack {
     sourceDir,
     projectDir,
     canaries: [password, clerk, stripe],
+    async buildOps() {
+      await buildOpsImage(`${name}/ops-build:latest`);
+    },
     async tagRelease(release) {
       for (const service of ["api", "web", "ai-gateway", "worker"]) {
         await docker(["tag", NODE_IMAGE, `${name}/${service}:${release}`]);
       }
-      await docker(["tag", OPS_IMAGE, `${name}/ops:${release}`]);
+      await docker(["tag", `${name}/ops-build:latest`, `${name}/ops:${release}`]);
     },
     async lhCi(args, timeoutMs = 300_000) {
       const [first, second] = args;
