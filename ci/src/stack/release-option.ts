@@ -2,16 +2,17 @@
 import { UsageError } from "../cli/exit-codes.ts";
 import { parseDuration } from "../state/duration.ts";
 
-/** A Docker tag: what a commit SHA or a release name must be to name images. */
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** A commit SHA: what the ledger records (ci/src/releases/release.ts) and images are tagged with. */
+const COMMIT = /^[0-9a-f]{7,40}$/i;
 
 export function releaseOption(value: unknown, option = "--release"): string {
   if (typeof value !== "string" || value.trim() === "") {
     throw new UsageError(`${option}: required; pass the commit SHA the images are tagged with`);
   }
   const release = value.trim();
-  if (!TAG.test(release)) {
-    throw new UsageError(`${option}: "${release}" cannot be an image tag (letters, digits, _ . -; at most 128)`);
+  // Checked before anything runs: the ledger refuses anything else, and only after the deploy.
+  if (!COMMIT.test(release)) {
+    throw new UsageError(`${option}: "${release}" is not a commit SHA (7 to 40 hex digits), which the ledger records`);
   }
   return release;
 }

@@ -107,13 +107,13 @@ describe("the deploy report", () => {
 });
 
 describe("lh-ci deploy and stack commands: usage", () => {
-  it("deploy without --release, or with a release that cannot be an image tag, is a usage error (exit 2)", async () => {
+  it("deploy without --release, or with a release that is not a commit SHA, is a usage error (exit 2)", async () => {
     const missing = await runCli(["deploy", "--env-file", "/dev/null"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("--release: required");
     const bad = await runCli(["deploy", "--release", "feature/x", "--env-file", "/dev/null"]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('"feature/x" cannot be an image tag');
+    expect(bad.stderr).toContain('"feature/x" is not a commit SHA (7 to 40 hex digits)');
   });
 
   it("every stack command has --help", async () => {
