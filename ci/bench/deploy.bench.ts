@@ -17,7 +17,7 @@ const FIXTURE = fileURLToPath(new URL("../test/stack/fixtures/mini-stack", impor
 const MIGRATIONS = fileURLToPath(new URL("../../apps/api/prisma/migrations", import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TARGET = 1.2;
-const RELEASE = "bench00000000000000000000000000000000000";
+const RELEASE = "be4c000000000000000000000000000000000000";
 
 const name = `lhstack-bench-${randomBytes(4).toString("hex")}`;
 const source = mkdtempSync(join(tmpdir(), "lhstack-bench-src-"));
