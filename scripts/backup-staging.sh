@@ -5,7 +5,7 @@
 # into backups/staging/, then the 7-day retention applied by the toolkit.
 set -euo pipefail
 
-SCRIPT_NAME="$(basename "${BASH_SOURCE[0]}")"
+SCRIPT_NAME="${BASH_SOURCE[0]##*/}"
 USAGE="Usage: $SCRIPT_NAME [--dry-run] [--help]
 
 Backs up the staging database into backups/staging/lawyers_hub_staging_<UTC timestamp>.sql (with
@@ -17,8 +17,11 @@ its .json sidecar: checksum, size, row counts, newest migration), then deletes b
 
 Environment: DAGGER names the Dagger CLI binary (default: dagger).
 Exit codes: 0 done, 1 the backup or the retention failed, 2 bad usage."
+# No dirname(1), no command substitution: the script's folder is used as it is, byte for byte.
+SCRIPT_DIR=.
+[[ "${BASH_SOURCE[0]}" != */* ]] || SCRIPT_DIR="${BASH_SOURCE[0]%/*}"
 # shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$SCRIPT_DIR/lib/common.sh"
 
 BACKUP_DIR="backups/$LH_ENV"
 KEEP_DAYS=7
@@ -36,15 +39,16 @@ while [[ $# -gt 0 ]]; do
 done
 
 # Backups of this environment in the folder, oldest first (the UTC timestamp in the name sorts).
+# The exact pattern, not a glob: a name holding a newline would split into two lines.
 list_backups() {
-  find "$LH_ROOT/$BACKUP_DIR" -maxdepth 1 -type f \
-    \( -name "lawyers_hub_${LH_ENV}_*.sql" -o -name "lawyers_hub_${LH_ENV}_*.sql.gz" \) -printf '%f\n' | sort
+  find "$LH_ROOT/$BACKUP_DIR" -maxdepth 1 -type f -regextype posix-extended \
+    -regex ".*/lawyers_hub_${LH_ENV}_[0-9]{8}T[0-9]{6}Z(-[0-9]{1,3})?\.sql(\.gz)?" -printf '%f\n' | sort
 }
 
 require_dagger
 announce_dry_run
 if [[ "$DRY_RUN" != true ]]; then
-  mkdir -p "$LH_ROOT/$BACKUP_DIR"
+  mkdir -p -- "$LH_ROOT/$BACKUP_DIR"
   before="$(list_backups)"
 fi
 
@@ -63,6 +67,6 @@ fi
 run npx --no -- lh-ci backup prune --dir "$BACKUP_DIR" --keep-days "$KEEP_DAYS"
 
 if [[ "$DRY_RUN" != true ]]; then
-  info "backup saved: $BACKUP_DIR/$new_backup ($(du -h "$LH_ROOT/$BACKUP_DIR/$new_backup" | cut -f1)), sidecar $new_backup.json"
+  info "backup saved: $BACKUP_DIR/$new_backup ($(du -h -- "$LH_ROOT/$BACKUP_DIR/$new_backup" | cut -f1)), sidecar $new_backup.json"
   printf '%s\n' "$LH_ROOT/$BACKUP_DIR/$new_backup"
 fi

@@ -6,7 +6,7 @@
 # current database first, and restores in one transaction (a failed restore changes nothing).
 set -euo pipefail
 
-SCRIPT_NAME="$(basename "${BASH_SOURCE[0]}")"
+SCRIPT_NAME="${BASH_SOURCE[0]##*/}"
 USAGE="Usage: $SCRIPT_NAME [--dry-run] [--yes] [--help] FILE
 
 Restores FILE over the staging database. FILE is a backup named
@@ -21,8 +21,11 @@ Without --yes the script asks you to type the environment name, and refuses when
 (no terminal).
 Environment: DAGGER names the Dagger CLI binary (default: dagger).
 Exit codes: 0 restored, 1 the restore failed or was not confirmed, 2 bad usage."
+# No dirname(1), no command substitution: the script's folder is used as it is, byte for byte.
+SCRIPT_DIR=.
+[[ "${BASH_SOURCE[0]}" != */* ]] || SCRIPT_DIR="${BASH_SOURCE[0]%/*}"
 # shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$SCRIPT_DIR/lib/common.sh"
 
 assume_yes=false
 positionals=()
@@ -45,16 +48,21 @@ done
 [[ ${#positionals[@]} -eq 1 ]] || usage_error "expected one FILE, got ${#positionals[@]}: ${positionals[*]}"
 given="${positionals[0]}"
 
-name="$(basename "$given")"
-if [[ ! "$name" =~ ^lawyers_hub_${LH_ENV}_[0-9]{8}T[0-9]{6}Z\.sql(\.gz)?$ ]]; then
-  usage_error "'$name' is not named like a $LH_ENV backup (lawyers_hub_${LH_ENV}_<YYYYMMDDTHHMMSSZ>.sql or .sql.gz); pick one from backups/$LH_ENV/"
+# The name without basename(1): a path may start with a dash.
+name="${given##*/}"
+if [[ ! "$name" =~ ^lawyers_hub_${LH_ENV}_[0-9]{8}T[0-9]{6}Z(-([2-9]|[1-9][0-9]{1,2}))?\.sql(\.gz)?$ ]]; then
+  usage_error "'$(shown "$name")' is not named like a $LH_ENV backup (lawyers_hub_${LH_ENV}_<YYYYMMDDTHHMMSSZ>.sql or .sql.gz); pick one from backups/$LH_ENV/"
 fi
-[[ -f "$given" ]] || usage_error "no such file: $given (list the backups with: ls backups/$LH_ENV/)"
-[[ -f "$given.json" ]] ||
-  usage_error "the sidecar $given.json is missing: without its checksum the backup cannot be verified, so it is not restored"
+# The file is checked, and passed on, under one and the same path, resolved once.
+absolute_path "$given" || usage_error "no such file: $(shown "$given") (list the backups with: ls backups/$LH_ENV/)"
+path="$REPLY"
+[[ -f "$path" ]] || usage_error "no such file: $(shown "$given") (list the backups with: ls backups/$LH_ENV/)"
+[[ -f "$path.json" ]] ||
+  usage_error "the sidecar $(shown "$given").json is missing: without its checksum the backup cannot be verified, so it is not restored"
 
 # The commands run from the repository root: name the files so that they resolve from there.
-file="$(root_relative "$(absolute_path "$given")")"
+root_relative "$path"
+file="$REPLY"
 
 require_dagger
 if [[ "$DRY_RUN" != true && "$assume_yes" != true ]]; then

@@ -4,7 +4,7 @@
 # Without COMMIT the Dagger module picks the previous release that verified (from the release ledger).
 set -euo pipefail
 
-SCRIPT_NAME="$(basename "${BASH_SOURCE[0]}")"
+SCRIPT_NAME="${BASH_SOURCE[0]##*/}"
 USAGE="Usage: $SCRIPT_NAME [--dry-run] [--help] [COMMIT]
 
 Rolls staging back to COMMIT (a 7 to 40 character hexadecimal commit SHA), or, without COMMIT, to
@@ -17,8 +17,11 @@ README's Runbook, section Rollback).
 
 Environment: DAGGER names the Dagger CLI binary (default: dagger).
 Exit codes: 0 rolled back and verified, 1 the rollback failed, 2 bad usage."
+# No dirname(1), no command substitution: the script's folder is used as it is, byte for byte.
+SCRIPT_DIR=.
+[[ "${BASH_SOURCE[0]}" != */* ]] || SCRIPT_DIR="${BASH_SOURCE[0]%/*}"
 # shellcheck source=lib/common.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+source "$SCRIPT_DIR/lib/common.sh"
 
 positionals=()
 while [[ $# -gt 0 ]]; do

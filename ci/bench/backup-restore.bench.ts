@@ -4,10 +4,13 @@
 //   restore: `pg_dump > safety && psql -1 -f`   vs `lh-ci restore --yes` (target <= 1.10x)
 // lh-ci restore takes a safety backup of the current database before it restores, so its raw
 // equivalent is that dump plus `psql -1 -f file`; the ratio to `psql -1 -f file` alone is printed too.
-// Each measurement is the best of ROUNDS runs. Uses TEST_POSTGRES_URL (default the local postgres).
+// Also: lh-ci's cold start (`lh-ci backup --help`, which loads the backup command's modules;
+// target <= 0.25 s) and the peak RSS of lh-ci backup and restore at scale 20 against scale 5
+// (they stream: target <= 1.2x). Each time is the best of ROUNDS runs (default 3).
+// Uses TEST_POSTGRES_URL (default the local postgres).
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,16 +26,22 @@ const PGBENCH = ["/usr/lib/postgresql/15/bin/pgbench", "pgbench"].find((path) =>
     return false;
   }
 });
+const PEAK_RSS = fileURLToPath(new URL("./peak-rss.ts", import.meta.url));
 const SCALE = Number(process.env.BENCH_PGBENCH_SCALE ?? 20);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const SMALL_SCALE = 5;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const TARGET = 1.1;
+const COLD_START_TARGET = 0.25;
+const RSS_TARGET = 1.2;
 
 const database = `lh_bench_${randomBytes(4).toString("hex")}`;
-const url = (() => {
+const smallDatabase = `${database}_small`;
+function databaseUrl(name: string): string {
   const parsed = new URL(ADMIN_URL);
-  parsed.pathname = `/${database}`;
+  parsed.pathname = `/${name}`;
   return parsed.toString();
-})();
+}
+const url = databaseUrl(database);
 const work = mkdtempSync(join(tmpdir(), "lh-bench-"));
 
 async function admin(sql: string): Promise<void> {
@@ -79,14 +88,46 @@ function rawRestore(file: string): void {
   );
 }
 
-function lhCi(args: string[]): string {
-  const result = spawnSync(process.execPath, ["--", LH_CI, ...args], {
-    env: { ...process.env, DATABASE_URL: url, PUSHGATEWAY_URL: "" },
+/** Runs lh-ci; `rss` receives its peak resident set size in KB. */
+function lhCi(args: string[], target = url, rss?: (kb: number) => void): string {
+  const rssFile = join(work, "rss");
+  const result = spawnSync(process.execPath, ["--import", PEAK_RSS, "--", LH_CI, ...args], {
+    env: { ...process.env, DATABASE_URL: target, PUSHGATEWAY_URL: "", BENCH_RSS_FILE: rssFile },
     cwd: work,
     encoding: "utf8",
   });
   check(result, `lh-ci ${args.join(" ")}`);
+  rss?.(Number(readFileSync(rssFile, "utf8")));
   return result.stdout.trim().split("\n").at(-1) ?? "";
+}
+
+function pgbenchInit(target: string, scale: number): void {
+  check(
+    spawnSync(PGBENCH as string, ["-i", "-q", "-s", String(scale), target], { stdio: ["ignore", "ignore", "pipe"] }),
+    "pgbench -i",
+  );
+}
+
+/** Peak RSS (KB) of lh-ci backup and of lh-ci restore of that backup, on `target`. */
+function peakRss(target: string, label: string): { backup: number; restore: number } {
+  const peaks = { backup: 0, restore: 0 };
+  const dir = join(work, `rss-${label}`);
+  const path = join(
+    work,
+    lhCi(["backup", "--out", dir], target, (kb) => (peaks.backup = kb)),
+  );
+  lhCi(["restore", path, "--yes", "--backup-dir", join(dir, "safety")], target, (kb) => (peaks.restore = kb));
+  rmSync(dir, { recursive: true, force: true });
+  return peaks;
+}
+
+/** `lh-ci backup --help`: Node start-up plus the modules a backup loads (best of 5). */
+function coldStart(): number {
+  const times: number[] = [];
+  for (let round = 0; round < 5; round += 1) {
+    times.push(timed(() => check(spawnSync(process.execPath, ["--", LH_CI, "backup", "--help"]), "lh-ci --help")));
+  }
+  return Math.min(...times);
 }
 
 function best(times: number[]): number {
@@ -100,12 +141,16 @@ function line(label: string, seconds: number, baseline?: number): string {
 async function main(): Promise<number> {
   if (!PGBENCH) throw new Error("pgbench not found: install postgresql-contrib (PostgreSQL 15)");
   await admin(`CREATE DATABASE "${database}"`);
+  await admin(`CREATE DATABASE "${smallDatabase}"`);
   try {
+    const cold = coldStart();
+    console.log(`pgbench -i -s ${SMALL_SCALE} into ${smallDatabase} (memory baseline)...`);
+    pgbenchInit(databaseUrl(smallDatabase), SMALL_SCALE);
+    const smallRss = peakRss(databaseUrl(smallDatabase), "small");
+    await admin(`DROP DATABASE "${smallDatabase}" WITH (FORCE)`);
     console.log(`pgbench -i -s ${SCALE} into ${database}...`);
-    check(
-      spawnSync(PGBENCH, ["-i", "-q", "-s", String(SCALE), url], { stdio: ["ignore", "ignore", "pipe"] }),
-      "pgbench -i",
-    );
+    pgbenchInit(url, SCALE);
+    const largeRss = peakRss(url, "large");
 
     const rawFile = join(work, "raw.sql");
     const backupDir = join(work, "backups");
@@ -121,7 +166,7 @@ async function main(): Promise<number> {
 
     const psqlTimes: number[] = [];
     const lhRestoreTimes: number[] = [];
-    const loadPhaseTimes: number[] = [];
+    const phases: Array<Record<string, number>> = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       // Raw: into the emptied database (psql -1 -f cannot replace existing objects by itself).
       await admin(`DROP DATABASE "${database}" WITH (FORCE)`);
@@ -134,7 +179,7 @@ async function main(): Promise<number> {
         timed(() => (report = lhCi(["restore", backupPath, "--yes", "--json", "--backup-dir", safetyDir]))),
       );
       // The phase lh-ci restore reports for its one-transaction load (clear + psql), comparable to psql -1 -f.
-      loadPhaseTimes.push((JSON.parse(report) as { seconds: { restore: number } }).seconds.restore);
+      phases.push((JSON.parse(report) as { seconds: Record<string, number> }).seconds);
       if (readdirSync(safetyDir).length !== 2) throw new Error("the restore left no safety backup");
       rmSync(safetyDir, { recursive: true, force: true });
     }
@@ -152,13 +197,35 @@ async function main(): Promise<number> {
     console.log(line("pg_dump > safety && psql -1 -f file", dump + psql));
     console.log(line("lh-ci restore --yes (verify, safety backup)", lhRestore, dump + psql));
     console.log(`  lh-ci restore vs psql -1 -f alone: ${(lhRestore / psql).toFixed(3)}x (includes the safety backup)`);
-    console.log(line("  its load phase (clear + psql -1, one tx)", best(loadPhaseTimes), psql));
-    const met = backupRatio <= TARGET && restoreRatio <= TARGET;
+    // Phases of the fastest lh-ci restore, as it reports them.
+    const fastest = phases[lhRestoreTimes.indexOf(lhRestore)] ?? {};
+    for (const [phase, seconds] of Object.entries(fastest)) {
+      console.log(
+        line(`  phase ${phase}`, seconds, phase === "restore" ? psql : phase === "safetyBackup" ? dump : undefined),
+      );
+    }
+    const rssBackup = largeRss.backup / smallRss.backup;
+    const rssRestore = largeRss.restore / smallRss.restore;
     console.log(
-      `backup ${backupRatio.toFixed(3)}x, restore ${restoreRatio.toFixed(3)}x (target <= ${TARGET}x): ${met ? "met" : "MISSED"}`,
+      `peak RSS lh-ci backup: ${(smallRss.backup / 1024).toFixed(0)} MB at scale ${SMALL_SCALE}, ${(largeRss.backup / 1024).toFixed(0)} MB at scale ${SCALE} (${rssBackup.toFixed(2)}x)`,
     );
-    return met ? 0 : 1;
+    console.log(
+      `peak RSS lh-ci restore: ${(smallRss.restore / 1024).toFixed(0)} MB at scale ${SMALL_SCALE}, ${(largeRss.restore / 1024).toFixed(0)} MB at scale ${SCALE} (${rssRestore.toFixed(2)}x)`,
+    );
+    console.log(`cold start (lh-ci backup --help, best of 5): ${cold.toFixed(3)} s`);
+    const ratiosMet = backupRatio <= TARGET && restoreRatio <= TARGET;
+    const coldMet = cold <= COLD_START_TARGET;
+    const rssMet = rssBackup <= RSS_TARGET && rssRestore <= RSS_TARGET;
+    console.log(
+      `backup ${backupRatio.toFixed(3)}x, restore ${restoreRatio.toFixed(3)}x (target <= ${TARGET}x): ${ratiosMet ? "met" : "MISSED"}`,
+    );
+    console.log(`cold start ${cold.toFixed(3)} s (target <= ${COLD_START_TARGET} s): ${coldMet ? "met" : "MISSED"}`);
+    console.log(
+      `RSS scale ${SCALE} / scale ${SMALL_SCALE}: backup ${rssBackup.toFixed(2)}x, restore ${rssRestore.toFixed(2)}x (target <= ${RSS_TARGET}x): ${rssMet ? "met" : "MISSED"}`,
+    );
+    return ratiosMet && coldMet && rssMet ? 0 : 1;
   } finally {
+    await admin(`DROP DATABASE IF EXISTS "${smallDatabase}" WITH (FORCE)`);
     await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     rmSync(work, { recursive: true, force: true });
   }

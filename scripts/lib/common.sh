@@ -3,8 +3,23 @@
 # Dagger CLI is called, --dry-run, and errors that say what to do. Each script sets SCRIPT_NAME and
 # USAGE before sourcing this file.
 
+# CDPATH would make `cd DIR` go elsewhere (and print where): paths here mean what they say.
+unset CDPATH
+
+# Sets REPLY to the physical path of the folder $1. A folder name may end with a newline, which
+# command substitution drops: the output ends with a sentinel, removed after it. A relative name
+# gets ./ so that one starting with a dash (or "-" itself) is not taken for an option.
+physical_dir() {
+  local dir="$1"
+  [[ "$dir" == /* ]] || dir="./$dir"
+  REPLY="$(cd -- "$dir" && pwd -P && printf '.')" || return 1
+  REPLY="${REPLY%.}"
+  REPLY="${REPLY%$'\n'}"
+}
+
 # The repository root, found from this file's own location so the scripts work from any directory.
-LH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
+physical_dir "${BASH_SOURCE[0]%/*}/../.."
+LH_ROOT="$REPLY"
 # The Dagger CLI to call; DAGGER=/path/to/dagger picks another binary (a pinned one, say).
 DAGGER="${DAGGER:-dagger}"
 # The environment these scripts operate on. Only staging exists; the name is not an option on purpose.
@@ -60,17 +75,29 @@ require_dagger() {
     die "the Dagger CLI '$DAGGER' was not found: install Dagger (the version in dagger.json, https://docs.dagger.io/install) or set DAGGER=/path/to/dagger"
 }
 
-# A path given relative to the caller's directory, made absolute (the commands run from the root).
+# Sets REPLY to the absolute path of a file given relative to the caller's directory (the
+# commands run from the root), byte for byte: no basename/dirname (a name may start with a dash)
+# and no command substitution around the name (a folder name may end with a newline).
 absolute_path() {
-  local dir
-  dir="$(cd "$(dirname "$1")" && pwd -P)" || return 1
-  printf '%s/%s\n' "$dir" "$(basename "$1")"
+  local dir="." base="$1"
+  if [[ "$1" == */* ]]; then
+    dir="${1%/*}"
+    base="${1##*/}"
+    [[ -n "$dir" ]] || dir="/"
+  fi
+  physical_dir "$dir" || return 1
+  REPLY="${REPLY%/}/$base"
 }
 
-# Shortens an absolute path inside the repository to a path relative to its root.
+# Sets REPLY to an absolute path inside the repository made relative to its root (./ in front
+# when it would start with a dash), or to the path itself when it is outside.
 root_relative() {
   case "$1" in
-    "$LH_ROOT"/*) printf '%s\n' "${1#"$LH_ROOT"/}" ;;
-    *) printf '%s\n' "$1" ;;
+    "$LH_ROOT"/*) REPLY="${1#"$LH_ROOT"/}" ;;
+    *) REPLY="$1" ;;
   esac
+  [[ "$REPLY" != -* ]] || REPLY="./$REPLY"
 }
+
+# A name as the shell would quote it, for messages: control characters and newlines show as $'...'.
+shown() { printf '%q' "$1"; }

@@ -16,6 +16,7 @@ const RELEASE = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" })
 const APPS = ["api", "web", "ai-gateway", "worker"];
 const LONG_RUNNING = [
   ...APPS,
+  "backup",
   "postgres",
   "redis",
   "prometheus",

@@ -173,7 +173,7 @@ describe("exposure", () => {
 describe("secrets", () => {
   /** Which services may see each secret-bearing variable. */
   const ALLOWED: Record<string, string[]> = {
-    DATABASE_URL: ["api", "migrate", "ops", "worker"],
+    DATABASE_URL: ["api", "backup", "migrate", "ops", "worker"],
     POSTGRES_PASSWORD: ["postgres", "postgres-exporter"],
     REDIS_PASSWORD: ["api", "ops", "redis", "redis-exporter", "worker"],
     CLERK_SECRET_KEY: ["api", "ops"],
@@ -244,6 +244,24 @@ describe("operations", () => {
     expect(services.redis?.volumes).toContain("redis-data:/data");
     expect(services.ops?.volumes).toEqual(["backups:/backups", "ops-state:/state"]);
     expect(environmentOf(services.ops ?? {}).LH_STATE_DIR).toBe("/state");
+  });
+
+  it("runs the backup service with up: the ops image, its volumes, the schedule command and variables", () => {
+    const backup = services.backup ?? {};
+    expect(backup.image).toBe(services.ops?.image);
+    expect(backup.profiles).toBeUndefined();
+    expect(backup.restart).toBe("unless-stopped");
+    expect(backup.command).toEqual(["lh-ci", "backup", "schedule"]);
+    expect(backup.healthcheck?.test).toEqual(["CMD", "lh-ci", "backup", "schedule", "--health"]);
+    expect(backup.volumes).toEqual(services.ops?.volumes);
+    const env = environmentOf(backup);
+    expect(env.LH_STATE_DIR).toBe("/state");
+    expect(env.PUSHGATEWAY_URL).toBe("http://pushgateway:9091");
+    expect(interpolate(env.BACKUP_SCHEDULE_TIME ?? "", {})).toBe("02:30");
+    expect(interpolate(env.BACKUP_SCHEDULE_INTERVAL ?? "", {})).toBe("24h");
+    expect(interpolate(env.BACKUP_SCHEDULE_INTERVAL ?? "", { BACKUP_SCHEDULE_INTERVAL: "10s" })).toBe("10s");
+    expect(interpolate(env.BACKUP_RESTORE_TEST_INTERVAL ?? "", {})).toBe("7d");
+    expect(dependenciesOf(backup)).toEqual({ postgres: "service_healthy" });
   });
 
   it("turns Redis persistence on", () => {

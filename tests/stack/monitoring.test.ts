@@ -28,6 +28,7 @@ const REQUIRED_ALERTS: Record<string, string | undefined> = {
   PostgresTooManyConnections: undefined,
   WorkerQueueBacklog: "10m",
   BackupTooOld: undefined,
+  BackupRestoreTestFailing: "5m",
 };
 
 describe("Prometheus", () => {

@@ -17,11 +17,12 @@ export class BackupFileWriter {
   #closed = false;
   readonly #stopSignalCleanup: () => void;
 
-  constructor(path: string) {
+  /** `alsoOnSignal`: what else a SIGINT/SIGTERM must undo before exiting (the name's claim). */
+  constructor(path: string, alsoOnSignal: () => void = () => {}) {
     this.path = path;
     this.#temporary = temporaryPathFor(path);
     this.fd = openSync(this.#temporary, "wx", PRIVATE_MODE);
-    this.#stopSignalCleanup = removeOnSignal(this.#temporary);
+    this.#stopSignalCleanup = removeOnSignal(this.#temporary, alsoOnSignal);
   }
 
   /** Where the dump bytes go; ending it flushes and closes the file. */
@@ -86,9 +87,10 @@ function removeQuietly(path: string): void {
 }
 
 /** An operator's Ctrl-C (or `docker stop`) must not leave a partial dump behind either. */
-function removeOnSignal(temporary: string): () => void {
+function removeOnSignal(temporary: string, alsoOnSignal: () => void): () => void {
   const handler = (signal: NodeJS.Signals) => {
     removeQuietly(temporary);
+    alsoOnSignal();
     process.exit(signal === "SIGINT" ? 130 : 143);
   };
   process.once("SIGINT", handler);

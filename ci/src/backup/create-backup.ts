@@ -1,21 +1,23 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import { createGzip } from "node:zlib";
 import pg from "pg";
 import { OperationError } from "../cli/exit-codes.ts";
+import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
 import { BackupFileWriter } from "./backup-file-writer.ts";
 import { ByteMeter } from "./byte-meter.ts";
-import { lastLines, startChild } from "./child-process.ts";
+import { type RunningChild, startChild } from "./child-process.ts";
+import { claimBackupName } from "./claim-name.ts";
 import { childEnvironment, clientConfig, type PgTarget } from "./connection.ts";
-import { newestMigration, rowCounts, serverVersion } from "./database-facts.ts";
+import { newestMigration, type RowCounts, serverVersion } from "./database-facts.ts";
 import { DumpEdges } from "./dump-edges.ts";
+import { explainDumpFailure, explainQueryFailure } from "./dump-failure.ts";
 import { followFile } from "./follow-file.ts";
-import { backupFileName, sidecarPathOf } from "./naming.ts";
 import { pgDumpVersion } from "./pg-dump-version.ts";
 import { type BackupMetadata, SIDECAR_FORMAT } from "./sidecar.ts";
+import { signMetadata } from "./signature.ts";
 
 export interface BackupRequest {
   target: PgTarget;
@@ -26,7 +28,22 @@ export interface BackupRequest {
   /** Called with the bytes written so far, as the dump streams. */
   onBytes?: (total: number) => void;
   now?: () => Date;
+  /** How long to wait for a table another session holds locked (default 60 s). */
+  lockTimeoutSeconds?: number;
+  /** BACKUP_SIGNING_KEY: when set, the sidecar is signed (signature.ts). */
+  signingKey?: string;
 }
+
+interface Dumped {
+  sha256: string;
+  sizeBytes: number;
+  /** Rows per table, counted from the COPY blocks of the dump as it streamed. */
+  tables: RowCounts;
+  /** The pg_dump version its header names (no second process to ask it). */
+  dumperVersion: string;
+}
+
+export const DEFAULT_LOCK_TIMEOUT_SECONDS = 60;
 
 export interface BackupResult {
   /** Absolute path of the backup, when written to a directory. */
@@ -35,11 +52,12 @@ export interface BackupResult {
 }
 
 /**
- * Dumps the database in plain SQL. The row counts and the newest migration are read in the very
- * snapshot pg_dump dumps (exported by our transaction, imported with --snapshot), so the sidecar
- * describes exactly the rows in the file.
+ * Dumps the database in plain SQL. The newest migration is read in the very snapshot pg_dump
+ * dumps (exported by our transaction, imported with --snapshot), and the row counts are counted
+ * from the dump's own COPY blocks as it streams, so the sidecar describes exactly the rows in the file.
  */
 export async function createBackup(request: BackupRequest): Promise<BackupResult> {
+  const lockTimeout = request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
   const client = new pg.Client(clientConfig(request.target, "lh-ci backup"));
   try {
     await client.connect();
@@ -50,25 +68,34 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
   }
   try {
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    await client.query(`SET LOCAL lock_timeout = '${lockTimeout * 1000}ms'`);
     const snapshot = (await client.query<{ id: string }>("SELECT pg_export_snapshot() AS id")).rows[0]?.id ?? "";
     const version = await serverVersion(client);
-    const startedAt = await backupTime(request);
-    const name = backupFileName(request.envName, startedAt, request.gzip);
-    // Counted while pg_dump runs, in the same snapshot.
-    const facts = Promise.all([rowCounts(client), newestMigration(client)]);
-    facts.catch(() => undefined); // awaited below; an early failure must not go unhandled meanwhile
+    const now = request.now?.() ?? new Date();
+    const { startedAt, name, release } = claimBackupName(request.envName, request.gzip, destinationDir(request), now);
+    // Read before pg_dump starts: a failure here must not abort the snapshot pg_dump is importing.
+    let migration: string | null;
+    try {
+      migration = await newestMigration(client);
+    } catch (error) {
+      release();
+      await client.query("ROLLBACK").catch(() => undefined);
+      const why = await explainQueryFailure(client, error as Error, "_prisma_migrations", lockTimeout);
+      throw new OperationError(`${why}. No backup was written`);
+    }
 
     const writer =
-      "dir" in request.destination ? await openWriter(join(resolve(request.destination.dir), name)) : undefined;
+      "dir" in request.destination
+        ? await openWriter(join(resolve(request.destination.dir), name), release)
+        : undefined;
     try {
       const dumped =
         writer && !request.gzip
-          ? await runDumpToFile(request, snapshot, writer)
+          ? await runDumpToFile(request, client, snapshot, writer)
           : writer
-            ? await runDump(request, snapshot, writer.stream(), true)
-            : await runDump(request, snapshot, (request.destination as { stream: Writable }).stream, false);
-      const [tables, migration] = await facts;
-      const metadata: BackupMetadata = {
+            ? await runDump(request, client, snapshot, writer.stream(), true)
+            : await runDump(request, client, snapshot, (request.destination as { stream: Writable }).stream, false);
+      const unsigned: BackupMetadata = {
         format: SIDECAR_FORMAT,
         file: name,
         sha256: dumped.sha256,
@@ -77,37 +104,34 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
         environment: request.envName,
         database: request.target.database,
         serverVersion: version,
-        pgDumpVersion: pgDumpVersion(),
+        pgDumpVersion: dumped.dumperVersion,
         createdAt: startedAt.toISOString(),
         newestMigration: migration,
-        tables,
+        tables: dumped.tables,
       };
+      const metadata = request.signingKey
+        ? { ...unsigned, signature: signMetadata(unsigned, request.signingKey) }
+        : unsigned;
       await writer?.commit(metadata);
       return { path: writer?.path, metadata };
     } catch (error) {
       await writer?.discard();
       throw error;
+    } finally {
+      release();
     }
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-async function openWriter(path: string): Promise<BackupFileWriter> {
+async function openWriter(path: string, releaseName: () => void): Promise<BackupFileWriter> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  return new BackupFileWriter(path);
+  return new BackupFileWriter(path, releaseName);
 }
 
-/** The time in the name; when a backup of this second already exists, the next second. */
-async function backupTime(request: BackupRequest): Promise<Date> {
-  const now = request.now ?? (() => new Date());
-  for (;;) {
-    const date = now();
-    if (!("dir" in request.destination)) return date;
-    const path = join(resolve(request.destination.dir), backupFileName(request.envName, date, request.gzip));
-    if (!existsSync(path) && !existsSync(sidecarPathOf(path))) return date;
-    await sleep(1000 - date.getMilliseconds());
-  }
+function destinationDir(request: BackupRequest): string | undefined {
+  return "dir" in request.destination ? resolve(request.destination.dir) : undefined;
 }
 
 function pgDumpArguments(request: BackupRequest, snapshot: string): string[] {
@@ -116,72 +140,111 @@ function pgDumpArguments(request: BackupRequest, snapshot: string): string[] {
     "--no-owner",
     "--no-privileges",
     `--snapshot=${snapshot}`,
+    `--lock-wait-timeout=${(request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS) * 1000}`,
     `--dbname=${request.target.url}`,
   ];
 }
 
 /**
  * A plain backup to a file: pg_dump writes the file itself (as fast as `pg_dump > file`), while
- * the checksum and the completeness check read it behind pg_dump, on the other core.
+ * the checksum, the completeness check and the row counts read it behind pg_dump, on the other core.
  */
 async function runDumpToFile(
   request: BackupRequest,
+  client: pg.Client,
   snapshot: string,
   writer: BackupFileWriter,
-): Promise<{ sha256: string; sizeBytes: number }> {
+): Promise<Dumped> {
   const dump = startChild("pg_dump", pgDumpArguments(request, snapshot), {
     env: childEnvironment(request.target),
     stdout: writer.fd,
   });
   const edges = new DumpEdges();
+  const scanner = new DumpScanner({ check: false }); // only counts: backup verify and restore check the content
   const meter = new ByteMeter(request.onBytes);
   const [read, exit] = await Promise.allSettled([
     followFile(writer.temporaryPath, dump.exited, (chunk) => {
       edges.observe(chunk);
       meter.observe(chunk);
+      scanner.observe(chunk);
     }),
     dump.exited,
   ]);
-  if (exit.status === "rejected") throw new OperationError(`${(exit.reason as Error).message}. No backup was written`);
-  if (read.status === "rejected") {
-    throw new OperationError(`reading the dump back failed: ${(read.reason as Error).message}. No backup was written`);
-  }
-  if (exit.value.code !== 0) {
-    const why = lastLines(dump.stderrTail()) || `exit ${exit.value.code ?? exit.value.signal}`;
-    throw new OperationError(`pg_dump failed: ${why}. No backup was written`);
-  }
-  const problem = edges.problem();
-  if (problem) throw new OperationError(`pg_dump's output is not a complete dump: ${problem}. No backup was written`);
+  await checkDump(request, client, dump, exit, read, "reading the dump back failed");
+  const tables = finishScan(scanner, edges);
   writer.finishDirectWrite();
-  return { sha256: meter.digest(), sizeBytes: meter.bytes };
+  return {
+    sha256: meter.digest(),
+    sizeBytes: meter.bytes,
+    tables,
+    dumperVersion: edges.dumperVersion() ?? pgDumpVersion(),
+  };
 }
 
 async function runDump(
   request: BackupRequest,
+  client: pg.Client,
   snapshot: string,
   sink: Writable,
   endSink: boolean,
-): Promise<{ sha256: string; sizeBytes: number }> {
+): Promise<Dumped> {
   const dump = startChild("pg_dump", pgDumpArguments(request, snapshot), { env: childEnvironment(request.target) });
   const stdout = dump.child.stdout;
   if (!stdout) throw new Error("pg_dump has no stdout");
   const edges = new DumpEdges();
+  const scanner = new DumpScanner({ check: false }); // only counts: backup verify and restore check the content
   const meter = new ByteMeter(request.onBytes);
-  // The completeness check reads the plain SQL; the checksum covers the bytes as stored.
+  // The completeness check and the row counts read the plain SQL; the checksum covers the bytes as stored.
   const streaming = request.gzip
-    ? pipeline(stdout, edges, createGzip(), meter, sink, { end: endSink })
-    : pipeline(stdout, edges, meter, sink, { end: endSink });
+    ? pipeline(stdout, edges, scanner.observer(), createGzip(), meter, sink, { end: endSink })
+    : pipeline(stdout, edges, scanner.observer(), meter, sink, { end: endSink });
   const [streamed, exit] = await Promise.allSettled([streaming, dump.exited]);
-  if (exit.status === "rejected") throw new OperationError(`${(exit.reason as Error).message}. No backup was written`);
   // A failed write (disk full) also makes pg_dump fail on its closed pipe: report the cause.
-  if (streamed.status === "rejected") {
-    throw new OperationError(`writing the dump failed: ${(streamed.reason as Error).message}. No backup was written`);
-  }
+  await checkDump(request, client, dump, exit, streamed, "writing the dump failed");
+  const tables = finishScan(scanner, edges);
+  return {
+    sha256: meter.digest(),
+    sizeBytes: meter.bytes,
+    tables,
+    dumperVersion: edges.dumperVersion() ?? pgDumpVersion(),
+  };
+}
+
+/** pg_dump's failure first (explained), then a failed read or write of the stream. */
+async function checkDump(
+  request: BackupRequest,
+  client: pg.Client,
+  dump: RunningChild,
+  exit: PromiseSettledResult<{ code: number | null; signal: NodeJS.Signals | null }>,
+  streamed: PromiseSettledResult<unknown>,
+  streamFailure: string,
+): Promise<void> {
+  if (exit.status === "rejected") throw new OperationError(`${(exit.reason as Error).message}. No backup was written`);
   if (exit.value.code !== 0) {
-    const why = lastLines(dump.stderrTail()) || `exit ${exit.value.code ?? exit.value.signal}`;
-    throw new OperationError(`pg_dump failed: ${why}. No backup was written`);
+    await client.query("ROLLBACK").catch(() => undefined); // a fresh view of the locks for the explanation
+    const stderr = dump.stderrTail();
+    const why = stderr
+      ? await explainDumpFailure(client, stderr, request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS)
+      : `pg_dump failed: exit ${exit.value.code ?? exit.value.signal}`;
+    throw new OperationError(`${why}. No backup was written`);
   }
+  if (streamed.status === "rejected") {
+    throw new OperationError(`${streamFailure}: ${(streamed.reason as Error).message}. No backup was written`);
+  }
+}
+
+function finishScan(scanner: DumpScanner, edges: DumpEdges): RowCounts {
   const problem = edges.problem();
   if (problem) throw new OperationError(`pg_dump's output is not a complete dump: ${problem}. No backup was written`);
-  return { sha256: meter.digest(), sizeBytes: meter.bytes };
+  try {
+    scanner.finish();
+  } catch (error) {
+    if (error instanceof DumpRefused) throw new OperationError(`${refusal(error)}. No backup was written`);
+    throw error;
+  }
+  return scanner.rowCounts();
+}
+
+function refusal(error: DumpRefused): string {
+  return `pg_dump's output could not be read as a plain dump (${error.message}); report it`;
 }

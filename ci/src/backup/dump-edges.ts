@@ -29,6 +29,11 @@ export class DumpEdges extends Transform {
         : Buffer.concat([this.#tail, chunk]).subarray(-EDGE_BYTES);
   }
 
+  /** `15.20` from pg_dump's `-- Dumped by pg_dump version 15.20 (...)` header line, when present. */
+  dumperVersion(): string | undefined {
+    return /^-- Dumped by pg_dump version (\S+)/m.exec(this.#head.toString("utf8"))?.[1];
+  }
+
   /** Why the dump is not a complete plain pg_dump, or undefined when it is. */
   problem(): string | undefined {
     return dumpEdgeProblem(this.#head.toString("utf8"), this.#tail.toString("utf8"));

@@ -1,7 +1,10 @@
-import { createReadStream } from "node:fs";
+import { closeSync, constants, createReadStream, fstatSync, openSync, type ReadStream } from "node:fs";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import { OperationError } from "../cli/exit-codes.ts";
+import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
+import { loadStatementParser } from "../dump/statement-policy.ts";
 import { ByteMeter } from "./byte-meter.ts";
 import { DumpEdges } from "./dump-edges.ts";
 
@@ -10,6 +13,21 @@ export interface FileInspection {
   sha256?: string;
   /** Why the content is not a complete plain pg_dump (or not valid gzip), or undefined. */
   incomplete?: string;
+  /** Why restore would refuse the dump's content (dump-scanner), or undefined. */
+  refused?: string;
+}
+
+/**
+ * The file opened non-blocking and checked on its descriptor: a FIFO or a device put in a
+ * backup's place cannot hang the read, even if it was swapped in after an earlier check.
+ */
+function openRegularFile(path: string): ReadStream {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new OperationError(`${path} is not a regular file; pass the path of a .sql or .sql.gz backup file`);
+  }
+  return createReadStream("", { fd });
 }
 
 /** One read of a backup file: its checksum, and whether the (decompressed) dump is complete. */
@@ -18,20 +36,32 @@ export async function inspectBackupFile(
   gzip: boolean,
   onBytes?: (total: number) => void,
 ): Promise<FileInspection> {
+  await loadStatementParser();
   const meter = new ByteMeter(onBytes);
   const edges = new DumpEdges();
+  const scanner = new DumpScanner();
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   if (!gzip) {
-    await pipeline(createReadStream(path), meter, edges, discard);
-    return { sha256: meter.digest(), incomplete: edges.problem() };
+    await pipeline(openRegularFile(path), meter, edges, scanner.observer(), discard);
+    return { sha256: meter.digest(), incomplete: edges.problem(), refused: refusal(scanner) };
   }
   try {
-    await pipeline(createReadStream(path), meter, createGunzip(), edges, discard);
+    await pipeline(openRegularFile(path), meter, createGunzip(), edges, scanner.observer(), discard);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code?.startsWith("Z_") || /unexpected end of file/.test(String(error))) {
       return { incomplete: `it is not a valid gzip file (${(error as Error).message})` };
     }
     throw error;
   }
-  return { sha256: meter.digest(), incomplete: edges.problem() };
+  return { sha256: meter.digest(), incomplete: edges.problem(), refused: refusal(scanner) };
+}
+
+function refusal(scanner: DumpScanner): string | undefined {
+  try {
+    scanner.finish();
+    return undefined;
+  } catch (error) {
+    if (error instanceof DumpRefused) return error.message;
+    throw error;
+  }
 }

@@ -1,4 +1,4 @@
-import { readdirSync, statSync, unlinkSync } from "node:fs";
+import { readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { backupNameOfSidecar, parseBackupName } from "./naming.ts";
 
@@ -23,15 +23,22 @@ const DAY_MS = 86_400_000;
  * `.json` sidecars) of this environment are ever considered; age comes from the time in the name,
  * not from mtime, which copies and restores of the folder change. The newest `keepMin` backups stay
  * whatever their age; a sidecar goes with its backup, and an orphan sidecar once it is old.
+ * Only regular files count: a symlink (dangling, looping, or to a real backup), a directory or a
+ * FIFO named like a backup is neither followed nor deleted, and never makes the prune fail.
  */
 export function planPrune(dir: string, policy: PrunePolicy): PrunePlan {
-  const entries = readdirSync(dir).filter((name) => statSync(join(dir, name)).isFile());
+  // The entry's own type (lstat semantics): nothing is followed.
+  const entries = readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name);
   const backups = entries
     .map((name) => parseBackupName(name))
     .filter((backup) => backup !== undefined && backup.envName === policy.envName)
     .sort(
       (a, b) =>
-        (b?.takenAt.getTime() ?? 0) - (a?.takenAt.getTime() ?? 0) || (a?.name ?? "").localeCompare(b?.name ?? ""),
+        (b?.takenAt.getTime() ?? 0) - (a?.takenAt.getTime() ?? 0) ||
+        (b?.sequence ?? 0) - (a?.sequence ?? 0) ||
+        (a?.name ?? "").localeCompare(b?.name ?? ""),
     );
   const cutoff = policy.now.getTime() - policy.keepDays * DAY_MS;
   const isOld = (takenAt: Date) => takenAt.getTime() < cutoff;

@@ -15,6 +15,7 @@ export interface CommandEntry {
 export const COMMANDS: CommandEntry[] = [
   { name: "backup", load: async () => (await import("../commands/backup.ts")).backup },
   { name: "backup prune", load: async () => (await import("../commands/backup-prune.ts")).backupPrune },
+  { name: "backup schedule", load: async () => (await import("../commands/backup-schedule.ts")).backupSchedule },
   { name: "backup verify", load: async () => (await import("../commands/backup-verify.ts")).backupVerify },
   { name: "deploy", load: async () => (await import("../commands/deploy.ts")).deploy },
   { name: "env check", load: async () => (await import("../commands/env-check.ts")).envCheck },

@@ -11,13 +11,15 @@ import { reportBackupToPushgateway } from "../pushgateway/report-backup.ts";
 export const backup: Command = {
   name: "backup",
   summary: "back up the database (plain SQL dump + sha256 sidecar with row counts)",
-  help: `Usage: lh-ci backup [--env staging] [--out DIR | --stdout] [--gzip]
+  help: `Usage: lh-ci backup [--env staging] [--out DIR | --stdout] [--gzip] [--lock-timeout SECONDS]
 
 Dumps DATABASE_URL with pg_dump (plain SQL, --no-owner --no-privileges) into
-DIR/lawyers_hub_<env>_<UTC YYYYMMDDTHHMMSSZ>.sql (.sql.gz with --gzip), mode 0600, beside a
+DIR/lawyers_hub_<env>_<UTC YYYYMMDDTHHMMSSZ>.sql (.sql.gz with --gzip; -2, -3... for more backups
+started in the same second), mode 0600, beside a
 sidecar <file>.json recording sha256, size, environment, database, server version, creation
-time, the newest applied Prisma migration and the row count of every table (counted in the
-snapshot that was dumped). The file appears under its name only when the dump is complete and
+time, the newest applied Prisma migration and the row count of every table (counted from the
+dump's own COPY blocks, so exactly the rows in the file). With BACKUP_SIGNING_KEY set, the sidecar
+is signed (HMAC-SHA256) and restore accepts only backups signed with that key. The file appears under its name only when the dump is complete and
 on disk. The last line of stdout is the path of the backup.
 
 Options:
@@ -25,6 +27,9 @@ Options:
   --stdout    stream the dump to stdout instead (to copy it out of a container); the sidecar
               JSON is then the last line on stderr: save it as <file>.json beside the dump
   --gzip      compress (gzip)
+  --lock-timeout SECONDS
+              how long to wait for a table another session holds locked (default 60); the
+              error names the table and the session holding it
 
 With PUSHGATEWAY_URL set, a successful backup pushes lawyers_hub_backup_last_success_timestamp_seconds
 and lawyers_hub_backup_size_bytes (job lawyers_hub_backup, label env); a failed push is a warning.`,
@@ -32,14 +37,17 @@ and lawyers_hub_backup_size_bytes (job lawyers_hub_backup, label env); a failed 
     out: { type: "string" },
     stdout: { type: "boolean", default: false },
     gzip: { type: "boolean", default: false },
+    "lock-timeout": { type: "string" },
   },
   async run({ values, out, cwd, envName, loadConfig, processEnv }) {
     if (values.stdout && values.out !== undefined) {
       throw new UsageError("backup: --out and --stdout exclude each other; pass one of them");
     }
-    const { config } = loadConfig(["DATABASE_URL", "PUSHGATEWAY_URL"]);
+    const { config } = loadConfig(["DATABASE_URL", "PUSHGATEWAY_URL", "BACKUP_SIGNING_KEY"]);
     const target = pgTarget(config.DATABASE_URL);
     const gzip = values.gzip === true;
+    const lockTimeoutSeconds = lockTimeoutOption(values["lock-timeout"]);
+    const signingKey = config.BACKUP_SIGNING_KEY;
     const progress = new Progress((line) => out.info(line), "backup: written");
     const onBytes = (total: number) => progress.update(total);
 
@@ -51,6 +59,8 @@ and lawyers_hub_backup_size_bytes (job lawyers_hub_backup, label env); a failed 
         gzip,
         destination: { stream: out.rawStdout },
         onBytes,
+        lockTimeoutSeconds,
+        signingKey,
       });
       await reportBackupToPushgateway(config.PUSHGATEWAY_URL, envName, metadata.sizeBytes, out);
       out.info(`Backup streamed: ${metadata.file} (${formatBytes(metadata.sizeBytes)}); its sidecar follows.`);
@@ -60,7 +70,15 @@ and lawyers_hub_backup_size_bytes (job lawyers_hub_backup, label env); a failed 
 
     const dir = backupDirectory(values.out, envName, cwd, processEnv);
     out.info(`Backing up ${target.label} (${envName}) into ${displayPath(dir, cwd)}...`);
-    const { path = "", metadata } = await createBackup({ target, envName, gzip, destination: { dir }, onBytes });
+    const { path = "", metadata } = await createBackup({
+      target,
+      envName,
+      gzip,
+      destination: { dir },
+      onBytes,
+      lockTimeoutSeconds,
+      signingKey,
+    });
     const tables = Object.keys(metadata.tables).length;
     out.info(
       `Backup written: ${displayPath(path, cwd)} (${formatBytes(metadata.sizeBytes)}, ${tables} table${tables === 1 ? "" : "s"}, newest migration ${metadata.newestMigration ?? "none"}), sidecar ${metadata.file}.json`,
@@ -70,3 +88,12 @@ and lawyers_hub_backup_size_bytes (job lawyers_hub_backup, label env); a failed 
     return ExitCode.ok;
   },
 };
+
+function lockTimeoutOption(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (typeof value !== "string" || !/^\d+$/.test(value) || seconds < 1 || seconds > 86_400) {
+    throw new UsageError("--lock-timeout: pass a whole number of seconds between 1 and 86400");
+  }
+  return seconds;
+}

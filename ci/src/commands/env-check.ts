@@ -10,7 +10,9 @@ export const envCheck: Command = {
 
 Validates DATABASE_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, CLERK_SECRET_KEY,
 STRIPE_SECRET_KEY, OPENAI_API_KEY, API_URL and WEB_URL. Outside production, live Stripe
-and Clerk keys are refused. Prints one line per problem as "NAME: what is wrong and what to do".
+and Clerk keys and production databases are refused. DATABASE_URL is read as the PostgreSQL
+clients read it (percent-decoded); query parameters that redirect the connection (host, hostaddr,
+port, dbname, user, service...) are refused. Prints one line per problem as "NAME: what is wrong and what to do".
 Exit 0 when valid, 2 when not.`,
   async run({ values, out, envName, loadConfig }) {
     out.info(`Checking the configuration of ${envName}...`);

@@ -1,6 +1,6 @@
 import type { Command } from "../cli/command.ts";
 import { ExitCode } from "../cli/exit-codes.ts";
-import { DeployLock, describeLock } from "../lock/deploy-lock.ts";
+import { DeployLock, describeCorrupt, describeLock } from "../lock/deploy-lock.ts";
 import { actor, stateDirFor } from "../state/context.ts";
 
 /** `lh-ci lock release`: gives the deploy lock back (only its holder, or with --force). */
@@ -21,7 +21,8 @@ Exit 0 when released or free, 1 when someone else holds it.`,
   async run(context) {
     const { values, out, envName } = context;
     const owner = actor(context, values.owner);
-    const result = await new DeployLock(stateDirFor(context)).release(owner, Boolean(values.force));
+    const lock = new DeployLock(stateDirFor(context));
+    const result = await lock.release(owner, Boolean(values.force));
     if (values.json) out.result(JSON.stringify({ env: envName, ...result }));
     switch (result.outcome) {
       case "not-held":
@@ -32,6 +33,13 @@ Exit 0 when released or free, 1 when someone else holds it.`,
           `${owner} cannot release the ${envName} deploy lock: it is ${describeLock(result.holder)}; release it as its owner (--owner) or break it with --force`,
         );
         return ExitCode.failed;
+      case "corrupt":
+        out.error(`cannot release the ${envName} deploy lock: ${describeCorrupt(lock.path, result.problem)}`);
+        return ExitCode.failed;
+      case "removed-corrupt":
+        out.warn(`removed (--force) the corrupt ${envName} lock file ${lock.path} (${result.problem})`);
+        if (!values.json) out.result(`released the ${envName} deploy lock (its file was corrupt)`);
+        return ExitCode.ok;
       case "released":
         if (result.forced) out.warn(`broke (--force) the ${envName} deploy lock that was ${describeLock(result.lock)}`);
         if (!values.json) out.result(`released the ${envName} deploy lock (held by ${result.lock.owner})`);

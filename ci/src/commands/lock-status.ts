@@ -1,6 +1,6 @@
 import type { Command } from "../cli/command.ts";
 import { ExitCode } from "../cli/exit-codes.ts";
-import { DeployLock, describeLock, isExpired } from "../lock/deploy-lock.ts";
+import { DeployLock, describeCorrupt, describeLock, isExpired } from "../lock/deploy-lock.ts";
 import { stateDirFor } from "../state/context.ts";
 
 /** `lh-ci lock status`: who holds the deploy lock, if anyone. */
@@ -9,14 +9,29 @@ export const lockStatus: Command = {
   summary: "show who holds the environment's deploy lock, since when, for which commit and why",
   help: `Usage: lh-ci lock status [--env staging] [--json]
 
-Prints "free", or the holder, commit, reason, since when and until when. With --json one object:
-{"env", "held", "expired", "lock"}. Exit 0 either way.`,
+Prints "free", the holder, commit, reason, since when and until when, or that the lock file is
+corrupt (acquire then refuses it until --force replaces it). With --json one object:
+{"env", "held", "expired", "corrupt", "problem", "lock"}. Exit 0 either way.`,
   async run(context) {
     const { values, out, envName } = context;
-    const lock = new DeployLock(stateDirFor(context)).read();
+    const deployLock = new DeployLock(stateDirFor(context));
+    const state = deployLock.inspect();
+    const lock = state.state === "held" ? state.lock : undefined;
     const expired = lock ? isExpired(lock) : false;
+    const problem = state.state === "corrupt" ? state.problem : undefined;
     if (values.json) {
-      out.result(JSON.stringify({ env: envName, held: Boolean(lock) && !expired, expired, lock: lock ?? null }));
+      out.result(
+        JSON.stringify({
+          env: envName,
+          held: Boolean(lock) && !expired,
+          expired,
+          corrupt: problem !== undefined,
+          problem: problem ?? null,
+          lock: lock ?? null,
+        }),
+      );
+    } else if (problem !== undefined) {
+      out.result(`the ${envName} deploy lock is corrupt: ${describeCorrupt(deployLock.path, problem)}`);
     } else if (!lock) {
       out.result(`the ${envName} deploy lock is free`);
     } else {

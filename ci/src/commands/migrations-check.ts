@@ -19,8 +19,12 @@ Parses every pending migration (the ones prisma migrate deploy would apply, per 
 _prisma_migrations) with PostgreSQL's own parser and refuses: dropping a table, column, schema
 or type; changing a column's type; renaming a table, column, schema, type or enum value;
 TRUNCATE; DELETE or UPDATE without WHERE; making an existing column NOT NULL or adding a NOT NULL
-column without a default. Changes to tables created in the same pending migrations are allowed.
-Prisma's own "Warnings:" header is reported too. Each finding names file, line and statement.
+column without a default; DROP OWNED, DROP ... CASCADE, ALTER ... SET SCHEMA. The whole parse
+tree is read (a DELETE in a CTE, PREPARE, EXPLAIN ANALYZE or COPY counts; so does a WHERE that does
+not depend on the row). DO blocks, function, procedure, trigger and rule bodies, unknown functions
+and statements are refused as "cannot be checked". Changes to tables created (not IF NOT EXISTS)
+in the same pending migrations are allowed. Prisma's own "Warnings:" header is reported too.
+Each finding names file, line and statement.
 Exit 0 when nothing destructive is pending (or --allow-destructive), 1 otherwise.`,
   options: {
     "allow-destructive": { type: "boolean", default: false },

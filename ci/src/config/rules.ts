@@ -1,3 +1,4 @@
+import { readDatabaseUrl } from "./database-url.ts";
 import type { Config } from "./schema.ts";
 
 /** A problem or a warning about one variable, phrased as "what is wrong and what to do". */
@@ -30,8 +31,10 @@ export function environmentRules(envName: string, config: Partial<Config>): Conf
     });
   }
   if (config.DATABASE_URL) {
-    const url = safeUrl(config.DATABASE_URL);
-    if (url && (PRODUCTION_WORD.test(url.hostname) || PRODUCTION_WORD.test(url.pathname.slice(1)))) {
+    const read = readDatabaseUrl(config.DATABASE_URL);
+    // Judged on what the client connects to: decoded (lh_%70rod is lh_prod), every host of a list.
+    const names = read.ok ? [...read.url.hosts, read.url.database] : [];
+    if (names.some((name) => PRODUCTION_WORD.test(name))) {
       problems.push({
         variable: "DATABASE_URL",
         message: `points at a production database host or name, refused in ${envName}; use the ${envName} database`,
@@ -46,15 +49,13 @@ export function environmentRules(envName: string, config: Partial<Config>): Conf
  * otherwise the apps cannot log in to the database the stack creates.
  */
 export function consistencyRules(config: Partial<Config>): ConfigFinding[] {
-  const url = config.DATABASE_URL ? safeUrl(config.DATABASE_URL) : undefined;
-  if (!url) return [];
+  const read = config.DATABASE_URL ? readDatabaseUrl(config.DATABASE_URL) : undefined;
+  if (!read?.ok) return [];
+  const { url } = read;
   const mismatches: string[] = [];
-  if (config.POSTGRES_USER && decodeURIComponent(url.username) !== config.POSTGRES_USER) mismatches.push("user");
-  if (config.POSTGRES_PASSWORD && decodeURIComponent(url.password) !== config.POSTGRES_PASSWORD) {
-    mismatches.push("password");
-  }
-  if (config.POSTGRES_DB && decodeURIComponent(url.pathname.slice(1)) !== config.POSTGRES_DB)
-    mismatches.push("database");
+  if (config.POSTGRES_USER && url.user !== config.POSTGRES_USER) mismatches.push("user");
+  if (config.POSTGRES_PASSWORD && url.password !== config.POSTGRES_PASSWORD) mismatches.push("password");
+  if (config.POSTGRES_DB && url.database !== config.POSTGRES_DB) mismatches.push("database");
   if (mismatches.length === 0) return [];
   return [
     {
@@ -74,12 +75,4 @@ export function configWarnings(config: Partial<Config>): ConfigFinding[] {
     });
   }
   return warnings;
-}
-
-function safeUrl(value: string): URL | undefined {
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { readDatabaseUrl } from "./database-url.ts";
 
 /**
  * The configuration of one environment (the seed's table plus what verification needs).
@@ -9,19 +10,8 @@ import { z } from "zod";
 const REDIS_HOST_HINT = "set it to the Redis host name (e.g. redis), without scheme or port";
 
 function postgresUrlProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "is not a valid URL; set it to a postgresql:// URL naming user, password, host, port and database (see .env.staging.example)";
-  }
-  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
-    return "must start with postgres:// or postgresql://; set it to a postgresql:// URL naming user, password, host, port and database (see .env.staging.example)";
-  }
-  if (!url.hostname)
-    return "has no host; set it to a postgresql:// URL naming user, password, host, port and database (see .env.staging.example)";
-  if (url.pathname.length <= 1) return "names no database; add /DBNAME after the host";
-  return undefined;
+  const read = readDatabaseUrl(value);
+  return read.ok ? undefined : read.problem;
 }
 
 function httpUrlProblem(value: string): string | undefined {
@@ -105,6 +95,13 @@ export const configSchema = z.object({
   POSTGRES_DB: z.string().trim().min(1).optional(),
   /** Where the deploy lock and the release ledger live (default .lh-state/<env>). */
   LH_STATE_DIR: z.string().trim().min(1).optional(),
+  /** Signs backup sidecars (HMAC-SHA256); when set (non-empty), restore refuses unsigned backups. A secret. */
+  BACKUP_SIGNING_KEY: z
+    .string()
+    .refine((value) => value === "" || value.length >= 32, {
+      error: "is too short; use at least 32 random characters (openssl rand -hex 32), or leave it empty",
+    })
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,45 +1,173 @@
-import { Readable } from "node:stream";
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { basename } from "node:path";
+import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { lastLines, startChild } from "../backup/child-process.ts";
-import { childEnvironment, type PgTarget } from "../backup/connection.ts";
+import { createGunzip } from "node:zlib";
+import { ByteMeter } from "../backup/byte-meter.ts";
+import { lastLines, type RunningChild, startChild } from "../backup/child-process.ts";
+import { type PgTarget, psqlEnvironment } from "../backup/connection.ts";
+import type { RowCounts } from "../backup/database-facts.ts";
+import { DumpEdges } from "../backup/dump-edges.ts";
+import type { BackupMetadata } from "../backup/sidecar.ts";
+import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
+import { loadStatementParser } from "../dump/statement-policy.ts";
 import { clearDatabaseSql } from "./clear-database-sql.ts";
+import { rowCountDifferences } from "./compare-counts.ts";
+import { PsqlOutput } from "./psql-output.ts";
 
 export interface PsqlRestoreOptions {
   /** How long a statement may wait for a lock held by another session before the restore gives up. */
   lockTimeout?: string;
+  /** Counts the file's bytes as they are read (progress). */
+  onBytes?: (total: number) => void;
+  applicationName?: string;
 }
 
-/** Thrown when psql stopped on an error: the transaction was rolled back, nothing changed. */
+/** Thrown when the restore did not commit: the transaction was rolled back (or never committed). */
 export class RestoreRolledBack extends Error {
   override name = "RestoreRolledBack";
 }
 
 /**
- * Replaces the content of the target database with a plain SQL dump in ONE transaction
- * (psql --single-transaction with ON_ERROR_STOP): clearing the old objects and loading the dump
- * either both happen or neither does.
+ * Replaces the content of the target database with a backup in ONE transaction, reading the file
+ * once: its bytes stream through the sha256, the completeness check and the dump scanner (only
+ * checked statements and COPY data reach psql) into psql, after `BEGIN` and the clearing of the
+ * old objects. `COMMIT` is sent only when the checksum and size match the sidecar, the dump is
+ * complete, every table's rows match the sidecar, and psql's own `COPY n` reports agree; in any
+ * other case psql's input ends without it, and PostgreSQL rolls everything back.
+ * Returns the rows per table psql reported.
  */
-export async function psqlRestore(target: PgTarget, sql: Readable, options: PsqlRestoreOptions = {}): Promise<void> {
+export async function psqlRestore(
+  target: PgTarget,
+  path: string,
+  metadata: BackupMetadata,
+  options: PsqlRestoreOptions = {},
+): Promise<RowCounts> {
+  await loadStatementParser();
+  const nonce = randomBytes(16).toString("hex");
+  const loaded = `lh-ci-loaded-${nonce}`;
   const psql = startChild(
     "psql",
-    ["--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", `--dbname=${target.url}`, "--file=-"],
-    { env: childEnvironment(target), stdin: "pipe" },
+    ["--no-psqlrc", "--no-align", "--tuples-only", "--set=ON_ERROR_STOP=1", `--dbname=${target.url}`, "--file=-"],
+    { env: psqlEnvironment(target, options.applicationName ?? "lh-ci restore"), stdin: "pipe" },
   );
   const stdin = psql.child.stdin;
-  if (!stdin) throw new Error("psql has no stdin");
-  psql.child.stdout?.resume(); // results of the dump's SELECT set_config(...): not needed
-  const preamble = Readable.from([clearDatabaseSql(options.lockTimeout ?? "60s")]);
-  const feeding = (async () => {
-    await pipeline(preamble, stdin, { end: false });
-    await pipeline(sql, stdin);
-  })();
-  const [fed, exit] = await Promise.allSettled([feeding, psql.exited]);
-  if (exit.status === "rejected") throw exit.reason;
-  if (exit.value.code !== 0) {
-    // psql stopped reading (EPIPE on our side is expected then): its own message is the cause.
+  const stdout = psql.child.stdout;
+  if (!stdin || !stdout) throw new Error("psql has no stdin or stdout");
+  stdin.on("error", () => undefined); // EPIPE once psql stopped: psql's exit says why
+  const output = new PsqlOutput(stdout, [loaded]);
+  const exited = psql.exited.then((exit) => ({ ...exit, psqlFailed: exit.code !== 0 }));
+
+  const meter = new ByteMeter(options.onBytes);
+  const edges = new DumpEdges();
+  const scanner = new DumpScanner({ countRows: false }); // psql's `COPY n` says how many rows went in
+  // Our own frame: psql refuses every meta-command from here on (the dump cannot know the key).
+  stdin.write(`\\restrict ${nonce}\nBEGIN;\n${clearDatabaseSql(options.lockTimeout ?? "60s")}`);
+  const stages: Array<Readable | Writable> = [createReadStream(path, { highWaterMark: 256 * 1024 }), meter];
+  if (metadata.compression === "gzip") stages.push(createGunzip());
+  stages.push(edges, scanner.filter());
+  const fed = await Promise.allSettled([
+    // biome-ignore lint/suspicious/noExplicitAny: pipeline's overloads do not take a spread of stages
+    (pipeline as any)(...stages, stdin, { end: false }) as Promise<void>,
+  ]).then(([result]) => result);
+
+  const problem =
+    fed.status === "rejected" ? failureOf(fed.reason) : checkLoad(basename(path), meter, edges, scanner, metadata);
+  if (problem) return abort(psql, stdin, exited, problem);
+
+  stdin.write(`SELECT '${loaded}';\n`);
+  const synced = await Promise.race([output.waitFor(loaded).then(() => undefined), exited]);
+  if (synced) return abort(psql, stdin, exited, "psql stopped before the end of the dump");
+  const loadedRows = rowsLoaded(scanner, output);
+  if (typeof loadedRows === "string") return abort(psql, stdin, exited, loadedRows);
+  const differences = rowCountDifferences(metadata.tables, loadedRows);
+  if (differences.length > 0) {
+    return abort(psql, stdin, exited, `the dump's rows differ from its sidecar: ${differences.join("; ")}`);
+  }
+
+  stdin.end("COMMIT;\n");
+  const exit = await exited;
+  if (exit.psqlFailed || output.last !== "COMMIT") {
     throw new RestoreRolledBack(
-      lastLines(psql.stderrTail(), 4) || `psql exited with ${exit.value.code ?? exit.value.signal}`,
+      lastLines(psql.stderrTail(), 4) ||
+        `psql exited with ${exit.code ?? exit.signal} and the transaction did not commit`,
     );
   }
-  if (fed.status === "rejected") throw fed.reason;
+  return loadedRows;
+}
+
+/**
+ * Ends psql's input without COMMIT: psql finishes what it has, exits, and the server rolls the
+ * open transaction back. When psql itself stopped on an error, its message is the cause.
+ */
+async function abort(
+  psql: RunningChild,
+  stdin: Writable,
+  exited: Promise<{ psqlFailed: boolean }>,
+  problem: string,
+): Promise<never> {
+  stdin.end();
+  const { psqlFailed } = await exited;
+  throw new RestoreRolledBack((psqlFailed && lastLines(psql.stderrTail(), 4)) || problem);
+}
+
+function failureOf(error: unknown): string {
+  if (error instanceof DumpRefused) return refusedMessage(error);
+  const message = (error as Error).message ?? String(error);
+  if ((error as NodeJS.ErrnoException).code?.startsWith("Z_") || /unexpected end of file/.test(message)) {
+    return `the backup is not a valid gzip file (${message})`;
+  }
+  return `reading the backup failed: ${message}`;
+}
+
+function refusedMessage(error: DumpRefused): string {
+  return `the dump was refused: ${error.message}. A backup may hold only data and definitions`;
+}
+
+/** The proofs that need the whole file: size, checksum, completeness, rows per table. */
+function checkLoad(
+  name: string,
+  meter: ByteMeter,
+  edges: DumpEdges,
+  scanner: DumpScanner,
+  metadata: BackupMetadata,
+): string | undefined {
+  if (meter.bytes !== metadata.sizeBytes) {
+    return `${name} is ${meter.bytes} bytes but its sidecar records ${metadata.sizeBytes}: the file is truncated or was changed while it was read; use another backup`;
+  }
+  if (meter.digest() !== metadata.sha256) {
+    return `${name} does not match the sha256 in its sidecar: the file is corrupted or was changed after the backup; use another backup`;
+  }
+  const incomplete = edges.problem();
+  if (incomplete) return `${name} is not a complete backup: ${incomplete}; use another backup`;
+  try {
+    scanner.finish();
+  } catch (error) {
+    if (error instanceof DumpRefused) return refusedMessage(error);
+    throw error;
+  }
+  return undefined;
+}
+
+/**
+ * Rows per table as psql reported loading them: its `COPY n` / `INSERT 0 n` reports must be exactly
+ * the data statements the scanner passed, in order (an INSERT's count is also known from its VALUES).
+ * Returns why not, as a string, when they are not.
+ */
+function rowsLoaded(scanner: DumpScanner, output: PsqlOutput): RowCounts | string {
+  const statements = scanner.data;
+  const reported = output.tags;
+  if (reported.length !== statements.length) {
+    return `psql reported ${reported.length} data statements where the dump holds ${statements.length}`;
+  }
+  const counts: RowCounts = {};
+  for (const [index, statement] of statements.entries()) {
+    const tag = reported[index];
+    if (tag?.kind !== statement.kind || (statement.kind === "insert" && tag.rows !== statement.rows)) {
+      return `psql's report for ${statement.table} does not match the dump's statement`;
+    }
+    counts[statement.table] = (counts[statement.table] ?? 0) + tag.rows;
+  }
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }

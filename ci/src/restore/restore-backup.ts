@@ -1,13 +1,13 @@
 import pg from "pg";
 import { clientConfig, type PgTarget } from "../backup/connection.ts";
 import { type BackupResult, createBackup } from "../backup/create-backup.ts";
-import { newestMigration, type RowCounts, rowCounts } from "../backup/database-facts.ts";
-import { isGzipPath } from "../backup/naming.ts";
+import { newestMigration, type RowCounts } from "../backup/database-facts.ts";
 import type { BackupMetadata } from "../backup/sidecar.ts";
-import { verifyBackupFile } from "../backup/verify-backup.ts";
+import { checkSignature, type SignatureCheck } from "../backup/signature.ts";
+import { checkBackupRecord } from "../backup/verify-backup.ts";
 import { OperationError, UsageError } from "../cli/exit-codes.ts";
-import { rowCountDifferences } from "./compare-counts.ts";
-import { dumpSource } from "./dump-source.ts";
+import { loadStatementParser } from "../dump/statement-policy.ts";
+import { differencesFromSafetyBackup } from "./check-unchanged.ts";
 import { type EndedSessions, endOtherSessions } from "./end-sessions.ts";
 import { psqlRestore, RestoreRolledBack } from "./psql-restore.ts";
 
@@ -17,6 +17,9 @@ export interface RestoreRequest {
   path: string;
   envName: string;
   allowCrossEnv: boolean;
+  /** BACKUP_SIGNING_KEY: when set, the backup must be signed with it unless `allowUnsigned`. */
+  signingKey?: string;
+  allowUnsigned: boolean;
   /** Where the safety backup of the current database goes. */
   backupDir: string;
   /** Asks the operator; throws to cancel. Called after the backup is proven good, before any change. */
@@ -30,10 +33,10 @@ export interface RestoreOutcome {
   metadata: BackupMetadata;
   safetyBackup: BackupResult;
   sessions: EndedSessions;
+  /** Rows per table, as psql reported loading them (equal to the backup's record, or it would not have committed). */
   tables: RowCounts;
   newestMigration: string | null;
-  /** Tables whose row count differs from the backup's record (empty when all match). */
-  differences: string[];
+  signature: SignatureCheck;
   /** Seconds each phase took, for the operator's report and the benchmark. */
   seconds: { verify: number; safetyBackup: number; restore: number; rowCounts: number };
 }
@@ -43,15 +46,18 @@ function since(start: number): number {
 }
 
 /**
- * Restores a backup over the target database, refusing anything it cannot prove safe before the
- * first change: the backup must match its sidecar and be complete, come from this environment
- * (unless allowed) and be confirmed. The current database is backed up first; the restore itself is
- * one transaction, so a failure anywhere leaves the database exactly as it was.
+ * Restores a backup over the target database, refusing what it can before the first change: the
+ * sidecar must be valid, agree with the file's name and size, carry a valid signature when a key is
+ * configured, come from this environment (unless allowed) and be confirmed. The current database
+ * is backed up first. The load is one transaction that commits only once the file proved to match
+ * its sidecar (psql-restore.ts), so a failure anywhere leaves the database as it was, which is
+ * checked against the safety backup's record before it is said.
  */
 export async function restoreBackup(request: RestoreRequest): Promise<RestoreOutcome> {
-  request.step(`Verifying ${request.path} against its sidecar...`);
+  request.step(`Checking ${request.path} against its sidecar...`);
   let start = performance.now();
-  const metadata = await verifyBackupFile(request.path, request.onBytes?.("verified"));
+  const metadata = checkBackupRecord(request.path);
+  const signature = checkSignature(metadata, request.signingKey, request.allowUnsigned);
   if (metadata.environment !== request.envName && !request.allowCrossEnv) {
     throw new UsageError(
       `refusing to restore a backup of ${metadata.environment} into ${request.envName}: pass --allow-cross-env if that is really intended (nothing was changed)`,
@@ -60,6 +66,9 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
   const verifySeconds = since(start);
   await request.confirm(metadata);
 
+  // The SQL parser the load needs compiles while the safety backup runs.
+  const parser = loadStatementParser();
+  parser.catch(() => undefined); // awaited by the load; a failure must not go unhandled meanwhile
   request.step(`Backing up the current ${request.envName} database first...`);
   start = performance.now();
   const safetyBackup = await createBackup({
@@ -68,36 +77,34 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
     gzip: false,
     destination: { dir: request.backupDir },
     onBytes: request.onBytes?.("safety backup: written"),
+    signingKey: request.signingKey,
   });
 
   const safetyBackupSeconds = since(start);
   start = performance.now();
   const sessions = await withClient(request.target, endOtherSessions);
-  request.step(`Restoring ${metadata.file} into ${request.target.label} in one transaction...`);
+  request.step(
+    `Restoring ${metadata.file} into ${request.target.label} in one transaction (committed only if the file proves to match its sidecar)...`,
+  );
+  let tables: RowCounts;
   try {
-    await psqlRestore(
-      request.target,
-      dumpSource(request.path, isGzipPath(request.path), request.onBytes?.("restored")),
-    );
+    tables = await psqlRestore(request.target, request.path, metadata, {
+      onBytes: request.onBytes?.("restored"),
+    });
   } catch (error) {
     if (!(error instanceof RestoreRolledBack)) throw error;
-    throw new OperationError(
-      `the restore failed and was rolled back, so the database is exactly as it was before (psql: ${error.message}). ` +
-        `Check the backup with lh-ci backup verify --restore-test; the safety backup ${safetyBackup.metadata.file} is there too`,
-    );
+    throw await failedRestoreError(request.target, safetyBackup, error.message);
   }
   const restoreSeconds = since(start);
   start = performance.now();
-  const [tables, migration] = await withClient(request.target, (client) =>
-    Promise.all([rowCounts(client), newestMigration(client)]),
-  );
+  const migration = await withClient(request.target, newestMigration);
   return {
     metadata,
     safetyBackup,
     sessions,
     tables,
     newestMigration: migration,
-    differences: rowCountDifferences(metadata.tables, tables),
+    signature,
     seconds: {
       verify: verifySeconds,
       safetyBackup: safetyBackupSeconds,
@@ -105,6 +112,34 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
       rowCounts: since(start),
     },
   };
+}
+
+/** Says the database is as it was only after checking it; otherwise says so loudly. */
+async function failedRestoreError(
+  target: PgTarget,
+  safetyBackup: BackupResult,
+  cause: string,
+): Promise<OperationError> {
+  const safety = safetyBackup.path ?? safetyBackup.metadata.file;
+  let differences: string[];
+  try {
+    differences = await withClient(target, (client) =>
+      differencesFromSafetyBackup(client, safetyBackup.metadata.tables),
+    );
+  } catch (error) {
+    differences = [`the check itself failed (${(error as Error).message})`];
+  }
+  if (differences.length === 0) {
+    const tables = Object.keys(safetyBackup.metadata.tables).length;
+    return new OperationError(
+      `the restore failed and was rolled back, so the database is exactly as it was before (checked: its ${tables} tables and their row counts match the safety backup's record). Cause: ${cause}. ` +
+        `Check the backup with lh-ci backup verify --restore-test; the safety backup ${safetyBackup.metadata.file} is there too`,
+    );
+  }
+  return new OperationError(
+    `THE RESTORE FAILED AND THE DATABASE IS NOT AS IT WAS BEFORE: ${differences.join("; ")}. ` +
+      `Cause: ${cause}. Restore the safety backup taken just before: lh-ci restore ${safety} --yes (after checking nothing else writes to the database)`,
+  );
 }
 
 /** A short-lived connection: the restore ends every other session, so none may stay open across it. */

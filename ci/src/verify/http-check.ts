@@ -1,9 +1,10 @@
 import { type Dispatcher, request } from "undici";
+import { BodyProblem, readBoundedBody } from "../http/bounded-body.ts";
+import { escapeControl } from "../output/escape-control.ts";
 import type { Check } from "./check.ts";
 import { CheckFailure } from "./check.ts";
 import { networkReason } from "./reasons.ts";
 
-const BODY_LIMIT = 4096;
 const OK_WORDS = new Set(["ok", "up", "pass", "passed", "healthy", "ready", "true"]);
 
 /** What a health body says is failing: `{"failing": ["redis"], "checks": {"redis": "..."}}` and similar shapes. */
@@ -50,9 +51,32 @@ export function failingDependencies(body: unknown): string[] {
   );
 }
 
+/**
+ * Why a 200 whose JSON body says it is not ok is a failure: `"status": "error"`, `"ok": false`,
+ * a failing dependency. Undefined when the body says nothing against it (or is not JSON).
+ */
+export function notOkReason(text: string): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!json || typeof json !== "object" || Array.isArray(json)) return undefined;
+  const fields = json as Record<string, unknown>;
+  if (typeof fields.status === "string" && !OK_WORDS.has(fields.status.toLowerCase())) {
+    return `"status": ${JSON.stringify(fields.status)}`;
+  }
+  for (const name of ["status", "ok", "healthy", "ready", "up"]) {
+    if (fields[name] === false) return `"${name}": false`;
+  }
+  const failing = failingDependencies(fields);
+  return failing.length > 0 ? failing.join(", ") : undefined;
+}
+
 function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 120 ? `${flat.slice(0, 117)}...` : flat;
+  const flat = escapeControl(text.replace(/\s+/g, " ").trim());
+  return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
 }
 
 /** "HTTP 503 from /ready: redis down", from the status and what the body says. */
@@ -67,10 +91,13 @@ export function describeHttpFailure(status: number, path: string, text: string):
   } catch {
     // not JSON: the excerpt says it
   }
-  return `HTTP ${status} from ${path}${detail ? `: ${detail}` : ""}`;
+  return `HTTP ${status} from ${path}${detail ? `: ${excerpt(detail)}` : ""}`;
 }
 
-/** GET `url` must answer 200 (within the attempt's timeout, headers and body alike). */
+/**
+ * GET `url` must answer 200 with a body that does not say it is not ok, read whole (at most 64 KiB)
+ * within the attempt's budget: the signal bounds the whole exchange, headers and body alike.
+ */
 export function httpCheck(name: string, url: URL, dispatcher: Dispatcher): Check {
   const port = url.port || (url.protocol === "https:" ? "443" : "80");
   const where = { host: url.hostname, port };
@@ -92,9 +119,18 @@ export function httpCheck(name: string, url: URL, dispatcher: Dispatcher): Check
       } catch (error) {
         throw new CheckFailure(networkReason(error, where, timeoutMs));
       }
-      const text = (await response.body.text().catch(() => "")).slice(0, BODY_LIMIT);
+      let text: string;
+      try {
+        text = await readBoundedBody(response, signal);
+      } catch (error) {
+        if (!(error instanceof BodyProblem)) throw error;
+        throw new CheckFailure(`HTTP ${response.statusCode} from ${url.pathname}, but ${error.message}`);
+      }
       if (response.statusCode !== 200)
         throw new CheckFailure(describeHttpFailure(response.statusCode, url.pathname, text));
+      const notOk = notOkReason(text);
+      if (notOk)
+        throw new CheckFailure(`HTTP 200 from ${url.pathname}, but the body says it is not ok: ${excerpt(notOk)}`);
       return `HTTP 200 from ${url.pathname} in ${Math.round(performance.now() - started)}ms`;
     },
   };

@@ -18,7 +18,10 @@ export function migrationsAppliedCheck(databaseUrl: string, dir: string): Check 
       }
       return withPostgres(databaseUrl, signal, timeoutMs, async (client) => {
         const rows = await readMigrationRows(client);
-        if (!rows) throw new CheckFailure("_prisma_migrations does not exist: no migration was ever applied");
+        // Final: migrations run before verify, so waiting will not create the table.
+        if (!rows) {
+          throw new CheckFailure("_prisma_migrations does not exist: no migration was ever applied", { final: true });
+        }
         const problems = migrationStatuses(files, rows).filter((status) => PROBLEM_STATES.includes(status.state));
         if (problems.length > 0) {
           throw new CheckFailure(

@@ -45,6 +45,10 @@ export function redisCheck(target: RedisTarget, expectedMajor = 7): Check {
           const pong = await client.ping();
           if (pong !== "PONG") throw new Error(`PING answered ${pong}`);
         } catch (error) {
+          const message = String((socketError as Error | undefined)?.message ?? (error as Error).message);
+          if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(message)) {
+            throw new CheckFailure(`Redis at ${place} refused the password; check REDIS_PASSWORD`, { final: true });
+          }
           throw new CheckFailure(
             networkReason(socketError ?? error, { host: target.host, port: target.port }, timeoutMs),
           );

@@ -1,3 +1,4 @@
+import { escapeControl } from "../output/escape-control.ts";
 import { formatDuration } from "../state/duration.ts";
 import type { CheckReport } from "./check.ts";
 
@@ -28,8 +29,9 @@ export function textTable(report: VerifyReport): string[] {
   return [line(header), ...rows.map(line), verdict];
 }
 
+/** A table cell: pipes escaped, one line, and no control character a server put in its answer. */
 function markdownCell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+  return escapeControl(text.replace(/\|/g, "\\|").replace(/\n/g, " "));
 }
 
 /** A Markdown section for `$GITHUB_STEP_SUMMARY`. */

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { backupFileName } from "../../src/backup/naming.ts";
@@ -103,5 +104,49 @@ describe("lh-ci backup prune", () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain(message);
     }
+  });
+
+  it("skips dangling symlinks, symlink loops, symlinks to backups, FIFOs and folders named like backups", async () => {
+    const { dir, names } = folder(root, "links", [1, 10, 20]);
+    const at = (days: number, sequence = 1) =>
+      join(dir, backupFileName("staging", new Date(Date.now() - days * DAY), false, sequence));
+    const elsewhere = join(root, "elsewhere");
+    mkdirSync(elsewhere, { recursive: true });
+    const target = join(elsewhere, backupFileName("staging", new Date(Date.now() - 40 * DAY), false));
+    writeFileSync(target, "someone else's backup");
+    const odd = {
+      dangling: at(30),
+      loopA: at(31),
+      loopB: at(32),
+      toBackup: at(33),
+      fifo: at(34),
+      sidecarLink: `${at(35)}.json`,
+    };
+    symlinkSync(join(dir, "nowhere.sql"), odd.dangling);
+    symlinkSync(odd.loopB, odd.loopA);
+    symlinkSync(odd.loopA, odd.loopB);
+    symlinkSync(target, odd.toBackup);
+    execFileSync("mkfifo", ["--", odd.fifo]);
+    symlinkSync(join(dir, "nowhere.json"), odd.sidecarLink);
+
+    const result = await runCli(["backup", "prune", "--dir", dir]);
+    expect(result.stderr).not.toContain("error");
+    expect(result.code).toBe(0);
+    const [recent, ...old] = names;
+    for (const name of old) expect(existsSync(join(dir, name))).toBe(false);
+    expect(existsSync(join(dir, recent ?? ""))).toBe(true);
+    for (const path of Object.values(odd)) expect(lstatSync(path)).toBeTruthy();
+    expect(readFileSync(target, "utf8")).toBe("someone else's backup");
+  });
+
+  it("keeps backups of the same second apart: the higher sequence is the newer", async () => {
+    const dir = join(root, "same-second");
+    mkdirSync(dir, { recursive: true });
+    const second = new Date(Date.now() - 30 * DAY);
+    const names = [1, 2, 3, 10].map((sequence) => backupFileName("staging", second, false, sequence));
+    for (const name of names) writeFileSync(join(dir, name), "dump");
+    const result = await runCli(["backup", "prune", "--dir", dir, "--keep-min", "1"]);
+    expect(result.code).toBe(0);
+    expect(filesIn(dir)).toEqual([backupFileName("staging", second, false, 10)]);
   });
 });

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../support/redis-server.ts";
@@ -9,6 +9,7 @@ interface Recorded {
   method: string;
   url: string;
   contentType: string | undefined;
+  authorization: string | undefined;
   body: string;
 }
 
@@ -23,6 +24,7 @@ async function pushgateway(status: number): Promise<{ url: string; pushes: Recor
         method: request.method ?? "",
         url: request.url ?? "",
         contentType: request.headers["content-type"],
+        authorization: request.headers.authorization,
         body: Buffer.concat(chunks).toString("utf8"),
       });
       response.writeHead(status).end(status >= 300 ? "push rejected" : "");
@@ -68,5 +70,65 @@ describe("backup metrics on the Pushgateway", async () => {
       expect(filesIn(`${cwd}/backups/staging`).length).toBe(before + 2);
     }
     expect(gateway.pushes).toHaveLength(1);
+  });
+
+  it("user and password inside PUSHGATEWAY_URL go as basic auth, and are never printed", async () => {
+    const gateway = await pushgateway(200);
+    const user = "push-user";
+    const password = "push-pa55:w/rd";
+    const url = gateway.url.replace("://", `://${user}:${encodeURIComponent(password)}@`);
+    const result = await lhCi(["backup"], cwd, db.secretUrl, { PUSHGATEWAY_URL: url });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("Backup metrics pushed to the Pushgateway (staging).");
+    expect(gateway.pushes[0]?.authorization).toBe(`Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`);
+    expect(gateway.pushes[0]?.url).toBe("/metrics/job/lawyers_hub_backup/env/staging");
+    for (const secret of [password, encodeURIComponent(password), user]) {
+      expect(result.stdout + result.stderr).not.toContain(secret);
+    }
+  });
+
+  it("a reply larger than 64 KiB, cut short or full of control characters is a warning, read only up to the cap", async () => {
+    let sent = 0;
+    const replies: Array<(response: ServerResponse) => void> = [
+      (response) => {
+        response.writeHead(200, { "content-length": String(2 * 1024 ** 3) });
+        const chunk = Buffer.alloc(16 * 1024, 0x61);
+        const pump = () => {
+          while (!response.destroyed && response.write(chunk)) sent += chunk.length;
+        };
+        response.on("drain", pump);
+        pump();
+      },
+      (response) => {
+        response.writeHead(200, { "content-length": "500" });
+        response.write("partial");
+        setTimeout(() => response.socket?.destroy(), 20);
+      },
+      (response) => response.writeHead(500).end("rejected\u001b[2J\rerror: forged"),
+    ];
+    const server = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => replies.shift()?.(response));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    afterAll(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const expected = [
+      "the Pushgateway's reply is unreadable: the body is 2147483648 bytes, over the 64 KiB limit",
+      "the Pushgateway's reply is unreadable: the body was cut short",
+      "the Pushgateway answered 500: rejected\\u001b[2J\\rerror: forged",
+    ];
+    for (const reason of expected) {
+      const result = await lhCi(["backup"], cwd, db.secretUrl, { PUSHGATEWAY_URL: url });
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain(
+        `could not push the backup metrics to the Pushgateway at PUSHGATEWAY_URL (${reason}`,
+      );
+      for (const raw of ["\u001b", "\r"]) expect(result.stderr).not.toContain(raw);
+    }
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
   });
 });

@@ -29,13 +29,29 @@ describe("restore refuses what it cannot prove safe, and leaves the database unt
     return path;
   }
 
-  async function expectRefused(path: string, args: string[], code: number, message: RegExp): Promise<void> {
+  /**
+   * `provenBy: "load"`: what only a full read shows (a changed byte, a missing end marker) is proven
+   * in the same pass that loads the file, inside the transaction: the safety backup exists by then,
+   * the transaction is rolled back and the database checked. Everything else is refused before.
+   */
+  async function expectRefused(
+    path: string,
+    args: string[],
+    code: number,
+    message: RegExp,
+    provenBy: "sidecar" | "load" = "sidecar",
+  ): Promise<void> {
     const before = filesIn(backupsDir);
     const result = await lhCi(["restore", path, ...args], cwd, db.secretUrl);
     expect(result.stderr).toMatch(message);
     expect(result.code).toBe(code);
     expect(await databaseFingerprint(db.url)).toEqual(current);
-    expect(filesIn(backupsDir)).toEqual(before); // not even a safety backup: nothing was started
+    if (provenBy === "sidecar") {
+      expect(filesIn(backupsDir)).toEqual(before); // not even a safety backup: nothing was started
+    } else {
+      expect(result.stderr).toMatch(/rolled back, so the database is exactly as it was before \(checked: /);
+      expect(filesIn(backupsDir).length).toBe(before.length + 2); // the safety backup and its sidecar
+    }
     expectNoSecret(result.stdout, result.stderr);
   }
 
@@ -61,6 +77,7 @@ describe("restore refuses what it cannot prove safe, and leaves the database unt
       ["--yes"],
       1,
       /flipped\.sql does not match the sha256 in its sidecar: .*use another backup/,
+      "load",
     );
   });
 
@@ -84,6 +101,7 @@ describe("restore refuses what it cannot prove safe, and leaves the database unt
       ["--yes"],
       1,
       /unfinished\.sql is not a complete backup: pg_dump's completion marker is missing/,
+      "load",
     );
   });
 

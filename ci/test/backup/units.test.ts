@@ -16,7 +16,13 @@ describe("backup names", () => {
       gzip: true,
       takenAt: new Date("2026-11-25T10:15:00Z"),
     });
+    expect(backupFileName("staging", at, true, 2)).toBe("lawyers_hub_staging_20261125T101500Z-2.sql.gz");
+    expect(parseBackupName("lawyers_hub_staging_20261125T101500Z-12.sql")).toMatchObject({ sequence: 12, gzip: false });
+    expect(parseBackupName("lawyers_hub_staging_20261125T101500Z.sql")).toMatchObject({ sequence: 1 });
     for (const name of [
+      "lawyers_hub_staging_20261125T101500Z-1.sql",
+      "lawyers_hub_staging_20261125T101500Z-02.sql",
+      "lawyers_hub_staging_20261125T101500Z-1000.sql",
       "lawyers_hub_staging_20261325T101500Z.sql",
       "lawyers_hub_staging_20261125T101500Z.sql.json",
       "lawyers_hub_staging_20261125T101500.sql",

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../support/run-cli.ts";
@@ -11,6 +11,21 @@ let counter = 0;
 function freshState(): { env: Record<string, string>; dir: string } {
   const dir = join(root, `state-${++counter}`);
   return { dir, env: { LH_STATE_DIR: dir } };
+}
+
+/** A lock that expired a minute ago, as a crashed deploy leaves it (a --ttl under 1s is refused). */
+function writeExpiredLock(dir: string, owner: string, commit?: string): void {
+  mkdirSync(dir, { recursive: true });
+  const now = Date.now();
+  const record = {
+    owner,
+    ...(commit ? { commit } : {}),
+    acquiredAt: new Date(now - 120_000).toISOString(),
+    expiresAt: new Date(now - 60_000).toISOString(),
+    host: "gone-host",
+    pid: 1,
+  };
+  writeFileSync(join(dir, "deploy.lock"), JSON.stringify(record));
 }
 
 function lock(args: string[], env: Record<string, string>) {
@@ -70,14 +85,14 @@ describe("lh-ci lock", () => {
   });
 
   it("refuses a held lock, takes over an expired one with a notice", async () => {
-    const { env } = freshState();
+    const { env, dir } = freshState();
     await lock(["acquire", "--owner", "alice", "--ttl", "30m"], env);
     const refused = await lock(["acquire", "--owner", "bob"], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("expires");
 
     await lock(["release", "--owner", "alice"], env);
-    await lock(["acquire", "--owner", "carol", "--ttl", "1ms", "--commit", "dead000"], env);
+    writeExpiredLock(dir, "carol", "dead000");
     expect((await lock(["status"], env)).stdout).toContain("(expired: the next lock acquire takes it over)");
     const takeover = await lock(["acquire", "--owner", "bob"], env);
     expect(takeover.code).toBe(0);
@@ -89,7 +104,7 @@ describe("lh-ci lock", () => {
 
   it("of twenty processes racing for an expired lock exactly one takes it over", async () => {
     const { env, dir } = freshState();
-    await lock(["acquire", "--owner", "gone", "--ttl", "1ms"], env);
+    writeExpiredLock(dir, "gone");
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, index) => lock(["acquire", "--owner", `racer-${index}`], env)),
     );

@@ -1,0 +1,313 @@
+import { Transform, type TransformCallback } from "node:stream";
+import type { RowCounts } from "../backup/database-facts.ts";
+import { pgDumpCopyTarget } from "./copy-target.ts";
+import { checkStatement, type DataStatement, StatementRefused } from "./statement-policy.ts";
+import { MAX_STATEMENT_CHARS, SplitRefusal, StatementSplitter } from "./statement-splitter.ts";
+
+const NEWLINE = 0x0a;
+const BACKSLASH = 0x5c;
+const RESTRICT = /^\\restrict ([A-Za-z0-9]+)\r?\n?$/;
+const UNRESTRICT = /^\\unrestrict ([A-Za-z0-9]+)\r?\n?$/;
+
+/** Thrown when a dump holds something other than data and definitions. */
+export class DumpRefused extends Error {
+  override name = "DumpRefused";
+}
+
+/** A statement that loaded rows, with the rows it loaded (for COPY: its data lines, when counted). */
+export interface LoadedData extends DataStatement {
+  rows: number;
+}
+
+/**
+ * One pass over a plain pg_dump: counts the data lines of every `COPY ... FROM stdin;` block and
+ * checks every statement outside them (statement-policy), passing on only what was checked.
+ * Used by backup (the row counts of the sidecar come from the dump itself, so they are exact and
+ * cost no second scan) and by restore (nothing reaches psql before it is checked).
+ *
+ * COPY data is handled as psql does: after a line ending in `COPY ... FROM stdin;`, every line is
+ * data until a line that is exactly `\.`.
+ */
+export class DumpScanner {
+  readonly #splitter = new StatementSplitter();
+  readonly #data: LoadedData[] = [];
+  #carry: Buffer | undefined;
+  #line = 0;
+  #copy: LoadedData | undefined;
+  #restrictKey: string | undefined;
+  #ended = false;
+  #statements = 0;
+  /** Inside COPY data, the current line's start was already passed on (so it is not `\\.`). */
+  #midLine = false;
+  #refusal: DumpRefused | undefined;
+  /** Restore counts rows from psql's reports instead (cheaper): COPY data is then not split into lines. */
+  readonly #countRows: boolean;
+  /** When lines inside COPY data were not counted: the table after whose data `#line` restarted. */
+  #lineOrigin: string | undefined;
+
+  /** Check every statement with the parser (restore, verify), or only find pg_dump's COPY blocks (backup). */
+  readonly #check: boolean;
+
+  constructor(options: { countRows?: boolean; check?: boolean } = {}) {
+    this.#countRows = options.countRows ?? true;
+    this.#check = options.check ?? true;
+  }
+
+  #where(offset = 0): string {
+    const line = this.#line + offset;
+    return this.#lineOrigin ? `line ${line} after the COPY data of ${this.#lineOrigin}` : `line ${line}`;
+  }
+
+  /**
+   * Scans bytes without passing anything on (backup: the dump goes to the file as it is). A
+   * refusal is kept for `finish`, so that a truncated dump is reported as truncated first.
+   */
+  observe(chunk: Buffer): void {
+    if (this.#refusal) return;
+    try {
+      this.#scan(chunk, () => undefined);
+    } catch (error) {
+      if (!(error instanceof DumpRefused)) throw error;
+      this.#refusal = error;
+    }
+  }
+
+  /** A stream that passes the bytes on unchanged while scanning them (as `observe`). */
+  observer(): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) => {
+        try {
+          this.observe(chunk);
+          callback(null, chunk);
+        } catch (error) {
+          callback(error as Error);
+        }
+      },
+    });
+  }
+
+  /** A stream that passes on only what was checked (restore: psql sees nothing else). */
+  filter(): Transform {
+    const stream: Transform = new Transform({
+      transform: (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) => {
+        try {
+          this.#scan(chunk, (bytes) => stream.push(bytes));
+          callback();
+        } catch (error) {
+          callback(error as Error);
+        }
+      },
+    });
+    return stream;
+  }
+
+  /** Statements that loaded rows, in order, each with its row count. */
+  get data(): readonly LoadedData[] {
+    return this.#data;
+  }
+
+  /** Rows per table (`schema.table`), summed over its COPY blocks and INSERTs. */
+  rowCounts(): RowCounts {
+    const counts: RowCounts = {};
+    for (const { table, rows } of this.#data) counts[table] = (counts[table] ?? 0) + rows;
+    return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** Call once the input has ended: throws DumpRefused when the dump stops in the middle of something. */
+  finish(): void {
+    if (this.#refusal) throw this.#refusal;
+    if (this.#carry && this.#carry.length > 0) {
+      this.#scan(Buffer.from("\n"), () => undefined); // a last line without its newline
+    }
+    if (this.#copy) throw new DumpRefused(`it ends inside the COPY data of ${this.#copy.table}`);
+    const unfinished = this.#splitter.unfinished();
+    if (unfinished) throw new DumpRefused(unfinished);
+    if (this.#restrictKey !== undefined && !this.#ended) {
+      throw new DumpRefused("pg_dump's closing \\unrestrict line is missing (the dump is truncated)");
+    }
+  }
+
+  #scan(chunk: Buffer, forward: (bytes: Buffer) => void): void {
+    let start = 0;
+    if (this.#carry) {
+      // Complete the carried line with the head of this chunk: the chunk itself is never copied.
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline < 0) {
+        if (this.#copy && this.#carry.length + chunk.length >= 4) {
+          forward(this.#carry);
+          forward(chunk);
+          this.#carry = undefined;
+          this.#midLine = true;
+          return;
+        }
+        this.#carry = Buffer.concat([this.#carry, chunk]);
+        this.#checkCarry();
+        return;
+      }
+      const line = Buffer.concat([this.#carry, chunk.subarray(0, newline + 1)]);
+      this.#carry = undefined;
+      this.#lines(line, forward);
+      start = newline + 1;
+    }
+    this.#lines(start === 0 ? chunk : chunk.subarray(start), forward);
+  }
+
+  /** Scans the complete lines of `data`; what follows the last newline is carried (or, in COPY data, passed on). */
+  #lines(data: Buffer, forward: (bytes: Buffer) => void): void {
+    let position = 0;
+    let copyStart = 0;
+    while (position < data.length) {
+      if (this.#copy && !this.#countRows) {
+        // Restore: psql reports each COPY's rows; only the end of the data is looked for, natively.
+        const end = endOfCopy(data, position, this.#midLine);
+        if (end < 0) break;
+        position = this.#endCopy(data, copyStart, end, forward);
+        this.#line = 0;
+        this.#lineOrigin = this.#data.at(-1)?.table;
+        continue;
+      }
+      const newline = data.indexOf(NEWLINE, position);
+      if (newline < 0) break;
+      this.#line++;
+      if (this.#copy) {
+        if (!this.#midLine && data[position] === BACKSLASH && isEndOfCopy(data, position, newline)) {
+          this.#endCopy(data, copyStart, position, forward);
+        } else {
+          this.#copy.rows++;
+        }
+        this.#midLine = false;
+      } else {
+        this.#sqlLine(data.toString("utf8", position, newline + 1), forward);
+        if (this.#copy) copyStart = newline + 1;
+      }
+      position = newline + 1;
+    }
+    if (this.#copy) {
+      let lineStart = position;
+      if (!this.#countRows) {
+        const last = data.lastIndexOf(NEWLINE);
+        if (last >= position) {
+          lineStart = last + 1;
+          this.#midLine = false;
+        }
+      }
+      // A long data line (a big value) passes on at once; only a short line start could still be `\.`.
+      const partial = data.length - lineStart;
+      if (this.#midLine || partial >= 4) {
+        if (copyStart < data.length) forward(data.subarray(copyStart));
+        this.#midLine = partial > 0;
+        return;
+      }
+      if (copyStart < lineStart) forward(data.subarray(copyStart, lineStart));
+      position = lineStart;
+    }
+    if (position < data.length) {
+      this.#carry = Buffer.from(data.subarray(position));
+      this.#checkCarry();
+    }
+  }
+
+  /** Passes on the COPY data up to and including its `\.` line (starting at `end`); returns where SQL resumes. */
+  #endCopy(data: Buffer, copyStart: number, end: number, forward: (bytes: Buffer) => void): number {
+    const after = data.indexOf(NEWLINE, end) + 1;
+    forward(data.subarray(copyStart, after));
+    if (this.#copy) this.#data.push(this.#copy);
+    this.#copy = undefined;
+    this.#midLine = false;
+    return after;
+  }
+
+  #checkCarry(): void {
+    if (!this.#copy && this.#carry && this.#carry.length > MAX_STATEMENT_CHARS) {
+      throw new DumpRefused(`${this.#where(1)}: a line longer than 16 MiB outside COPY data`);
+    }
+  }
+
+  #sqlLine(line: string, forward: (bytes: Buffer) => void): void {
+    if (this.#splitter.idle && line.startsWith("\\")) {
+      this.#frameLine(line);
+      return;
+    }
+    if (this.#ended && line.trim() !== "" && !line.startsWith("--")) {
+      throw new DumpRefused(`${this.#where()}: content after pg_dump's closing \\unrestrict line`);
+    }
+    let split: ReturnType<StatementSplitter["feedLine"]>;
+    try {
+      split = this.#splitter.feedLine(line, this.#where());
+    } catch (error) {
+      if (error instanceof SplitRefusal) throw new DumpRefused(error.message);
+      throw error;
+    }
+    split.statements.forEach(({ text, where }, index) => {
+      let loads: DataStatement | undefined;
+      try {
+        loads = this.#check ? checkStatement(text) : pgDumpCopyTarget(text);
+      } catch (error) {
+        if (!(error instanceof StatementRefused)) throw error;
+        throw new DumpRefused(`${where}: ${excerpt(text)}: ${error.message}`);
+      }
+      this.#statements++;
+      forward(Buffer.from(`${text}\n`, "utf8"));
+      if (loads?.kind === "insert") this.#data.push({ ...loads, rows: loads.rows ?? 0 });
+      if (loads?.kind === "copy") {
+        // psql reads the data from the next line on: nothing may follow the COPY on its line.
+        if (index !== split.statements.length - 1 || split.trailing.trim() !== "") {
+          throw new DumpRefused(`${this.#where()}: something follows COPY ... FROM stdin on its line`);
+        }
+        this.#copy = { ...loads, rows: 0 };
+      }
+    });
+  }
+
+  /** pg_dump's own `\restrict KEY` (before any statement) and `\unrestrict KEY` (at the end): the only backslash lines allowed. */
+  #frameLine(line: string): void {
+    const restrict = RESTRICT.exec(line);
+    if (restrict && this.#restrictKey === undefined && this.#statements === 0) {
+      this.#restrictKey = restrict[1];
+      return;
+    }
+    const unrestrict = UNRESTRICT.exec(line);
+    if (unrestrict && this.#restrictKey !== undefined && unrestrict[1] === this.#restrictKey && !this.#ended) {
+      this.#ended = true;
+      return;
+    }
+    const command = line.match(/^\\\S*/)?.[0] ?? "\\";
+    throw new DumpRefused(
+      `${this.#where()}: a psql meta-command (${command}) outside COPY data; only pg_dump's \\restrict at the start and its matching \\unrestrict at the end are allowed`,
+    );
+  }
+}
+
+const END_CANDIDATE = Buffer.from("\n\\.");
+
+/**
+ * Where the `\.` line that ends COPY data starts, searching from `from` (a line start unless
+ * `midLine`), or -1 when this buffer holds no complete one.
+ */
+function endOfCopy(data: Buffer, from: number, midLine: boolean): number {
+  let at = !midLine && data[from] === BACKSLASH ? from : -1;
+  let searchFrom = from;
+  for (;;) {
+    if (at < 0) {
+      const found = data.indexOf(END_CANDIDATE, searchFrom);
+      if (found < 0) return -1;
+      at = found + 1;
+    }
+    const newline = data.indexOf(NEWLINE, at);
+    if (newline < 0) return -1;
+    if (isEndOfCopy(data, at, newline)) return at;
+    searchFrom = at;
+    at = -1;
+  }
+}
+
+/** `\.` alone on its line (psql also takes `\.\r`): the end of a COPY block. */
+function isEndOfCopy(data: Buffer, start: number, newline: number): boolean {
+  const length = newline - start;
+  return data[start + 1] === 0x2e && (length === 2 || (length === 3 && data[start + 2] === 0x0d));
+}
+
+function excerpt(sql: string): string {
+  const text = sql.replace(/\s+/g, " ").trim();
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
+}

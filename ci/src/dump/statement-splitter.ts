@@ -1,0 +1,163 @@
+/**
+ * Splits the SQL outside `COPY` data into statements the way psql does, line by line: a `;`
+ * outside quotes, comments and parentheses ends a statement. It also refuses what psql would
+ * treat as its own: a backslash outside quotes (a meta-command) and `:name` (a variable).
+ * Every statement it returns is then parsed by PostgreSQL's own parser, so a split this lexer
+ * got wrong cannot pass: the piece would not parse.
+ */
+
+type Mode = "normal" | "quote" | "escape-quote" | "identifier" | "dollar" | "comment";
+
+export class SplitRefusal extends Error {
+  override name = "SplitRefusal";
+}
+
+export interface SplitLine {
+  /** Statements completed on this line, each ending with its `;`. */
+  statements: Array<{ text: string; where: string }>;
+  /** What follows the last completed statement on this line (not yet a statement). */
+  trailing: string;
+}
+
+const IDENTIFIER_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+const DOLLAR_TAG = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
+const PSQL_VARIABLE_START = /[A-Za-z_\u0080-\uffff'"{]/;
+
+/** Longer than any definition pg_dump writes; bounds what is held in memory. */
+export const MAX_STATEMENT_CHARS = 16 * 1024 * 1024;
+
+export class StatementSplitter {
+  #mode: Mode = "normal";
+  #dollarTag = "";
+  #commentDepth = 0;
+  #parenDepth = 0;
+  #pending = "";
+  #pendingWhere = "line 1";
+  /** Whether the pending text holds more than whitespace and comments. */
+  #hasContent = false;
+
+  /** True when no statement is open: only whitespace and complete comments were seen since the last `;`. */
+  get idle(): boolean {
+    return !this.#hasContent && this.#mode === "normal";
+  }
+
+  /** Feeds one line (with its newline, when it has one); `where` locates it for messages ("line 12"). */
+  feedLine(line: string, where: string): SplitLine {
+    const statements: SplitLine["statements"] = [];
+    let start = 0;
+    if (!this.#hasContent && this.#mode === "normal") this.#pendingWhere = where;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i] as string;
+      switch (this.#mode) {
+        case "quote":
+          if (c === "'") {
+            if (line[i + 1] === "'") i++;
+            else this.#mode = "normal";
+          }
+          break;
+        case "escape-quote":
+          if (c === "\\") i++;
+          else if (c === "'") {
+            if (line[i + 1] === "'") i++;
+            else this.#mode = "normal";
+          }
+          break;
+        case "identifier":
+          if (c === '"') {
+            if (line[i + 1] === '"') i++;
+            else this.#mode = "normal";
+          }
+          break;
+        case "dollar":
+          if (c === "$" && line.startsWith(this.#dollarTag, i)) {
+            i += this.#dollarTag.length - 1;
+            this.#mode = "normal";
+          }
+          break;
+        case "comment":
+          if (c === "*" && line[i + 1] === "/") {
+            i++;
+            this.#commentDepth--;
+            if (this.#commentDepth === 0) this.#mode = "normal";
+          } else if (c === "/" && line[i + 1] === "*") {
+            i++;
+            this.#commentDepth++;
+          }
+          break;
+        case "normal": {
+          if (c === "-" && line[i + 1] === "-") {
+            i = line.length; // a line comment runs to the end of the line
+            break;
+          }
+          if (c === "/" && line[i + 1] === "*") {
+            i++;
+            this.#mode = "comment";
+            this.#commentDepth = 1;
+            break;
+          }
+          if (c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f") break;
+          if (c === "\\") {
+            throw new SplitRefusal(
+              `${where}: a psql meta-command (\\${line.slice(i + 1).match(/^\S*/)?.[0] ?? ""}) outside COPY data`,
+            );
+          }
+          if (c === ":") {
+            if (line[i + 1] === ":") {
+              i++;
+            } else if (PSQL_VARIABLE_START.test(line[i + 1] ?? "")) {
+              throw new SplitRefusal(`${where}: a psql variable reference (:${line[i + 1]}...)`);
+            }
+          } else if (c === "'") {
+            const previous = line[i - 1] ?? "";
+            const beforePrevious = line[i - 2] ?? "";
+            this.#mode =
+              (previous === "E" || previous === "e") && !IDENTIFIER_CHAR.test(beforePrevious)
+                ? "escape-quote"
+                : "quote";
+          } else if (c === '"') {
+            this.#mode = "identifier";
+          } else if (c === "$" && !IDENTIFIER_CHAR.test(line[i - 1] ?? "")) {
+            const tag = DOLLAR_TAG.exec(line.slice(i, i + 200))?.[0];
+            if (tag) {
+              this.#dollarTag = tag;
+              this.#mode = "dollar";
+              i += tag.length - 1;
+            }
+          } else if (c === "(") {
+            this.#parenDepth++;
+          } else if (c === ")") {
+            if (this.#parenDepth > 0) this.#parenDepth--;
+          } else if (c === ";" && this.#parenDepth === 0) {
+            statements.push({ text: this.#pending + line.slice(start, i + 1), where: this.#pendingWhere });
+            this.#pending = "";
+            this.#hasContent = false;
+            start = i + 1;
+            this.#pendingWhere = where;
+            break;
+          }
+          this.#hasContent = true;
+          break;
+        }
+      }
+    }
+    const trailing = line.slice(start);
+    if (this.#hasContent || this.#mode !== "normal") {
+      this.#pending += trailing;
+      if (this.#pending.length > MAX_STATEMENT_CHARS) {
+        throw new SplitRefusal(
+          `${this.#pendingWhere}: a statement longer than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB (or one that never ends)`,
+        );
+      }
+    } else {
+      this.#pending = ""; // whitespace and comments between statements carry nothing
+    }
+    return { statements, trailing };
+  }
+
+  /** Why the input cannot end here, or undefined when it can. */
+  unfinished(): string | undefined {
+    if (this.#mode !== "normal") return `it ends inside a ${this.#mode === "comment" ? "comment" : "quoted string"}`;
+    if (this.#hasContent) return `it ends inside the statement starting at ${this.#pendingWhere}`;
+    return undefined;
+  }
+}

@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { DumpRefused, DumpScanner } from "../../src/dump/dump-scanner.ts";
+import { loadStatementParser } from "../../src/dump/statement-policy.ts";
+import { pgDumpFraming } from "./forge.ts";
+
+const LONG = "x".repeat(70_000);
+const BODY = `CREATE TABLE public.a (t text);
+CREATE TABLE public.b (t text);
+CREATE TABLE public.c (t text);
+
+COPY public.a (t) FROM stdin;
+\\\\N
+\\.x
+\\.\\.
+short
+\\
+
+${LONG}
+\\.
+
+COPY public.b (t) FROM stdin;
+\\.
+
+COPY public.c (t) FROM stdin;
+one\\ttab\\nnewline\\\\backslash
+\\.
+SELECT pg_catalog.set_config('search_path', '', false);
+`;
+const DUMP = Buffer.from(pgDumpFraming(BODY));
+const EXPECTED = { "public.a": 7, "public.b": 0, "public.c": 1 };
+
+/** Feeds `bytes` in pieces of the given sizes (cycled), collecting what the scanner passes on. */
+async function scan(
+  bytes: Buffer,
+  sizes: number[],
+  countRows: boolean,
+): Promise<{ out: Buffer; scanner: DumpScanner }> {
+  const scanner = new DumpScanner({ countRows });
+  const pieces: Buffer[] = [];
+  const filter = scanner.filter();
+  let failure: Error | undefined;
+  filter.on("data", (piece: Buffer) => pieces.push(piece));
+  filter.on("error", (error: Error) => {
+    failure ??= error;
+  });
+  let at = 0;
+  let index = 0;
+  while (at < bytes.length) {
+    const size = sizes[index++ % sizes.length] ?? 1;
+    filter.write(bytes.subarray(at, at + size));
+    at += size;
+    if (failure) break;
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  if (failure) throw failure;
+  scanner.finish();
+  return { out: Buffer.concat(pieces), scanner };
+}
+
+describe("the dump scanner, whatever the chunk boundaries", () => {
+  beforeAll(() => loadStatementParser());
+
+  it("counts COPY rows exactly and passes on the same bytes in both modes", async () => {
+    const reference = await scan(DUMP, [DUMP.length], true);
+    expect(reference.scanner.rowCounts()).toEqual(EXPECTED);
+    expect(reference.out.toString()).toContain(`${LONG}\n\\.\n`);
+    expect(reference.out.toString()).not.toContain("\\restrict"); // pg_dump's frame is not passed on
+    for (const sizes of [[1], [2], [3], [5, 1, 7], [4096], [65_536, 3], [8191, 1, 2, 3]]) {
+      for (const countRows of [true, false]) {
+        const { out, scanner } = await scan(DUMP, sizes, countRows);
+        expect(out.equals(reference.out), `sizes ${sizes} countRows ${countRows}`).toBe(true);
+        expect(scanner.data.map((statement) => statement.table)).toEqual(["public.a", "public.b", "public.c"]);
+        if (countRows) expect(scanner.rowCounts()).toEqual(EXPECTED);
+      }
+    }
+  });
+
+  it("checks the SQL after COPY data in both modes, and says where it is", async () => {
+    const hostile = Buffer.from(pgDumpFraming(`${BODY}\\! touch /tmp/never\n`));
+    for (const countRows of [true, false]) {
+      for (const sizes of [[1], [3], [hostile.length]]) {
+        await expect(scan(hostile, sizes, countRows)).rejects.toThrow(DumpRefused);
+      }
+    }
+    await expect(scan(hostile, [7], false)).rejects.toThrow(
+      /line 2 after the COPY data of public\.c: a psql meta-command \(\\!\)/,
+    );
+    await expect(scan(hostile, [7], true)).rejects.toThrow(/line \d+: a psql meta-command \(\\!\)/);
+  });
+
+  it("refuses a dump that ends inside COPY data", async () => {
+    const cut = Buffer.from(pgDumpFraming(BODY).slice(0, pgDumpFraming(BODY).indexOf(LONG)));
+    for (const countRows of [true, false]) {
+      await expect(scan(cut, [10], countRows)).rejects.toThrow(/ends inside the COPY data of public\.a/);
+    }
+  });
+});

@@ -1,0 +1,150 @@
+import { execFileSync } from "node:child_process";
+import { appendFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, engineProblem, transcript } from "./support/docker.ts";
+import { type E2EEnvironment, writeE2EEnvironment } from "./support/env-file.ts";
+import { waitFor } from "./support/http.ts";
+import { buildImage, imageName } from "./support/images.ts";
+import { instantValue } from "./support/prometheus.ts";
+import { E2EStack } from "./support/stack.ts";
+import { phase, phaseSummary } from "./support/timing.ts";
+
+// The compose stack's `backup` service (lh-ci backup schedule in the ops image) for real, with an
+// interval of seconds: it backs up into the backups volume on its own, again and again, and its
+// metrics reach Prometheus through the Pushgateway. Only the services it needs are started.
+
+const RELEASE = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+const INTERVAL_SECONDS = 5;
+const SERVICES = ["postgres", "pushgateway", "alertmanager", "prometheus", "backup"];
+
+let env: E2EEnvironment;
+let stack: E2EStack;
+const startedAt = Math.floor(Date.now() / 1000);
+
+interface RunLine {
+  event?: string;
+  trigger?: string;
+  outcome?: string;
+  file?: string;
+  restoreTest?: { outcome: string };
+}
+
+/** The backup service's JSON run lines, from its container log. */
+async function runLines(): Promise<RunLine[]> {
+  const logs = await stack.compose(["logs", "--no-color", "--no-log-prefix", "backup"]);
+  // compose starts each line with a terminal's erase-line sequence: the JSON starts at its first brace.
+  return logs.stdout
+    .split("\n")
+    .filter((line) => line.includes('{"event":'))
+    .map((line) => JSON.parse(line.slice(line.indexOf("{"))) as RunLine)
+    .filter((line) => line.event === "backup-schedule");
+}
+
+async function backupsInVolume(): Promise<string[]> {
+  const listing = await stack.compose(["exec", "-T", "backup", "ls", "-A", "/backups"]);
+  return listing.stdout.split("\n").filter(Boolean);
+}
+
+beforeAll(async () => {
+  const problem = await engineProblem();
+  if (problem) throw new Error(`the e2e needs a Docker engine: ${problem}. Run tests/e2e/provision.sh (as root).`);
+  env = await writeE2EEnvironment(RELEASE);
+  // The schedule under test: every few seconds from midnight UTC; one restore test an hour (the first run's).
+  appendFileSync(
+    env.path,
+    `BACKUP_SCHEDULE_TIME=00:00\nBACKUP_SCHEDULE_INTERVAL=${INTERVAL_SECONDS}s\nBACKUP_RESTORE_TEST_INTERVAL=1h\n`,
+  );
+  stack = new E2EStack("lh-e2e-backup-schedule", env);
+  await stack.down({ volumes: true });
+});
+
+afterAll(async () => {
+  if (stack && (await stack.leftovers()).length > 0) await stack.down({ volumes: true });
+  env?.remove();
+  console.log(`[e2e] phases of the backup schedule e2e:\n${phaseSummary()}`);
+});
+
+describe("the stack's backup service on a real Docker engine", () => {
+  it("starts with `up` and becomes healthy (its heartbeat health check)", async () => {
+    const ops = imageName("ops", RELEASE);
+    if ((await docker(["image", "inspect", ops], { allowFailure: true })).code !== 0) {
+      await phase("build ops", () => buildImage("ops", RELEASE));
+    }
+    await phase("compose up --wait (backup and what it needs)", () =>
+      stack.compose(["up", "--detach", "--wait", ...SERVICES], { timeoutMs: 300_000 }),
+    );
+    const state = await stack.inspect<{ Status: string; Health?: { Status: string } }>("backup", ".State");
+    expect(`${state.Status}/${state.Health?.Status}`).toBe("running/healthy");
+  });
+
+  it(`backs up on its own every ${INTERVAL_SECONDS} s into the backups volume: at least two backups, each with its sidecar`, async () => {
+    const names = await phase("two scheduled backups", () =>
+      waitFor(
+        "two backups in the volume",
+        async () => {
+          const found = (await backupsInVolume()).filter((name) =>
+            /^lawyers_hub_staging_\d{8}T\d{6}Z\.sql$/.test(name),
+          );
+          return found.length >= 2 ? found : undefined;
+        },
+        120_000,
+      ),
+    );
+    const all = await backupsInVolume();
+    for (const name of names) expect(all).toContain(`${name}.json`);
+    // A backup under way may show as a hidden .partial file now; none may stay once the service stopped (last test).
+    const lines = await runLines();
+    const ok = lines.filter((line) => line.outcome === "ok");
+    expect(ok.length, JSON.stringify(lines)).toBeGreaterThanOrEqual(2);
+    // The volume was empty: the first run is the catch-up, and it restore-tested its backup.
+    expect(lines[0]).toMatchObject({ trigger: "catch-up", outcome: "ok", restoreTest: { outcome: "ok" } });
+    expect(ok.slice(1).every((line) => line.trigger === "schedule")).toBe(true);
+  });
+
+  it("has its metrics in Prometheus through the Pushgateway: last success, and a passed restore test", async () => {
+    const lastSuccess = await phase("last-success metric in Prometheus", () =>
+      waitFor(
+        "lawyers_hub_backup_last_success_timestamp_seconds in Prometheus",
+        async () => {
+          const value = await instantValue(
+            env.ports.prometheus,
+            'lawyers_hub_backup_last_success_timestamp_seconds{job="lawyers_hub_backup", env="staging"}',
+          );
+          return value !== undefined && value >= startedAt ? value : undefined;
+        },
+        90_000,
+      ),
+    );
+    expect(lastSuccess).toBeGreaterThanOrEqual(startedAt);
+    expect(
+      await instantValue(
+        env.ports.prometheus,
+        'lawyers_hub_backup_restore_test_success{job="lawyers_hub_backup_schedule", env="staging"}',
+      ),
+    ).toBe(1);
+    expect(await instantValue(env.ports.prometheus, "lawyers_hub_backup_failures_total")).toBe(0);
+  });
+
+  it("stops on `docker compose stop` without leaving a partial file, then leaves nothing behind", async () => {
+    await phase("compose stop backup", () => stack.compose(["stop", "backup"]));
+    const exit = await stack.inspect<number>("backup", ".State.ExitCode");
+    expect([0, 143]).toContain(exit);
+    // The volume seen from a throwaway ops container (without starting ops's dependencies).
+    const listing = await stack.compose([
+      "run",
+      "--rm",
+      "--no-TTY",
+      "--no-deps",
+      "--entrypoint",
+      "ls",
+      "ops",
+      "-A",
+      "/backups",
+    ]);
+    expect(listing.stdout.split("\n").filter((name) => name.endsWith(".partial"))).toEqual([]);
+    await phase("compose down --volumes", () => stack.down({ volumes: true }));
+    expect(await stack.leftovers()).toEqual([]);
+    const everything = transcript.join("\n");
+    for (const secret of env.canaries) expect(everything.includes(secret), "a canary secret was printed").toBe(false);
+  });
+});
