@@ -1,5 +1,7 @@
-#!/usr/bin/env -S node --
+#!/usr/bin/env -S node --liftoff-only --
 // "node --": stop Node itself from reading our --env-file option (it scans argv for its own --env-file).
+// --liftoff-only: V8 would otherwise optimise the SQL parser's WebAssembly (libpg-query) with TurboFan
+// in the background, which takes over 400 MB: the ops container (512 MB) was OOM-killed at exit.
 // Entry point of the `lh-ci` command. Node 24 runs this TypeScript directly (erasable syntax only).
 import { enableCompileCache } from "node:module";
 

@@ -3,9 +3,9 @@
  * an `lh-ci` command on the target. Their order and failure policy live in deploy-flow.ts.
  */
 import type { Container } from "@dagger.io/dagger";
+import type { DeploySteps, LedgerEntry, StepDetail } from "../../ci/src/stack/deploy-flow.ts";
+import { imagesToPrune, ledgerCommits } from "../../ci/src/stack/retention.ts";
 import { IMAGE_SERVICES, type ImageService, lhCi, prismaMigrateDeploy } from "./commands.ts";
-import type { DeploySteps, LedgerEntry, StepDetail } from "./deploy-flow.ts";
-import { imagesToPrune, ledgerCommits } from "./retention.ts";
 import type { Stack } from "./stack.ts";
 
 export interface DeployContext {

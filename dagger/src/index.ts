@@ -19,6 +19,10 @@ import {
   type Secret,
   type Socket,
 } from "@dagger.io/dagger";
+import { type DeployReport, formatReport, runDeploy } from "../../ci/src/stack/deploy-flow.ts";
+import { resolveRelease } from "../../ci/src/stack/release-name.ts";
+import { ledgerCommits } from "../../ci/src/stack/retention.ts";
+import { runRollback } from "../../ci/src/stack/rollback-flow.ts";
 import {
   DEFAULT_PROJECT_DIR,
   dockerfileOf,
@@ -30,12 +34,8 @@ import {
   opsRun,
   prismaMigrateDeploy,
 } from "./commands.ts";
-import { type DeployReport, formatReport, runDeploy } from "./deploy-flow.ts";
 import { DaggerDeploySteps, recordRelease } from "./deploy-steps.ts";
 import type { Environment } from "./environment.ts";
-import { resolveRelease } from "./release-name.ts";
-import { ledgerCommits } from "./retention.ts";
-import { runRollback } from "./rollback-flow.ts";
 import { type SecretOverrides, Stack } from "./stack.ts";
 import { describeTarget, publicHost, type TargetOptions } from "./target.ts";
 import { nodeBase, testContainer } from "./toolchain.ts";

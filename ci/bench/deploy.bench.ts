@@ -1,0 +1,114 @@
+// The deploy's own overhead: `lh-ci deploy` of the release already running (nothing changed)
+// against the bare `docker compose up --detach --wait` of the same stack, in the same run, on the
+// miniature stack of ci/test/stack/fixtures/mini-stack (postgres and redis stand-ins, the migrate
+// stand-in, an HTTP stub as api and web, this checkout's ops image; base images of
+// tests/e2e/provision.sh).
+// Target <= 1.2x; prints where the extra time goes (each step of the deploy report).
+// Each measurement is the best of ROUNDS runs.
+import { execFileSync, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const LH_CI = fileURLToPath(new URL("../bin/lh-ci.ts", import.meta.url));
+const FIXTURE = fileURLToPath(new URL("../test/stack/fixtures/mini-stack", import.meta.url));
+const MIGRATIONS = fileURLToPath(new URL("../../apps/api/prisma/migrations", import.meta.url));
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const TARGET = 1.2;
+const RELEASE = "be4c000000000000000000000000000000000000";
+
+const name = `lhstack-bench-${randomBytes(4).toString("hex")}`;
+const source = mkdtempSync(join(tmpdir(), "lhstack-bench-src-"));
+const host = mkdtempSync(join(tmpdir(), "lhstack-bench-host-"));
+cpSync(FIXTURE, source, { recursive: true });
+cpSync(MIGRATIONS, join(source, "monitoring", "migrations"), { recursive: true });
+const envFile = join(source, ".env.staging");
+const password = randomBytes(12).toString("hex");
+writeFileSync(
+  envFile,
+  `DATABASE_URL=postgresql://lhstack:${password}@postgres:5432/lhstack\nREDIS_HOST=redis\nREDIS_PORT=6379\nCLERK_SECRET_KEY=sk_test_bench\nSTRIPE_SECRET_KEY=sk_test_bench\nPOSTGRES_USER=lhstack\nPOSTGRES_PASSWORD=${password}\nPOSTGRES_DB=lhstack\nLHSTACK_POSTGRES_IMAGE=lh-e2e/postgres:15\nLHSTACK_REDIS_IMAGE=lh-e2e/redis:7\n`,
+);
+const lhCiOptions = ["--env-file", envFile, "--project-name", name, "--image-prefix", name, "--project-dir", host];
+const compose = [
+  "compose",
+  "--ansi",
+  "never",
+  "--file",
+  join(source, "compose", "docker-compose.staging.yml"),
+  "--project-directory",
+  join(host, "compose"),
+  "--project-name",
+  name,
+  "--env-file",
+  envFile,
+];
+const env = { ...process.env, RELEASE, IMAGE_PREFIX: name };
+
+function run(program: string, args: string[]): { ms: number; stdout: string } {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(program, args, { cwd: source, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (result.status !== 0) throw new Error(`${program} ${args.join(" ")} failed:\n${result.stderr.slice(-3000)}`);
+  return { ms, stdout: result.stdout };
+}
+
+function best(label: string, measure: () => number): number {
+  const times = Array.from({ length: ROUNDS }, measure);
+  const fastest = Math.min(...times);
+  console.log(`${label.padEnd(44)} ${(fastest / 1000).toFixed(2)} s (best of ${ROUNDS})`);
+  return fastest;
+}
+
+try {
+  for (const service of ["api", "web", "ai-gateway", "worker"]) {
+    execFileSync("docker", ["tag", "lh-e2e/node:24-bookworm-slim", `${name}/${service}:${RELEASE}`]);
+  }
+  // The ops image of this checkout (cached after the first build), on the e2e's Node base.
+  const ca = process.env.LH_E2E_EXTRA_CA ?? "/etc/ssl/certs/ca-certificates.crt";
+  execFileSync(
+    "docker",
+    ["build", "--file", "ci/Dockerfile", "--build-arg", "NODE_IMAGE=lh-e2e/node:24-bookworm-slim"]
+      .concat(existsSync(ca) ? ["--secret", `id=extra_ca,src=${ca}`] : [])
+      .concat(["--tag", `${name}/ops:${RELEASE}`, "."]),
+    {
+      cwd: fileURLToPath(new URL("../../", import.meta.url)),
+      env: { ...process.env, DOCKER_BUILDKIT: "1" },
+      stdio: "ignore",
+    },
+  );
+  run(process.execPath, ["--", LH_CI, "deploy", "--release", RELEASE, ...lhCiOptions]);
+
+  const bare = best(
+    "docker compose up --detach --wait",
+    () => run("docker", [...compose, "up", "--detach", "--wait"]).ms,
+  );
+  let steps: { step: string; ms: number }[] = [];
+  const deploy = best("lh-ci deploy (same release, nothing changed)", () => {
+    const result = run(process.execPath, ["--", LH_CI, "deploy", "--release", RELEASE, "--json", ...lhCiOptions]);
+    steps = (JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "{}") as { steps: typeof steps }).steps;
+    return result.ms;
+  });
+  console.log("where the deploy's time goes (last run):");
+  for (const step of steps) console.log(`  ${step.step.padEnd(18)} ${(step.ms / 1000).toFixed(2)} s`);
+  const ratio = deploy / bare;
+  console.log(`deploy / bare up: ${ratio.toFixed(2)}x (target <= ${TARGET}x)`);
+  process.exitCode = ratio <= TARGET ? 0 : 1;
+} finally {
+  spawnSync("docker", [...compose, "--profile", "ops", "down", "--volumes", "--remove-orphans", "--timeout", "1"], {
+    env,
+  });
+  const images = spawnSync(
+    "docker",
+    ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--filter", `reference=${name}/*`],
+    {
+      encoding: "utf8",
+    },
+  )
+    .stdout.split("\n")
+    .filter(Boolean);
+  if (images.length > 0) spawnSync("docker", ["image", "rm", ...images]);
+  rmSync(source, { recursive: true, force: true });
+  rmSync(host, { recursive: true, force: true });
+}

@@ -1,0 +1,236 @@
+/**
+ * lh-ci deploy, rollback and the stack commands for real: the miniature stack of
+ * fixtures/mini-stack on the real Docker engine, driven through the lh-ci CLI exactly as an
+ * operator or the Dagger module runs it. (The full stack and issue 12's scenarios are the e2e's.)
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { DeployReport } from "../../src/stack/deploy-flow.ts";
+import { tempDir } from "../support/temp-dir.ts";
+import { docker, NODE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, requireEngine } from "./support/engine.ts";
+import { miniStack } from "./support/mini-stack.ts";
+
+requireEngine([NODE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE]);
+
+const stack = miniStack();
+const A = "a000000000000000000000000000000000000001";
+const B = "b000000000000000000000000000000000000002";
+const BAD = "bad0000000000000000000000000000000000003";
+const SLOW = "5100000000000000000000000000000000000004";
+/** One deploy of the miniature stack takes 20-60 s on a 2-core machine; a test may run two. */
+const DEPLOY_TIMEOUT_MS = 300_000;
+const ALL_STEPS = [
+  "check config",
+  "images",
+  "lock",
+  "load",
+  "backup",
+  "migrations check",
+  "migrate",
+  "up",
+  "verify",
+  "record",
+  "prune",
+  "unlock",
+];
+
+function report(stdout: string): DeployReport {
+  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as DeployReport;
+}
+
+/** Nothing any command printed may carry a secret of the env file. */
+function expectNoSecret(...texts: string[]) {
+  for (const text of texts) for (const canary of stack.canaries) expect(text).not.toContain(canary);
+}
+
+async function lastLineOf(args: string[]): Promise<string> {
+  const result = await stack.lhCi(args);
+  expect(result.code, result.stderr).toBe(0);
+  return result.stdout.trim().split("\n").at(-1) ?? "";
+}
+
+// Each release is tagged right before its deploy: a deploy prunes the images of releases the
+// ledger does not keep, which includes releases not deployed yet.
+beforeAll(async () => {
+  await stack.buildOps();
+  await stack.tagRelease(A);
+}, 900_000);
+
+describe("lh-ci deploy on a real engine", () => {
+  it(
+    "first deploy: every step runs, the project files reach the host, the ledger says verified, the lock is free",
+    async () => {
+      const result = await stack.lhCi([
+        "deploy",
+        "--release",
+        A,
+        "--json",
+        "--summary",
+        join(stack.sourceDir, "summary.md"),
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const deployed = report(result.stdout);
+      expect(deployed.steps.map((step) => [step.step, step.status])).toEqual(ALL_STEPS.map((step) => [step, "ok"]));
+      expect(deployed).toMatchObject({ ok: true, running: A, recorded: { commit: A, result: "verified" } });
+      expect(result.stderr).toContain("deploy: up...");
+      expect(result.stderr).toMatch(/deploy: verify ok \(/);
+      expect(existsSync(join(stack.projectDir, "compose", "docker-compose.staging.yml"))).toBe(true);
+      expect(existsSync(join(stack.projectDir, "monitoring", "stub.cjs"))).toBe(true);
+      expect(readFileSync(join(stack.sourceDir, "summary.md"), "utf8")).toContain(`### ✅ deploy to staging: ${A}`);
+      expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
+      expect(await lastLineOf(["stack", "ops", "--", "lock", "status"])).toMatch(/not held|free|no lock/i);
+      expectNoSecret(result.stdout, result.stderr);
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+
+  it(
+    "stack status, logs and verify see the running release",
+    async () => {
+      const status = await stack.lhCi(["stack", "status", "--json"]);
+      expect(status.code, status.stderr).toBe(0);
+      const parsed = JSON.parse(status.stdout.trim().split("\n").at(-1) ?? "{}");
+      expect(parsed).toMatchObject({ project: stack.name, running: A, current: A });
+      expect(parsed.services.map((s: { Service: string }) => s.Service)).toEqual(
+        expect.arrayContaining(["api", "web", "postgres", "redis", "migrate"]),
+      );
+      const logs = await stack.lhCi(["stack", "logs", "migrate", "--tail", "20"]);
+      expect(logs.code, logs.stderr).toBe(0);
+      expect(logs.stdout).toMatch(/migrate-1 +\| \S+ migrate: every migration applied/);
+      const verified = await stack.lhCi(["stack", "verify", "--timeout", "30s"]);
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(verified.stdout).toContain("staging: verified");
+      expectNoSecret(status.stdout, status.stderr, logs.stdout, logs.stderr, verified.stdout, verified.stderr);
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+
+  it(
+    "a deploy while someone else holds the lock is refused at once, naming the holder; nothing changes",
+    async () => {
+      await stack.tagRelease(B);
+      const held = await stack.lhCi(["stack", "ops", "--", "lock", "acquire", "--owner", "lhstack-someone-else"]);
+      expect(held.code, held.stderr).toBe(0);
+      const result = await stack.lhCi(["deploy", "--release", B, "--json"]);
+      expect(result.code).toBe(1);
+      const refused = report(result.stdout);
+      expect(refused.steps.map((step) => step.step)).toEqual(["check config", "images", "lock"]);
+      expect(refused.messages.join("\n")).toContain("lhstack-someone-else");
+      expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
+      const status = await stack.lhCi(["stack", "status", "--json"]);
+      expect(JSON.parse(status.stdout.trim()).running).toBe(A);
+      expect((await stack.lhCi(["stack", "ops", "--", "lock", "release", "--force"])).code).toBe(0);
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+
+  it(
+    "a release whose api never becomes healthy is rolled back to the previous verified one",
+    async () => {
+      await stack.tagRelease(BAD);
+      const result = await stack.lhCi(["deploy", "--release", BAD, "--json"]);
+      expect(result.code).toBe(1);
+      const failed = report(result.stdout);
+      expect(failed).toMatchObject({
+        ok: false,
+        running: A,
+        rolledBackTo: A,
+        recorded: { commit: BAD, result: "rolled-back" },
+      });
+      expect(failed.steps.find((step) => step.step === "up")).toMatchObject({ status: "failed" });
+      expect(failed.steps.find((step) => step.step === "rollback")).toMatchObject({ status: "ok" });
+      expect(failed.messages.join("\n")).toMatch(/ROLLED BACK to a0+1; the database schema was left as migrated/);
+      expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
+      expect(await lastLineOf(["stack", "ops", "--", "lock", "status"])).toMatch(/not held|free|no lock/i);
+      expectNoSecret(result.stdout, result.stderr);
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+
+  it(
+    "stack backup copies the dump and its sidecar out; stack restore brings that state back",
+    async () => {
+      await stack.psql("CREATE TABLE lhstack_notes (text text); INSERT INTO lhstack_notes VALUES ('before backup')");
+      const out = tempDir("lhstack-test-backups-");
+      const backup = await stack.lhCi(["stack", "backup", "--out", out]);
+      expect(backup.code, backup.stderr).toBe(0);
+      const path = backup.stdout.trim().split("\n").at(-1) ?? "";
+      expect(path.startsWith(out)).toBe(true);
+      expect(existsSync(`${path}.json`)).toBe(true);
+      await stack.psql("INSERT INTO lhstack_notes VALUES ('after backup')");
+
+      const refused = await stack.lhCi(["stack", "restore", path]);
+      expect(refused.code).toBe(2);
+      const restored = await stack.lhCi(["stack", "restore", path, "--yes"]);
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(await stack.psql("SELECT string_agg(text, ',') FROM lhstack_notes")).toBe("before backup");
+      expectNoSecret(backup.stdout, backup.stderr, restored.stdout, restored.stderr);
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+
+  it(
+    "rollback after a second release brings the previous one back and says migrations are forward-only",
+    async () => {
+      await stack.tagRelease(B);
+      const deployed = await stack.lhCi(["deploy", "--release", B]);
+      expect(deployed.code, deployed.stderr).toBe(0);
+      expect(deployed.stdout).toMatch(/^DEPLOYED: release b0+2/);
+      const result = await stack.lhCi(["rollback", "--json"]);
+      expect(result.code, result.stderr).toBe(0);
+      const rolledBack = report(result.stdout);
+      expect(rolledBack).toMatchObject({ ok: true, running: A, rolledBackTo: A });
+      expect(rolledBack.messages.join("\n")).toContain("migrations are forward-only");
+      expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
+      const status = await stack.lhCi(["stack", "status", "--json"]);
+      expect(JSON.parse(status.stdout.trim()).running).toBe(A);
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+
+  it(
+    "a service container killed during up --wait: the deploy fails clearly, rolls back, frees the lock; a rerun succeeds",
+    async () => {
+      await stack.tagRelease(SLOW);
+      const deploying = stack.lhCi(["deploy", "--release", SLOW, "--json"]);
+      const api = await waitForContainer("api", `${stack.name}/api:${SLOW}`);
+      expect((await docker(["kill", api])).code).toBe(0);
+      const result = await deploying;
+      expect(result.code).toBe(1);
+      const failed = report(result.stdout);
+      expect(failed.steps.find((step) => step.step === "up")).toMatchObject({ status: "failed" });
+      expect(failed.steps.find((step) => step.step === "up")?.detail).toMatch(
+        /docker compose .* up --detach --wait .* exited with 1: .*api/,
+      );
+      expect(failed).toMatchObject({ running: A, rolledBackTo: A });
+      expect(await lastLineOf(["stack", "ops", "--", "lock", "status"])).toMatch(/not held|free|no lock/i);
+
+      const rerun = await stack.lhCi(["deploy", "--release", SLOW, "--json"]);
+      expect(rerun.code, rerun.stderr).toBe(0);
+      expect(report(rerun.stdout)).toMatchObject({ ok: true, running: SLOW });
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+});
+
+/** The id of the project's container of `service` created from `image`, once there is one (within 3 minutes). */
+async function waitForContainer(service: string, image: string): Promise<string> {
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const found = await docker([
+      "container",
+      "ls",
+      "--filter",
+      `label=com.docker.compose.project=${stack.name}`,
+      "--filter",
+      `label=com.docker.compose.service=${service}`,
+      "--format",
+      "{{.ID}} {{.Image}}",
+    ]);
+    const line = found.stdout.split("\n").find((entry) => entry.endsWith(` ${image}`));
+    if (line) return line.split(" ")[0] as string;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no ${service} container of ${image} started within 3 minutes`);
+}

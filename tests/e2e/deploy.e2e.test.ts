@@ -1,0 +1,370 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { docker, engineProblem, run } from "./support/docker.ts";
+import { type E2EEnvironment, writeE2EEnvironment } from "./support/env-file.ts";
+import { getJson, postJson, waitFor } from "./support/http.ts";
+import { EXTRA_CA, IMAGE_SERVICES, type ImageService, SERVICE_DOCKERFILES } from "./support/images.ts";
+import { E2E_COMPOSE_FILE, NODE_IMAGE, REPO_ROOT } from "./support/paths.ts";
+import { phase } from "./support/timing.ts";
+
+// Issue 12's deploy scenarios with `lh-ci deploy`, `rollback` and `stack ...` run on the host
+// against the real compose file (plus tests/e2e/compose.e2e.yml) on the local engine, exactly as
+// the Dagger module runs them in its deployer container. Images are under a prefix of their own
+// (deploys prune the prefix's images of releases the ledger does not keep).
+
+const PROJECT = "lhstack-e2e-deploy";
+const PREFIX = "lhstack-e2e";
+const LH_CI = join(REPO_ROOT, "ci", "bin", "lh-ci.ts");
+const A = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
+const B = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
+const C = "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
+const D = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
+
+let env: E2EEnvironment;
+const scratch = mkdtempSync(join(tmpdir(), "lhstack-e2e-"));
+
+interface Report {
+  ok: boolean;
+  running?: string;
+  rolledBackTo?: string;
+  recorded?: { commit: string; result: string };
+  steps: { step: string; status: string; detail?: string }[];
+  messages: string[];
+}
+
+async function lhCi(args: string[], timeoutMs = 600_000) {
+  const result = await run(
+    process.execPath,
+    [
+      "--",
+      LH_CI,
+      ...args,
+      "--env-file",
+      env.path,
+      "--project-name",
+      PROJECT,
+      "--image-prefix",
+      PREFIX,
+      "--compose-file",
+      E2E_COMPOSE_FILE,
+      "--project-dir",
+      REPO_ROOT,
+    ],
+    { allowFailure: true, timeoutMs },
+  );
+  for (const secret of env.canaries) expect(result.stdout + result.stderr).not.toContain(secret);
+  return result;
+}
+
+/** `lh-ci stack ops -- ARGS`: the options go before `--`. */
+async function ops(args: string[]) {
+  return await run(
+    process.execPath,
+    [
+      "--",
+      LH_CI,
+      "stack",
+      "ops",
+      "--env-file",
+      env.path,
+      "--project-name",
+      PROJECT,
+      "--image-prefix",
+      PREFIX,
+      "--compose-file",
+      E2E_COMPOSE_FILE,
+      "--project-dir",
+      REPO_ROOT,
+      "--",
+      ...args,
+    ],
+    { allowFailure: true, timeoutMs: 180_000 },
+  );
+}
+
+function report(stdout: string): Report {
+  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Report;
+}
+
+async function current(): Promise<string> {
+  return (await ops(["releases", "current"])).stdout.trim().split("\n").at(-1) ?? "";
+}
+
+async function psql(sql: string): Promise<string> {
+  const result = await docker([
+    "compose",
+    "-f",
+    join(REPO_ROOT, "compose", "docker-compose.staging.yml"),
+    "-f",
+    E2E_COMPOSE_FILE,
+    "--env-file",
+    env.path,
+    "-p",
+    PROJECT,
+    "exec",
+    "-T",
+    "postgres",
+    "psql",
+    "-U",
+    "lawyers_hub",
+    "-d",
+    "lawyers_hub_staging",
+    "-tA",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-c",
+    sql,
+  ]);
+  return result.stdout.trim();
+}
+
+async function createMatter(title: string): Promise<string> {
+  const url = `http://127.0.0.1:${env.ports.api}/v1/matters`;
+  const reply = await waitFor(
+    "the api to take a matter",
+    async () => {
+      const answer = await postJson<{ matter: { id: string } }>(url, { title, clientName: "E2E Client" }).catch(
+        () => undefined,
+      );
+      return answer?.status === 201 ? answer : undefined;
+    },
+    60_000,
+  );
+  return reply.body.matter.id;
+}
+
+async function matterStatus(id: string): Promise<number> {
+  return (await getJson<unknown>(`http://127.0.0.1:${env.ports.api}/v1/matters/${id}`)).status;
+}
+
+function ref(service: ImageService, release: string): string {
+  return `${PREFIX}/${service}:${release}`;
+}
+
+/** Builds services of a release from a source tree, with the e2e's base and CA. */
+async function build(source: string, release: string, services: readonly ImageService[]) {
+  for (const service of services) {
+    const args = [
+      "build",
+      "--file",
+      join(source, SERVICE_DOCKERFILES[service]),
+      "--build-arg",
+      `NODE_IMAGE=${NODE_IMAGE}`,
+    ];
+    if (service === "api") args.push("--build-arg", "PRISMA_FETCH_ENGINES=false");
+    if (existsSync(EXTRA_CA)) args.push("--secret", `id=extra_ca,src=${EXTRA_CA}`);
+    await phase(`build ${service} ${release.slice(0, 7)}`, () =>
+      docker([...args, "--tag", ref(service, release), source], {
+        timeoutMs: 900_000,
+        env: { ...process.env, DOCKER_BUILDKIT: "1" },
+      }),
+    );
+  }
+}
+
+async function tag(from: string, to: string, services: readonly ImageService[]) {
+  for (const service of services) await docker(["tag", ref(service, from), ref(service, to)]);
+}
+
+/** A throwaway copy of the committed tree with extra migrations (the releases B and D). */
+async function sourceWith(name: string, migrations: Record<string, string>): Promise<string> {
+  const dir = join(scratch, name);
+  mkdirSync(dir);
+  await run("git", ["archive", "--format=tar", "--output", join(scratch, `${name}.tar`), "HEAD"], {});
+  await run("tar", ["--extract", "--file", join(scratch, `${name}.tar`), "--directory", dir]);
+  for (const [migration, sql] of Object.entries(migrations)) {
+    const folder = join(dir, "apps", "api", "prisma", "migrations", migration);
+    mkdirSync(folder);
+    writeFileSync(join(folder, "migration.sql"), sql);
+  }
+  return dir;
+}
+
+const NOTES = {
+  "29990101000000_e2e_notes": 'CREATE TABLE "e2e_notes" ("id" SERIAL PRIMARY KEY, "text" TEXT NOT NULL);\n',
+};
+const DROP = { "29990102000000_e2e_drop": 'DROP TABLE "e2e_scratch";\n' };
+
+async function down() {
+  await docker(
+    [
+      "compose",
+      "-f",
+      join(REPO_ROOT, "compose", "docker-compose.staging.yml"),
+      "-f",
+      E2E_COMPOSE_FILE,
+      "--env-file",
+      env.path,
+      "-p",
+      PROJECT,
+      "--profile",
+      "ops",
+      "down",
+      "--volumes",
+      "--remove-orphans",
+      "--timeout",
+      "5",
+    ],
+    { allowFailure: true, timeoutMs: 180_000 },
+  );
+}
+
+beforeAll(async () => {
+  const problem = await engineProblem();
+  if (problem) throw new Error(`the e2e needs a Docker engine: ${problem}. Run tests/e2e/provision.sh (as root).`);
+  env = await writeE2EEnvironment(A);
+  await down();
+  await build(REPO_ROOT, A, IMAGE_SERVICES);
+}, 3_600_000);
+
+// Each release is built right before its deploy: a deploy prunes the images of releases the
+// ledger does not keep, which includes releases not deployed yet.
+async function buildB() {
+  const withNotes = await sourceWith("b", NOTES);
+  await build(withNotes, B, ["api", "ops"]);
+  await tag(A, B, ["web", "ai-gateway", "worker"]);
+}
+
+/** C: B whose api process never starts serving (its migrate, same image, still works). */
+async function buildC() {
+  const broken = `FROM ${ref("api", B)}\nENTRYPOINT ["sh", "-c", "if [ \\"$1\\" = node ] && [ \\"$2\\" = src/main.ts ]; then exec sleep infinity; fi; exec \\"$@\\"", "sh"]\n`;
+  writeFileSync(join(scratch, "Dockerfile.c"), broken);
+  await docker(["build", "--file", join(scratch, "Dockerfile.c"), "--tag", ref("api", C), scratch], {
+    timeoutMs: 300_000,
+  });
+  await tag(B, C, ["web", "ai-gateway", "worker", "ops"]);
+}
+
+async function buildD() {
+  const withDrop = await sourceWith("d", { ...NOTES, ...DROP });
+  await build(withDrop, D, ["api", "ops"]);
+  await tag(A, D, ["web", "ai-gateway", "worker"]);
+}
+
+afterAll(async () => {
+  if (env) await down();
+  const listed = await docker(
+    ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--filter", `reference=${PREFIX}/*`],
+    { allowFailure: true },
+  );
+  const refs = listed.stdout.split("\n").filter(Boolean);
+  if (refs.length > 0) await docker(["image", "rm", "--force", ...refs], { allowFailure: true });
+  env?.remove();
+  rmSync(scratch, { recursive: true, force: true });
+}, 600_000);
+
+describe("lh-ci deploy, rollback and restore on the real stack", () => {
+  let matterBeforeB = "";
+  let backupOfA = "";
+
+  it("1. first deploy of A onto an empty engine: every step runs, the ledger says A verified, the lock is free", async () => {
+    const result = await phase("deploy A", () => lhCi(["deploy", "--release", A, "--json"]));
+    expect(result.code, result.stderr).toBe(0);
+    const deployed = report(result.stdout);
+    expect(
+      deployed.steps.every((step) => step.status === "ok"),
+      JSON.stringify(deployed.steps),
+    ).toBe(true);
+    expect(deployed.recorded).toMatchObject({ commit: A, result: "verified" });
+    expect(await current()).toBe(A);
+    expect((await ops(["lock", "status"])).stdout).toMatch(/not held|free|no lock/i);
+  });
+
+  it("2. data written through the api; B adds a migration: the pre-migrate backup holds A's data, B is verified", async () => {
+    matterBeforeB = await createMatter("written under A");
+    const copy = await lhCi(["stack", "backup", "--out", join(scratch, "backups")]);
+    expect(copy.code, copy.stderr).toBe(0);
+    backupOfA = copy.stdout.trim().split("\n").at(-1) ?? "";
+    await buildB();
+    const result = await phase("deploy B", () => lhCi(["deploy", "--release", B, "--json"]));
+    expect(result.code, result.stderr).toBe(0);
+    const deployed = report(result.stdout);
+    const backupName = deployed.steps.find((step) => step.step === "backup")?.detail?.split(" ")[0] ?? "";
+    expect(backupName).toMatch(/^lawyers_hub_staging_\d{8}T\d{6}Z\.sql$/);
+    const sidecar = await ops(["backup", "verify", `/backups/${backupName}`, "--json"]);
+    expect(sidecar.code, sidecar.stderr).toBe(0);
+    expect(sidecar.stdout).toContain("20261118141500_job_results");
+    expect(sidecar.stdout).not.toContain("29990101000000_e2e_notes");
+    const metadata = JSON.parse(sidecar.stdout.trim().split("\n").at(-1) ?? "{}") as { tables: Record<string, number> };
+    expect(Object.entries(metadata.tables).find(([table]) => /(^|\.)"?matters"?$/.test(table))?.[1]).toBe(1);
+    expect(await psql("SELECT count(*) FROM e2e_notes")).toBe("0");
+    const ledger = JSON.parse((await ops(["releases", "list", "--json"])).stdout) as { commit: string }[];
+    expect(ledger.map((entry) => entry.commit)).toEqual([B, A]);
+  });
+
+  it("3. C's api never becomes healthy: the deploy fails and rolls back to B, which runs and verifies", async () => {
+    await buildC();
+    const result = await phase("deploy C (rolled back)", () => lhCi(["deploy", "--release", C, "--json"]));
+    expect(result.code).toBe(1);
+    const failed = report(result.stdout);
+    expect(failed).toMatchObject({
+      ok: false,
+      running: B,
+      rolledBackTo: B,
+      recorded: { commit: C, result: "rolled-back" },
+    });
+    expect(failed.messages.join("\n")).toMatch(/schema was left as migrated/);
+    expect(await current()).toBe(B);
+    expect((await lhCi(["stack", "verify"])).code).toBe(0);
+    expect(await matterStatus(matterBeforeB)).toBe(200);
+  });
+
+  it("4. a deploy while another holds the lock is refused at once, naming the holder; nothing changes", async () => {
+    expect((await ops(["lock", "acquire", "--owner", "e2e-other-operator"])).code).toBe(0);
+    try {
+      const result = await lhCi(["deploy", "--release", A, "--json"]);
+      expect(result.code).toBe(1);
+      const refused = report(result.stdout);
+      expect(refused.steps.map((step) => step.step)).toEqual(["check config", "images", "lock"]);
+      expect(refused.messages.join("\n")).toContain("e2e-other-operator");
+      expect(await current()).toBe(B);
+    } finally {
+      expect((await ops(["lock", "release", "--force"])).code).toBe(0);
+    }
+  });
+
+  it("5. rollback --to A (short SHA) with A's images retained: A runs and verifies, migrations are forward-only", async () => {
+    const result = await phase("rollback to A", () => lhCi(["rollback", "--to", A.slice(0, 7), "--json"]));
+    expect(result.code, result.stderr).toBe(0);
+    const rolledBack = report(result.stdout);
+    expect(rolledBack).toMatchObject({ ok: true, running: A, rolledBackTo: A });
+    expect(rolledBack.messages.join("\n")).toContain("migrations are forward-only");
+    expect(await current()).toBe(A);
+  });
+
+  it("6. restore of A's backup through stack restore: the data is as it was, a safety backup exists", async () => {
+    const after = await createMatter("written after the backup");
+    const result = await phase("stack restore", () => lhCi(["stack", "restore", backupOfA, "--yes"]));
+    expect(result.code, result.stderr).toBe(0);
+    const safety = /Safety backup: (\/backups\/\S+\.sql)/.exec(result.stderr)?.[1];
+    expect(safety, result.stderr).toBeDefined();
+    expect((await ops(["backup", "verify", safety as string])).code).toBe(0);
+    await waitFor(
+      "the api to answer after the restore",
+      async () => ((await matterStatus(matterBeforeB)) === 200 ? true : undefined),
+      60_000,
+    );
+    expect(await matterStatus(after)).toBe(404);
+  });
+
+  it("8. a pending destructive migration is refused before anything changes; with the allow flag it runs", async () => {
+    await buildD();
+    await psql('CREATE TABLE "e2e_scratch" ("id" INT)');
+    const refused = await phase("deploy D (refused)", () => lhCi(["deploy", "--release", D, "--json"]));
+    expect(refused.code).toBe(1);
+    const report1 = report(refused.stdout);
+    expect(report1.steps.find((step) => step.step === "migrations check")).toMatchObject({ status: "failed" });
+    expect(report1.steps.some((step) => step.step === "up")).toBe(false);
+    expect(await current()).toBe(A);
+    expect(await psql("SELECT count(*) FROM pg_tables WHERE tablename = 'e2e_scratch'")).toBe("1");
+    const allowed = await phase("deploy D (allowed)", () =>
+      lhCi(["deploy", "--release", D, "--allow-destructive-migrations", "--json"]),
+    );
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(await current()).toBe(D);
+    expect(await psql("SELECT count(*) FROM pg_tables WHERE tablename = 'e2e_scratch'")).toBe("0");
+  });
+});
