@@ -31,8 +31,6 @@ export type ImageService = (typeof IMAGE_SERVICES)[number];
 export const EXTRA_CA_SECRET_ID = "extra_ca";
 /** The build argument that names the Node base image of every Dockerfile. */
 export const NODE_IMAGE_BUILD_ARG = "NODE_IMAGE";
-/** How many releases keep their images on the target (retention.ts, which moves to the toolkit). */
-export const RETAINED_RELEASES = 5;
 /** How many log lines `logs` shows. */
 export const LOG_LINES = 300;
 /** How long `verify` waits for the stack to answer. */
@@ -104,19 +102,30 @@ export const lhCi = {
     operator,
     ...scoped(scope),
   ],
-  migrate: (scope: TargetScope, release: string, allowDestructive: boolean) => [
+  migrate: (scope: TargetScope, operator: string, release: string, allowDestructive: boolean) => [
     "stack",
     "migrate",
     "--release",
     release,
     ...(allowDestructive ? ["--allow-destructive-migrations"] : []),
+    "--operator",
+    operator,
     ...scoped(scope),
   ],
   verify: (scope: TargetScope) => ["stack", "verify", "--timeout", VERIFY_TIMEOUT, ...scoped(scope)],
   backup: (scope: TargetScope) => ["stack", "backup", "--out", BACKUP_OUT_DIR, ...scoped(scope)],
-  restore: (scope: TargetScope, file: string) => ["stack", "restore", file, "--yes", ...scoped(scope)],
-  releases: (scope: TargetScope) => ["stack", "releases", ...scoped(scope)],
-  lockStatus: (scope: TargetScope) => ["stack", "lock", "status", ...scoped(scope)],
+  restore: (scope: TargetScope, operator: string, file: string) => [
+    "stack",
+    "restore",
+    file,
+    "--yes",
+    "--operator",
+    operator,
+    ...scoped(scope),
+  ],
+  // The ledger and the lock live in the ops service's state volume: read there (`stack ops` adds --env).
+  releases: (scope: TargetScope) => ["stack", "ops", ...scoped(scope), "--", "releases", "list"],
+  lockStatus: (scope: TargetScope) => ["stack", "ops", ...scoped(scope), "--", "lock", "status"],
   logs: (scope: TargetScope, service?: string) => [
     "stack",
     "logs",
@@ -128,14 +137,17 @@ export const lhCi = {
   status: (scope: TargetScope) => ["stack", "status", ...scoped(scope)],
 } as const;
 
-/** The words that name an lh-ci command (`stack lock status`), for messages. */
+/** The leading words of an argument list, up to the first option or path. */
+function leadingWords(args: readonly string[]): string[] {
+  const end = args.findIndex((word) => word.startsWith("-") || word.includes("/"));
+  return [...args.slice(0, end < 0 ? args.length : end)];
+}
+
+/** The words that name an lh-ci command (`stack ops -- lock status`), for messages. */
 export function commandName(args: readonly string[]): string {
-  const words: string[] = [];
-  for (const word of args) {
-    if (word.startsWith("-") || word.includes("/")) break;
-    words.push(word);
-  }
-  return ["lh-ci", ...words].join(" ");
+  const separator = args.indexOf("--");
+  const inner = separator < 0 ? [] : ["--", ...leadingWords(args.slice(separator + 1))];
+  return ["lh-ci", ...leadingWords(args), ...inner].join(" ");
 }
 
 /** One sample of every `lh-ci` invocation above; typed so that a new builder must appear here. */
@@ -147,10 +159,10 @@ export function everyLhCiInvocation(): Record<keyof typeof lhCi, string[]> {
     envCheck: lhCi.envCheck(scope.env),
     deploy: lhCi.deploy(scope, deploy),
     rollback: lhCi.rollback(scope, "github:octocat", sha.slice(0, 7)),
-    migrate: lhCi.migrate(scope, sha, true),
+    migrate: lhCi.migrate(scope, "github:octocat", sha, true),
     verify: lhCi.verify(scope),
     backup: lhCi.backup(scope),
-    restore: lhCi.restore(scope, `${RESTORE_IN_DIR}/lawyers_hub_staging_20261125T101500Z.sql`),
+    restore: lhCi.restore(scope, "github:octocat", `${RESTORE_IN_DIR}/lawyers_hub_staging_20261125T101500Z.sql`),
     releases: lhCi.releases(scope),
     lockStatus: lhCi.lockStatus(scope),
     logs: lhCi.logs(scope, "api"),

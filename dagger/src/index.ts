@@ -275,7 +275,11 @@ export class LawyersHub {
   @func({ cache: "never" })
   async migrate(env: Environment, allowDestructiveMigrations: boolean = false, extraCa?: Secret): Promise<string> {
     const release = await this.releaseName();
-    return await this.lhCi(env, extraCa, lhCi.migrate(this.scope(env), release, allowDestructiveMigrations));
+    return await this.lhCi(
+      env,
+      extraCa,
+      lhCi.migrate(this.scope(env), this.operator, release, allowDestructiveMigrations),
+    );
   }
 
   /**
@@ -334,7 +338,7 @@ export class LawyersHub {
     const path = `${RESTORE_IN_DIR}/${await file.name()}`;
     let container = (await this.deployerFor(env, extraCa)).withMountedFile(path, file, { owner: DEPLOYER_USER });
     if (sidecar) container = container.withMountedFile(`${path}.json`, sidecar, { owner: DEPLOYER_USER });
-    return (await runLhCi(container, lhCi.restore(this.scope(env), path))).stdout;
+    return (await runLhCi(container, lhCi.restore(this.scope(env), this.operator, path))).stdout;
   }
 
   /**

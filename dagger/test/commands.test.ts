@@ -23,9 +23,25 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
 const json = (path: string) => JSON.parse(read(path)) as Record<string, Record<string, string>>;
 
+/**
+ * The invocations to ask for --help: the call itself, and for `stack ops ... -- COMMAND` also the
+ * command it runs in the ops container (which `stack ops` gives --env; --help after `--` would be
+ * that command's, so the outer call gets it before the separator).
+ */
+function helpInvocations(): Array<[string, string[]]> {
+  return Object.entries(everyLhCiInvocation()).flatMap(([name, args]): Array<[string, string[]]> => {
+    const separator = args.indexOf("--");
+    if (separator < 0) return [[name, [...args, "--help"]]];
+    return [
+      [name, [...args.slice(0, separator), "--help"]],
+      [`${name} (in the ops container)`, [...args.slice(separator + 1), "--env", "staging", "--help"]],
+    ];
+  });
+}
+
 describe("every lh-ci invocation of the module is one the toolkit accepts", () => {
-  it.each(Object.entries(everyLhCiInvocation()))("%s", async (_name, args) => {
-    const result = await runCli([...args, "--help"], { cwd: ROOT });
+  it.each(helpInvocations())("%s", async (_name, args) => {
+    const result = await runCli(args, { cwd: ROOT });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^lh-ci /);

@@ -19,7 +19,7 @@ describe("failureMessage: what a failed lh-ci call reports instead of Dagger's b
   it("says that a usage or configuration error changed nothing, and names multi-word commands", () => {
     const message = failureMessage(everyLhCiInvocation().lockStatus, { exitCode: 2, stdout: "", stderr: "bad --env" });
     expect(message).toMatch(
-      /^lh-ci stack lock status failed \(exit 2: usage or configuration error: nothing was changed\)/,
+      /^lh-ci stack ops -- lock status failed \(exit 2: usage or configuration error: nothing was changed\)/,
     );
     expect(message).not.toContain("its stdout");
   });

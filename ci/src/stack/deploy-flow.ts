@@ -1,7 +1,7 @@
 /**
- * The order of `deploy` and what happens when a step fails: the one piece of logic the Dagger
- * module owns. Plain TypeScript over an interface of steps (no Dagger import), so it is unit-tested
- * with a recording implementation; `index.ts` supplies the steps that run containers.
+ * The order of `deploy` and what happens when a step fails (moved unchanged from the Dagger
+ * module). Plain TypeScript over an interface of steps, unit-tested with a recording
+ * implementation; deploy-steps.ts supplies the steps that run on the Docker engine.
  */
 
 /** A step's optional one-line outcome for the report (a backup path, a release, ...). */
@@ -20,9 +20,9 @@ export interface LedgerEntry {
 export interface DeploySteps {
   /** `lh-ci env check` on the environment's configuration. */
   checkConfig(): Promise<StepDetail>;
-  /** lint, typecheck and tests. */
-  checks(): Promise<StepDetail>;
-  /** The four service images and the ops image, tagged with the release. */
+  /** lint, typecheck and tests; absent where the caller ran them already (lh-ci deploy). */
+  checks?(): Promise<StepDetail>;
+  /** The four service images and the ops image of the release: built, or found ready to load. */
   images(): Promise<StepDetail>;
   /** `lh-ci lock acquire` on the target. */
   lock(): Promise<StepDetail>;
@@ -62,7 +62,12 @@ export interface DeployOptions {
   noRollback?: boolean;
   /** Milliseconds since the epoch; injectable so that tests are deterministic. */
   now?: () => number;
+  /** Told when a step starts and how it ended: progress lines. */
+  onStep?: StepListener;
 }
+
+/** A step starting (`started`), or its outcome. */
+export type StepListener = (event: { step: string; status: "started" } | StepOutcome) => void;
 
 export type StepStatus = "ok" | "failed" | "skipped";
 
@@ -88,34 +93,42 @@ export interface DeployReport {
   finishedAt: string;
 }
 
-function errorText(error: unknown): string {
+export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /** Runs one step, timing it and noting its outcome; rethrows nothing, returns whether it passed. */
-class StepRunner {
+export class StepRunner {
   readonly outcomes: StepOutcome[] = [];
   private readonly now: () => number;
+  private readonly onStep: StepListener;
 
-  constructor(now: () => number) {
+  constructor(now: () => number, onStep: StepListener = () => {}) {
     this.now = now;
+    this.onStep = onStep;
   }
 
   async run(step: string, action: () => Promise<StepDetail>): Promise<{ ok: boolean; error?: string }> {
     const started = this.now();
+    this.onStep({ step, status: "started" });
     try {
       const detail = await action();
-      this.outcomes.push({ step, status: "ok", ms: this.now() - started, ...(detail ? { detail } : {}) });
+      this.note({ step, status: "ok", ms: this.now() - started, ...(detail ? { detail } : {}) });
       return { ok: true };
     } catch (error) {
       const text = errorText(error);
-      this.outcomes.push({ step, status: "failed", ms: this.now() - started, detail: text });
+      this.note({ step, status: "failed", ms: this.now() - started, detail: text });
       return { ok: false, error: text };
     }
   }
 
   skip(step: string, detail: string): void {
-    this.outcomes.push({ step, status: "skipped", ms: 0, detail });
+    this.note({ step, status: "skipped", ms: 0, detail });
+  }
+
+  private note(outcome: StepOutcome): void {
+    this.outcomes.push(outcome);
+    this.onStep(outcome);
   }
 }
 
@@ -128,7 +141,7 @@ class StepRunner {
 export async function runDeploy(steps: DeploySteps, options: DeployOptions): Promise<DeployReport> {
   const now = options.now ?? Date.now;
   const startedAt = new Date(now()).toISOString();
-  const runner = new StepRunner(now);
+  const runner = new StepRunner(now, options.onStep);
   const messages: string[] = [];
   const report = (ok: boolean, extra: Partial<DeployReport> = {}): DeployReport => ({
     ok,
@@ -171,8 +184,8 @@ async function runBeforeLock(
   if (!config.ok) return { ok: false, step: "check config", error: config.error ?? "" };
   if (options.skipChecks) {
     runner.skip("checks", "--skip-checks");
-  } else {
-    const checks = await runner.run("checks", () => steps.checks());
+  } else if (steps.checks) {
+    const checks = await runner.run("checks", async () => await steps.checks?.());
     if (!checks.ok) return { ok: false, step: "checks", error: checks.error ?? "" };
   }
   const images = await runner.run("images", () => steps.images());
@@ -275,7 +288,7 @@ async function failAfterUp(
   messages.push(`VERIFY FAILED for ${release}: ${error}`);
   if (options.noRollback) {
     runner.skip("rollback", "--no-rollback");
-    messages.push(`--no-rollback: ${release} is left running for inspection; roll back with: dagger call rollback`);
+    messages.push(`--no-rollback: ${release} is left running for inspection; roll back with: lh-ci rollback`);
     const recorded = await record("failed", `verify failed: ${error}; not rolled back (--no-rollback)`);
     return { ok: false, extra: { running: release, ...(recorded ? { recorded } : {}) } };
   }
@@ -284,7 +297,7 @@ async function failAfterUp(
     runner.skip("rollback", problem ?? "no previous verified release");
     messages.push(
       problem
-        ? `the rollback target could not be read from the ledger (${problem}): ${release} is left as it is; roll back with: dagger call rollback --to <commit>`
+        ? `the rollback target could not be read from the ledger (${problem}): ${release} is left as it is; roll back with: lh-ci rollback --to <commit>`
         : `no previous verified release to roll back to (first deploy?): ${release} is left as it is`,
     );
     const recorded = await record("failed", `verify failed: ${error}; nothing to roll back to`);
@@ -293,7 +306,7 @@ async function failAfterUp(
   const rollback = await runner.run("rollback", () => steps.rollback(target));
   if (!rollback.ok) {
     messages.push(
-      `ROLLBACK TO ${target} FAILED: ${rollback.error}; the environment needs manual action now (dagger call status, dagger call logs)`,
+      `ROLLBACK TO ${target} FAILED: ${rollback.error}; the environment needs manual action now (lh-ci stack status, lh-ci stack logs)`,
     );
     const recorded = await record("failed", `verify failed: ${error}; rollback to ${target} failed: ${rollback.error}`);
     return { ok: false, extra: { ...(recorded ? { recorded } : {}) } };
@@ -324,7 +337,7 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
 }
 
-/** The readable report `dagger call deploy` prints. */
+/** The readable report `lh-ci deploy` (and `dagger call deploy`) prints. */
 export function formatReport(report: DeployReport, urls: readonly string[] = []): string {
   const lines = [
     `${report.ok ? "DEPLOYED" : "DEPLOY FAILED"}: release ${report.release}`,

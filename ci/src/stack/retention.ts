@@ -3,7 +3,7 @@
  * whose tag is not one of the last RETAINED_RELEASES commits in the ledger (newest first) or the
  * release running now. Kept like Kamal keeps old containers: a rollback needs no rebuild.
  */
-import { IMAGE_SERVICES, RETAINED_RELEASES } from "./commands.ts";
+import { IMAGE_SERVICES, RETAINED_RELEASES } from "./images.ts";
 
 /** Commits of the ledger, newest first, without repeats. */
 function distinctCommits(ledgerNewestFirst: readonly string[]): string[] {

@@ -1,9 +1,16 @@
 /**
  * An operator's rollback (the seed's rollback plan, steps 1-3): take the lock, pick the previous
  * verified release unless told which, bring its images back up, verify, record both ends in the
- * ledger, release the lock. No Dagger import: tested with a recording implementation.
+ * ledger, release the lock. Tested with a recording implementation.
  */
-import type { DeployReport, DeploySteps, LedgerEntry, StepDetail, StepOutcome } from "./deploy-flow.ts";
+import {
+  type DeployReport,
+  type DeploySteps,
+  type LedgerEntry,
+  type StepDetail,
+  type StepListener,
+  StepRunner,
+} from "./deploy-flow.ts";
 
 export type RollbackSteps = Pick<
   DeploySteps,
@@ -14,27 +21,19 @@ export interface RollbackOptions {
   /** The release to go back to; default the previous verified release (`lh-ci releases previous`). */
   to?: string;
   now?: () => number;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  /** Told when a step starts and how it ended: progress lines. */
+  onStep?: StepListener;
 }
 
 export async function runRollback(steps: RollbackSteps, options: RollbackOptions = {}): Promise<DeployReport> {
   const now = options.now ?? Date.now;
   const startedAt = new Date(now()).toISOString();
-  const outcomes: StepOutcome[] = [];
+  const runner = new StepRunner(now, options.onStep);
+  const outcomes = runner.outcomes;
   const messages: string[] = [];
   const run = async (step: string, action: () => Promise<StepDetail>): Promise<string | undefined> => {
-    const started = now();
-    try {
-      const detail = await action();
-      outcomes.push({ step, status: "ok", ms: now() - started, ...(detail ? { detail } : {}) });
-      return undefined;
-    } catch (error) {
-      outcomes.push({ step, status: "failed", ms: now() - started, detail: errorText(error) });
-      return errorText(error);
-    }
+    const result = await runner.run(step, action);
+    return result.ok ? undefined : result.error || "failed";
   };
   const finish = (ok: boolean, release: string, extra: Partial<DeployReport> = {}): DeployReport => ({
     ok,
@@ -78,7 +77,7 @@ async function rollbackLocked(
     messages.push(
       targetError
         ? `could not read the release ledger: ${targetError}`
-        : "there is no previous verified release to roll back to; name one with --to <commit> (dagger call releases)",
+        : "there is no previous verified release to roll back to; name one with --to <commit> (lh-ci stack ops -- releases list)",
     );
     return { ok: false, release: options.to ?? "previous", extra: {} };
   }
@@ -95,7 +94,7 @@ async function rollbackLocked(
   const verifyError = upError ? `up failed: ${upError}` : await run("verify", () => steps.verify(to));
   if (verifyError) {
     messages.push(
-      `ROLLBACK TO ${to} FAILED: ${verifyError}; the environment needs manual action (dagger call status, dagger call logs)`,
+      `ROLLBACK TO ${to} FAILED: ${verifyError}; the environment needs manual action (lh-ci stack status, lh-ci stack logs)`,
     );
     await run("record", () =>
       steps.record(entry(to, "failed", `rollback from ${current ?? "?"} failed: ${verifyError}`)),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolveRelease } from "../src/release-name.ts";
+import { resolveRelease } from "../../src/stack/release-name.ts";
 
 const A = "3f2c1e9aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const B = "3f2c1e9bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";

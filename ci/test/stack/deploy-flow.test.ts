@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { type DeployOptions, type DeploySteps, formatReport, type LedgerEntry, runDeploy } from "../src/deploy-flow.ts";
+import {
+  type DeployOptions,
+  type DeploySteps,
+  formatReport,
+  type LedgerEntry,
+  runDeploy,
+} from "../../src/stack/deploy-flow.ts";
 
 const NEW = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 const OLD = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { LedgerEntry } from "../src/deploy-flow.ts";
-import { type RollbackSteps, runRollback } from "../src/rollback-flow.ts";
+import type { LedgerEntry } from "../../src/stack/deploy-flow.ts";
+import { type RollbackSteps, runRollback } from "../../src/stack/rollback-flow.ts";
 
 const CURRENT = "cccccccccccccccccccccccccccccccccccccccc";
 const PREVIOUS = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { imagesToPrune, ledgerCommits } from "../src/retention.ts";
+import { imagesToPrune, ledgerCommits } from "../../src/stack/retention.ts";
 
 const sha = (n: number) => String(n).repeat(40).slice(0, 40);
 

@@ -1,0 +1,124 @@
+/**
+ * `docker compose ...` command lines for one environment's project. Plain builders (no side
+ * effects), tested by comparing the joined line; executor.ts runs them.
+ */
+import type { CommandLine } from "./command-line.ts";
+
+/** Where the ops image keeps backups and the migrations of its release (see ci/Dockerfile). */
+export const OPS_BACKUP_DIR = "/backups";
+export const OPS_MIGRATIONS_DIR = "/app/apps/api/prisma/migrations";
+/** How long `up --wait` waits for every health check before it fails (seconds). */
+export const UP_WAIT_SECONDS = 300;
+
+export interface ComposeProject {
+  /** `-p`: the project name, e.g. lawyers-hub-staging. */
+  name: string;
+  /** `-f`: the compose files as lh-ci reads them (local paths), base file first. */
+  files: readonly string[];
+  /**
+   * `--project-directory`: the directory on the engine's host against which relative paths
+   * (`../monitoring/...` bind mounts and configs) resolve: `<project dir>/compose`.
+   */
+  projectDirectory: string;
+  /** `--env-file`: the environment's configuration, when it is a file. */
+  envFile?: string;
+  /** Image names are `<imagePrefix>/<service>:<release>` (the compose file reads both). */
+  imagePrefix: string;
+}
+
+/** `docker compose` with the project's files, directory, name and env file, running `release`. */
+export function compose(project: ComposeProject, release: string, ...args: string[]): CommandLine {
+  return {
+    program: "docker",
+    args: [
+      "compose",
+      ...project.files.flatMap((file) => ["--file", file]),
+      "--project-directory",
+      project.projectDirectory,
+      "--project-name",
+      project.name,
+      ...(project.envFile ? ["--env-file", project.envFile] : []),
+      ...args,
+    ],
+    env: { RELEASE: release, IMAGE_PREFIX: project.imagePrefix },
+  };
+}
+
+/** Starts the release and waits for every health check (and the one-shot migrate) to pass. */
+export function up(project: ComposeProject, release: string): CommandLine {
+  return compose(
+    project,
+    release,
+    "up",
+    "--detach",
+    "--wait",
+    "--wait-timeout",
+    String(UP_WAIT_SECONDS),
+    "--remove-orphans",
+  );
+}
+
+/** The one-shot migrate service with its own command (the compose file's, or an override's). */
+export function runMigrate(project: ComposeProject, release: string): CommandLine {
+  return compose(project, release, "run", "--rm", "--no-TTY", "migrate");
+}
+
+/**
+ * `lh-ci ...` inside the stack's network: `docker compose run --rm ops lh-ci ...`. State-only
+ * commands (lock, ledger) pass `deps: false` so that they work while the database is down.
+ */
+export function runOps(
+  project: ComposeProject,
+  release: string,
+  lhCiArgs: readonly string[],
+  deps = true,
+): CommandLine {
+  return compose(
+    project,
+    release,
+    "run",
+    "--rm",
+    "--no-TTY",
+    ...(deps ? [] : ["--no-deps"]),
+    "ops",
+    "lh-ci",
+    ...lhCiArgs,
+  );
+}
+
+/** A program of the ops image other than lh-ci (cat, install), without starting the database. */
+export function runOpsProgram(
+  project: ComposeProject,
+  release: string,
+  program: string,
+  args: readonly string[],
+): CommandLine {
+  return compose(project, release, "run", "--rm", "--no-TTY", "--no-deps", "--entrypoint", program, "ops", ...args);
+}
+
+/** Copies a file of the backups volume to stdout. */
+export function readBackupFile(project: ComposeProject, release: string, name: string): CommandLine {
+  return runOpsProgram(project, release, "cat", [`${OPS_BACKUP_DIR}/${name}`]);
+}
+
+/** Writes stdin to a file of the backups volume, mode 0600 like every backup lh-ci writes. */
+export function writeBackupFile(project: ComposeProject, release: string, name: string): CommandLine {
+  return runOpsProgram(project, release, "install", ["-m", "0600", "/dev/stdin", `${OPS_BACKUP_DIR}/${name}`]);
+}
+
+export function ps(project: ComposeProject, release: string, json: boolean): CommandLine {
+  return compose(project, release, "ps", "--all", ...(json ? ["--format", "json"] : []));
+}
+
+export function logs(project: ComposeProject, release: string, tail: number, service?: string): CommandLine {
+  return compose(
+    project,
+    release,
+    "logs",
+    "--no-color",
+    "--timestamps",
+    "--tail",
+    String(tail),
+    ...(service ? [service] : []),
+  );
+}

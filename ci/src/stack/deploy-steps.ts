@@ -1,0 +1,147 @@
+/**
+ * The steps of `lh-ci deploy` on the engine: each one or a few operations of the Stack. Their order
+ * and failure policy live in deploy-flow.ts.
+ */
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import type { DeploySteps, LedgerEntry, StepDetail } from "./deploy-flow.ts";
+import { APP_SERVICES, IMAGE_SERVICES, tarballName } from "./images.ts";
+import { imagesToPrune } from "./retention.ts";
+import type { Stack } from "./stack.ts";
+
+export interface DeployPlan {
+  release: string;
+  /** A folder of `<service>.tar` image tarballs; without it the images must be on the engine. */
+  imagesDir?: string;
+  /** The configuration check; returns its one-line outcome. */
+  checkConfig(): string;
+  /** `lh-ci verify`'s deadline inside the stack, e.g. 120s. */
+  verifyTimeout: string;
+  /** Why the lock is taken (shown to anyone who finds it held). */
+  reason: string;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class ToolkitDeploySteps implements DeploySteps {
+  private readonly stack: Stack;
+  private readonly plan: DeployPlan;
+
+  constructor(stack: Stack, plan: DeployPlan) {
+    this.stack = stack;
+    this.plan = plan;
+  }
+
+  private get release(): string {
+    return this.plan.release;
+  }
+
+  async checkConfig(): Promise<StepDetail> {
+    return this.plan.checkConfig();
+  }
+
+  /** Every image of the release is there to load, or already on the engine: checked before the lock. */
+  async images(): Promise<StepDetail> {
+    const { imagesDir } = this.plan;
+    if (imagesDir) {
+      const missing = IMAGE_SERVICES.map((service) => join(imagesDir, tarballName(service))).filter((path) => {
+        try {
+          return !statSync(path).isFile();
+        } catch {
+          return true;
+        }
+      });
+      if (missing.length > 0) {
+        throw new Error(`--images: missing ${missing.join(", ")}; the folder needs one <service>.tar per image`);
+      }
+      return `${IMAGE_SERVICES.length} image tarballs in ${imagesDir}`;
+    }
+    const missing = await this.stack.missingImages(this.release);
+    if (missing.length > 0) {
+      throw new Error(`not on the engine: ${missing.join(", ")}; build them there, or pass --images DIR of tarballs`);
+    }
+    return `${IMAGE_SERVICES.length} images of ${this.release} already on the engine`;
+  }
+
+  /** The ops image goes to the engine first: the lock is an lh-ci command run in it. */
+  async lock(): Promise<StepDetail> {
+    if (this.plan.imagesDir) await this.stack.loadImages(this.plan.imagesDir, this.release, ["ops"]);
+    return await this.stack.acquireLock(this.release, this.release, this.plan.reason);
+  }
+
+  async load(): Promise<StepDetail> {
+    const done: string[] = [];
+    if (this.plan.imagesDir) {
+      await this.stack.loadImages(this.plan.imagesDir, this.release, APP_SERVICES);
+      done.push(`images of ${this.release} loaded`);
+    } else {
+      done.push("images already on the engine");
+    }
+    if (this.stack.settings.sync) done.push(await this.stack.syncProject(this.release));
+    return done.join(", ");
+  }
+
+  async backup(): Promise<StepDetail> {
+    const name = await this.stack.backup(this.release);
+    try {
+      await this.stack.pruneBackups(this.release);
+    } catch (error) {
+      return `${name} (pruning old backups failed: ${errorText(error)})`;
+    }
+    return name;
+  }
+
+  async migrationsCheck(allowDestructive: boolean): Promise<StepDetail> {
+    return await this.stack.migrationsCheck(this.release, allowDestructive);
+  }
+
+  async migrate(): Promise<StepDetail> {
+    await this.stack.migrate(this.release);
+    return "migrate service exited 0";
+  }
+
+  async up(release: string): Promise<StepDetail> {
+    await this.stack.up(release);
+    return `compose up --wait (${release})`;
+  }
+
+  async verify(release: string): Promise<StepDetail> {
+    const result = await this.stack.verify(release, this.plan.verifyTimeout);
+    return result.stdout.trim().split("\n").at(-1);
+  }
+
+  async currentRelease(): Promise<string | undefined> {
+    return await this.stack.ledgerRelease(this.release, "current");
+  }
+
+  async previousRelease(): Promise<string | undefined> {
+    return await this.stack.ledgerRelease(this.release, "previous");
+  }
+
+  async rollback(to: string): Promise<StepDetail> {
+    const missing = await this.stack.missingImages(to);
+    if (missing.length > 0) throw new Error(`the images of ${to} are gone from the engine: ${missing.join(", ")}`);
+    await this.stack.up(to);
+    await this.stack.verify(to, this.plan.verifyTimeout);
+    return `${to} is up and verified`;
+  }
+
+  async record(entry: LedgerEntry): Promise<StepDetail> {
+    return await this.stack.record(this.release, entry);
+  }
+
+  /** Removes the images of releases older than the last five of the ledger (never the running one). */
+  async prune(): Promise<StepDetail> {
+    const [present, ledger] = await Promise.all([this.stack.presentImages(), this.stack.ledgerCommits(this.release)]);
+    const stale = imagesToPrune(present, ledger, this.release, this.stack.settings.project.imagePrefix);
+    if (stale.length === 0) return "nothing to prune";
+    await this.stack.removeImages(stale);
+    return `removed ${stale.length} images of older releases`;
+  }
+
+  async unlock(): Promise<StepDetail> {
+    return await this.stack.releaseLock(this.release);
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * One environment's compose stack on the engine: every operation a deploy, a rollback or a stack
+ * command performs, each a command line from docker.ts / compose.ts / ops.ts run by the executor.
+ * No order and no failure policy here (that is deploy-flow.ts and rollback-flow.ts).
+ */
+import { createReadStream } from "node:fs";
+import { join } from "node:path";
+import type { Writable } from "node:stream";
+import * as composeCommands from "./compose.ts";
+import * as docker from "./docker.ts";
+import { CommandFailed, type Executor, type RunOptions, type RunResult } from "./executor.ts";
+import { IMAGE_SERVICES, type ImageService, imageRef, releaseImages, releaseOfImage, tarballName } from "./images.ts";
+import { opsArgs, type RecordedRelease } from "./ops.ts";
+import { ledgerCommits } from "./retention.ts";
+import { PROJECT_FOLDERS, type StackSettings } from "./settings.ts";
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").at(-1)?.trim() ?? "";
+}
+
+export class Stack {
+  readonly settings: StackSettings;
+  readonly exec: Executor;
+
+  constructor(settings: StackSettings, exec: Executor) {
+    this.settings = settings;
+    this.exec = exec;
+  }
+
+  get env(): string {
+    return this.settings.env;
+  }
+
+  private get project() {
+    return this.settings.project;
+  }
+
+  private say(line: string): void {
+    this.exec.out.info(line);
+  }
+
+  imageRef(service: ImageService, release: string): string {
+    return imageRef(this.project.imagePrefix, service, release);
+  }
+
+  /** The references of a release's images that the engine does not have. */
+  async missingImages(release: string, services: readonly ImageService[] = IMAGE_SERVICES): Promise<string[]> {
+    const missing: string[] = [];
+    for (const service of services) {
+      const ref = this.imageRef(service, release);
+      const found = await this.exec.attempt(docker.inspectImages([ref]), { show: "none" });
+      if (found.code !== 0) missing.push(ref);
+    }
+    return missing;
+  }
+
+  /**
+   * `docker load` of `<dir>/<service>.tar` for each service, tagged `<prefix>/<service>:<release>`
+   * whatever name (or none, for an OCI archive) the tarball carries.
+   */
+  async loadImages(dir: string, release: string, services: readonly ImageService[]): Promise<string[]> {
+    const loaded: string[] = [];
+    for (const service of services) {
+      const tarball = join(dir, tarballName(service));
+      const target = this.imageRef(service, release);
+      this.say(`Loading ${tarball} as ${target}...`);
+      const result = await this.exec.run(docker.loadImage(tarball), { show: "none" });
+      const name = loadedImage(result.stdout);
+      if (!name) throw new Error(`docker load printed no image for ${tarball}: ${lastLine(result.stdout)}`);
+      if (name !== target) await this.exec.run(docker.tagImage(name, target), { show: "none" });
+      loaded.push(target);
+    }
+    return loaded;
+  }
+
+  /**
+   * Copies compose/ and monitoring/ to the project directory on the engine's host (a throwaway
+   * container of the release's ops image unpacks them there), replacing what was there.
+   */
+  async syncProject(release: string): Promise<string> {
+    const { sourceDir, projectDir } = this.settings;
+    this.say(`Copying ${PROJECT_FOLDERS.join(" and ")} to ${projectDir} on the engine's host...`);
+    await this.exec.pipe(
+      docker.packProject(sourceDir, PROJECT_FOLDERS),
+      docker.unpackOnHost(this.imageRef("ops", release), projectDir),
+    );
+    return `project files copied to ${projectDir}`;
+  }
+
+  /** `docker compose run --rm ops lh-ci ...` with the ops image of `release`. */
+  async ops(release: string, args: readonly string[], deps = true, options: RunOptions = {}): Promise<RunResult> {
+    return await this.exec.run(composeCommands.runOps(this.project, release, args, deps), options);
+  }
+
+  /** The last line of `lh-ci releases current|previous`, undefined when the ledger has none. */
+  async ledgerRelease(release: string, which: "current" | "previous"): Promise<string | undefined> {
+    const args = which === "current" ? opsArgs.releasesCurrent(this.env) : opsArgs.releasesPrevious(this.env);
+    const command = composeCommands.runOps(this.project, release, args, false);
+    const result = await this.exec.attempt(command, { show: "none" });
+    if (result.code === 0) return lastLine(result.stdout);
+    if (result.code === 1 && /no verified release|nothing to roll back to/.test(result.stderr)) return undefined;
+    throw new CommandFailed(
+      `${this.exec.describe(command)} exited with ${result.code}: ${lastLine(this.exec.out.redactor.redact(result.stderr))}`,
+      result.code,
+      result.stderr,
+    );
+  }
+
+  /** Every commit of the ledger, newest first. */
+  async ledgerCommits(release: string): Promise<string[]> {
+    const result = await this.ops(release, opsArgs.releasesListJson(this.env), false, { quietStdout: true });
+    return ledgerCommits(result.stdout);
+  }
+
+  async acquireLock(release: string, commit: string, reason: string): Promise<string> {
+    const args = opsArgs.lockAcquire(this.env, this.settings.operator, commit, reason);
+    return lastLine((await this.ops(release, args, false)).stdout);
+  }
+
+  async releaseLock(release: string): Promise<string> {
+    return lastLine((await this.ops(release, opsArgs.lockRelease(this.env, this.settings.operator), false)).stdout);
+  }
+
+  /** Holds the lock around an operation, releasing it in every outcome. */
+  async withLock<T>(release: string, reason: string, operation: () => Promise<T>): Promise<T> {
+    await this.acquireLock(release, release, reason);
+    try {
+      return await operation();
+    } finally {
+      await this.releaseLock(release);
+    }
+  }
+
+  /** `lh-ci backup` into the backups volume, in the stack's network; returns the file's name. */
+  async backup(release: string): Promise<string> {
+    const path = lastLine((await this.ops(release, opsArgs.backup(this.env))).stdout);
+    const name = path.split("/").at(-1) ?? "";
+    if (!name) throw new Error(`lh-ci backup printed no backup path (got "${path}")`);
+    return name;
+  }
+
+  async pruneBackups(release: string): Promise<void> {
+    await this.ops(release, opsArgs.backupPrune(this.env));
+  }
+
+  async migrationsCheck(release: string, allowDestructive: boolean): Promise<string> {
+    return lastLine((await this.ops(release, opsArgs.migrationsCheck(this.env, allowDestructive))).stdout);
+  }
+
+  /** The one-shot migrate service of the release. */
+  async migrate(release: string): Promise<void> {
+    await this.exec.run(composeCommands.runMigrate(this.project, release));
+  }
+
+  /** `docker compose up --wait` of a release: waits for every health check, fails if one does not pass. */
+  async up(release: string): Promise<void> {
+    await this.exec.run(composeCommands.up(this.project, release));
+  }
+
+  async verify(release: string, timeout = "120s", options: RunOptions = {}): Promise<RunResult> {
+    return await this.ops(release, opsArgs.verify(this.env, timeout), true, options);
+  }
+
+  async record(release: string, entry: RecordedRelease): Promise<string> {
+    const images = releaseImages(this.project.imagePrefix, entry.commit);
+    const args = opsArgs.releasesRecord(this.env, entry, images, this.settings.operator);
+    return lastLine((await this.ops(release, args, false)).stdout);
+  }
+
+  /** The references of our images present on the engine. */
+  async presentImages(): Promise<string[]> {
+    const result = await this.exec.run(docker.listImages(this.project.imagePrefix), { show: "none" });
+    return result.stdout.split("\n").filter((line) => line.trim() !== "");
+  }
+
+  async removeImages(refs: readonly string[]): Promise<void> {
+    await this.exec.run(docker.removeImages(refs), { show: "none" });
+  }
+
+  /** The release the project's containers run (the image tag of its app services), if any. */
+  async runningRelease(): Promise<string | undefined> {
+    const result = await this.exec.run(docker.listProjectContainers(this.project.name), { show: "none" });
+    const releases = result.stdout
+      .split("\n")
+      .map((line) => line.split("\t"))
+      .filter(([service]) => service !== "ops" && service !== "migrate")
+      .map(([, image]) => releaseOfImage(this.project.imagePrefix, image ?? ""))
+      .filter((release): release is string => release !== undefined);
+    return releases[0];
+  }
+
+  /** Copies a file of the backups volume to a local stream. */
+  async readBackupFile(release: string, name: string, to: Writable): Promise<void> {
+    await this.exec.run(composeCommands.readBackupFile(this.project, release, name), { stdoutTo: to, show: "none" });
+  }
+
+  /** Copies a local file into the backups volume. */
+  async writeBackupFile(release: string, localPath: string, name: string): Promise<void> {
+    await this.exec.run(composeCommands.writeBackupFile(this.project, release, name), {
+      input: createReadStream(localPath),
+    });
+  }
+}
+
+/** The image `docker load` reports: `Loaded image: name:tag`, else `Loaded image ID: sha256:...`. */
+export function loadedImage(output: string): string | undefined {
+  const lines = output.split("\n").map((line) => line.trim());
+  const named = lines.filter((line) => line.startsWith("Loaded image: ")).at(-1);
+  if (named) return named.slice("Loaded image: ".length).trim();
+  const id = lines.filter((line) => line.startsWith("Loaded image ID: ")).at(-1);
+  return id ? id.slice("Loaded image ID: ".length).trim() : undefined;
+}
