@@ -33,21 +33,30 @@ export interface DeployerOptions {
   images?: Partial<Record<ImageService, Container>>;
 }
 
+/**
+ * The environment's configuration for lh-ci: the env file as a Secret file its user can read (a
+ * secret mount is root-owned with mode 0400 by default), and the secrets given one by one as
+ * variables, which win over the file. For the deployer and for the early `lh-ci env check`.
+ */
+export function withConfiguration(container: Container, envFile: Secret, overrides: SecretOverrides): Container {
+  let configured = container.withMountedSecret(ENV_FILE_PATH, envFile, { owner: DEPLOYER_USER, mode: 0o400 });
+  for (const [name, secret] of Object.entries(overrides)) {
+    if (secret) configured = configured.withSecretVariable(name, secret);
+  }
+  return configured;
+}
+
 export function deployer(options: DeployerOptions): Container {
   const cli = dag.container().from(DOCKER_CLI_IMAGE);
   const asRoot = options.toolkit
     .withUser("root")
     .withFile(DOCKER_BINARY, cli.file(DOCKER_BINARY), { permissions: 0o755 })
     .withFile(COMPOSE_PLUGIN, cli.file(COMPOSE_PLUGIN), { permissions: 0o755 });
-  let container = withTarget(asRoot, options.env, options.projectDir, options.target)
+  let container: Container = withTarget(asRoot, options.env, options.projectDir, options.target)
     .withUser(DEPLOYER_USER)
     .withDirectory(PROJECT_SOURCE_DIR, options.projectFiles, { owner: DEPLOYER_USER })
-    .withWorkdir(PROJECT_SOURCE_DIR)
-    // Root-owned with mode 0400 by default, which the deployer's user could not read.
-    .withMountedSecret(ENV_FILE_PATH, options.envFile, { owner: DEPLOYER_USER, mode: 0o400 });
-  for (const [name, secret] of Object.entries(options.overrides)) {
-    if (secret) container = container.withSecretVariable(name, secret);
-  }
+    .withWorkdir(PROJECT_SOURCE_DIR);
+  container = withConfiguration(container, options.envFile, options.overrides);
   for (const [service, image] of Object.entries(options.images ?? {})) {
     if (!image) continue;
     container = container.withMountedFile(imageTarball(service as ImageService), image.asTarball(), {

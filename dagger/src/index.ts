@@ -22,7 +22,6 @@ import {
 import {
   BACKUP_OUT_DIR,
   DEFAULT_PROJECT_DIR,
-  ENV_FILE_PATH,
   IMAGE_SERVICES,
   type ImageService,
   lhCi,
@@ -30,7 +29,7 @@ import {
   RESTORE_IN_DIR,
   type TargetScope,
 } from "./commands.ts";
-import { deployer, runLhCi, type SecretOverrides } from "./deployer.ts";
+import { deployer, runLhCi, type SecretOverrides, withConfiguration } from "./deployer.ts";
 import type { Environment } from "./environment.ts";
 import { type BuildInputs, buildAll, buildImage } from "./images.ts";
 import { NODE_IMAGE } from "./images-ref.ts";
@@ -246,9 +245,7 @@ export class LawyersHub {
     const inputs = await this.buildInputs(extraCa);
     // The configuration first: a wrong env file fails in seconds, not after the test suite.
     const toolkit = await buildImage("ops", inputs);
-    await runLhCi(toolkit.withMountedSecret(ENV_FILE_PATH, this.configuration(env), { owner: DEPLOYER_USER }), [
-      ...lhCi.envCheck(env),
-    ]);
+    await runLhCi(withConfiguration(toolkit, this.configuration(env), this.overrides()), lhCi.envCheck(env));
     if (!skipChecks) await Promise.all([this.lint(), this.typecheck(), this.test()]);
     const images = await buildAll(inputs);
     const run = await runLhCi(
