@@ -10,7 +10,7 @@ export interface CommandLine {
   env?: Readonly<Record<string, string>>;
 }
 
-const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./{}-]+$/;
+const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /** One word as a reader (or a POSIX shell) would need it quoted: for messages and tests only. */
 export function quoteWord(word: string): string {

@@ -65,6 +65,7 @@ export function unpackOnHost(image: string, hostDir: string): CommandLine {
     "tar",
     image,
     "--recursive-unlink",
+    "--no-same-owner",
     "--directory",
     "/project",
     "--extract",

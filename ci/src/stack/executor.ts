@@ -180,7 +180,10 @@ export class Executor {
         code === 0 ? resolve() : reject(this.failure(producer, `exited with ${code}`, code ?? undefined, stderr)),
       );
     });
-    const [, result] = await Promise.all([produced, this.run(consumer, { ...options, input: child.stdout })]);
+    const consumed = this.run(consumer, { ...options, input: child.stdout });
+    // A consumer that fails stops reading: end the producer rather than leave it blocked on the pipe.
+    consumed.catch(() => child.kill("SIGTERM"));
+    const [, result] = await Promise.all([produced, consumed]);
     return result;
   }
 
