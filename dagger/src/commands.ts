@@ -2,34 +2,47 @@
  * Every command line the module runs inside a container, in one place and as plain data (no
  * Dagger import), so that a test can prove each one exists: `lh-ci` accepts it (its `--help`
  * succeeds with exactly these options), and each `npm run` script is defined.
+ *
+ * Every interaction with a Docker engine is an `lh-ci` command of the toolkit (ci/src/stack);
+ * the module only wires the container that runs it (deployer.ts).
  */
 
 /** Where an environment's configuration (an env file, a Dagger Secret) is mounted in containers. */
 export const ENV_FILE_PATH = "/run/lawyers-hub/env";
 /** The repository root inside the toolchain containers. */
 export const SOURCE_DIR = "/src";
+/** In the deployer: compose/ and monitoring/ of the checkout (lh-ci puts them on the engine's host). */
+export const PROJECT_SOURCE_DIR = "/project";
+/** In the deployer: one tarball per image of the release, `<service>.tar`. */
+export const IMAGES_DIR = "/images";
+/** In the deployer: where a backup is written before Dagger returns it. */
+export const BACKUP_OUT_DIR = "/tmp/lawyers-hub-backup";
+/** In the deployer: where a backup to restore (and its sidecar) is mounted. */
+export const RESTORE_IN_DIR = "/tmp/lawyers-hub-restore";
 /** Where the compose project (compose/ and monitoring/) lives on the Docker host, by default. */
 export const DEFAULT_PROJECT_DIR = "/srv/lawyers-hub";
-/** The compose file, relative to the project directory. */
-export const COMPOSE_FILE = "compose/docker-compose.staging.yml";
 /** The four application services; each has apps/<service>/Dockerfile. */
 export const APP_SERVICES = ["api", "web", "ai-gateway", "worker"] as const;
 export type AppService = (typeof APP_SERVICES)[number];
 /** Every image a release consists of: the apps plus the ops toolkit (ci/Dockerfile). */
 export const IMAGE_SERVICES = [...APP_SERVICES, "ops"] as const;
 export type ImageService = (typeof IMAGE_SERVICES)[number];
-/** Inside the ops image: volumes and the migrations it carries (see ci/Dockerfile). */
-export const OPS_BACKUP_DIR = "/backups";
-export const OPS_MIGRATIONS_DIR = "/app/apps/api/prisma/migrations";
-/** How many releases keep their images on the target (a rollback needs no rebuild). */
-export const RETAINED_RELEASES = 5;
+/** The id of the optional build secret with extra CA certificates (RUN --mount=type=secret,id=extra_ca). */
+export const EXTRA_CA_SECRET_ID = "extra_ca";
+/** The build argument that names the Node base image of every Dockerfile. */
+export const NODE_IMAGE_BUILD_ARG = "NODE_IMAGE";
+/** How many log lines `logs` shows. */
+export const LOG_LINES = 300;
+/** How long `verify` waits for the stack to answer. */
+export const VERIFY_TIMEOUT = "120s";
 
 export function dockerfileOf(service: ImageService): string {
   return service === "ops" ? "ci/Dockerfile" : `apps/${service}/Dockerfile`;
 }
 
-export function imageRef(prefix: string, service: ImageService, release: string): string {
-  return `${prefix}/${service}:${release}`;
+/** The tarball of one image in the deployer (`docker load` input of lh-ci deploy). */
+export function imageTarball(service: ImageService): string {
+  return `${IMAGES_DIR}/${service}.tar`;
 }
 
 /** npm commands of the toolchain containers, run at the repository root. */
@@ -40,125 +53,119 @@ export const npm = {
   test: ["npm", "run", "test:vitest"],
 } as const;
 
-/** The Prisma command of the one-shot migrate service (the api image). */
-export const prismaMigrateDeploy = ["npx", "prisma", "migrate", "deploy"] as const;
+/** What every call against the target carries: the environment, its configuration and the project. */
+export interface TargetScope {
+  env: string;
+  projectDir: string;
+  imagePrefix: string;
+}
 
-/** Arguments after `lh-ci`, each ending with the environment. */
-export const lhCi = {
-  envCheck: (env: string) => ["env", "check", "--env", env, "--env-file", ENV_FILE_PATH],
-  lockAcquire: (env: string, owner: string, commit: string, reason: string) => [
-    "lock",
-    "acquire",
-    "--owner",
-    owner,
-    "--commit",
-    commit,
-    "--reason",
-    reason,
-    "--ttl",
-    "45m",
-    "--env",
-    env,
-  ],
-  lockRelease: (env: string, owner: string) => ["lock", "release", "--owner", owner, "--env", env],
-  lockStatus: (env: string) => ["lock", "status", "--env", env],
-  backup: (env: string) => ["backup", "--out", OPS_BACKUP_DIR, "--env", env],
-  backupPrune: (env: string) => ["backup", "prune", "--dir", OPS_BACKUP_DIR, "--keep-days", "7", "--env", env],
-  backupVerify: (env: string, file: string) => ["backup", "verify", file, "--env", env],
-  // The safety backup lh-ci restore takes first goes to the backups volume too.
-  restore: (env: string, file: string) => ["restore", file, "--yes", "--backup-dir", OPS_BACKUP_DIR, "--env", env],
-  migrationsStatus: (env: string) => ["migrations", "status", "--migrations-dir", OPS_MIGRATIONS_DIR, "--env", env],
-  migrationsCheck: (env: string, allowDestructive: boolean) => [
-    "migrations",
-    "check",
-    "--migrations-dir",
-    OPS_MIGRATIONS_DIR,
-    ...(allowDestructive ? ["--allow-destructive"] : []),
-    "--env",
-    env,
-  ],
-  verify: (env: string) => ["verify", "--timeout", "120s", "--migrations-dir", OPS_MIGRATIONS_DIR, "--env", env],
-  releasesRecord: (
-    env: string,
-    entry: { commit: string; result: string; startedAt: string; finishedAt: string; note?: string },
-    images: Record<string, string>,
-    by: string,
-  ) => [
-    "releases",
-    "record",
-    "--commit",
-    entry.commit,
-    ...Object.entries(images).flatMap(([service, ref]) => ["--image", `${service}=${ref}`]),
-    "--by",
-    by,
-    "--started",
-    entry.startedAt,
-    "--finished",
-    entry.finishedAt,
-    "--result",
-    entry.result,
-    ...(entry.note ? ["--note", entry.note] : []),
-    "--env",
-    env,
-  ],
-  releasesList: (env: string) => ["releases", "list", "--limit", "0", "--env", env],
-  releasesListJson: (env: string) => ["releases", "list", "--limit", "0", "--json", "--env", env],
-  releasesCurrent: (env: string) => ["releases", "current", "--env", env],
-  releasesPrevious: (env: string) => ["releases", "previous", "--env", env],
-} as const;
+export interface DeployArgs {
+  release: string;
+  operator: string;
+  allowDestructiveMigrations: boolean;
+  noRollback: boolean;
+}
 
-/** `docker compose ...` for an environment, with its env file and project name (see compose/). */
-export function compose(env: string, projectDir: string, ...args: string[]): string[] {
+function scoped(scope: TargetScope): string[] {
   return [
-    "docker",
-    "compose",
-    "-f",
-    `${projectDir}/${COMPOSE_FILE}`,
+    "--env",
+    scope.env,
     "--env-file",
     ENV_FILE_PATH,
-    "-p",
-    `lawyers-hub-${env}`,
-    ...args,
+    "--project-dir",
+    scope.projectDir,
+    "--image-prefix",
+    scope.imagePrefix,
   ];
 }
 
-/**
- * `lh-ci` inside the stack's network: `docker compose run --rm ops lh-ci ...`. State-only commands
- * (lock, ledger) pass `deps: false` so that they work while the database is down.
- */
-export function opsRun(env: string, projectDir: string, lhCiArgs: readonly string[], deps = true): string[] {
-  return compose(env, projectDir, "run", "--rm", "-T", ...(deps ? [] : ["--no-deps"]), "ops", "lh-ci", ...lhCiArgs);
+/** Arguments after `lh-ci`; one builder per function of the module. */
+export const lhCi = {
+  envCheck: (env: string) => ["env", "check", "--env", env, "--env-file", ENV_FILE_PATH],
+  deploy: (scope: TargetScope, args: DeployArgs) => [
+    "deploy",
+    "--release",
+    args.release,
+    "--images",
+    IMAGES_DIR,
+    "--operator",
+    args.operator,
+    ...(args.allowDestructiveMigrations ? ["--allow-destructive-migrations"] : []),
+    ...(args.noRollback ? ["--no-rollback"] : []),
+    ...scoped(scope),
+  ],
+  rollback: (scope: TargetScope, operator: string, to?: string) => [
+    "rollback",
+    ...(to ? ["--to", to] : []),
+    "--operator",
+    operator,
+    ...scoped(scope),
+  ],
+  migrate: (scope: TargetScope, operator: string, release: string, allowDestructive: boolean) => [
+    "stack",
+    "migrate",
+    "--release",
+    release,
+    ...(allowDestructive ? ["--allow-destructive-migrations"] : []),
+    "--operator",
+    operator,
+    ...scoped(scope),
+  ],
+  verify: (scope: TargetScope) => ["stack", "verify", "--timeout", VERIFY_TIMEOUT, ...scoped(scope)],
+  backup: (scope: TargetScope) => ["stack", "backup", "--out", BACKUP_OUT_DIR, ...scoped(scope)],
+  restore: (scope: TargetScope, operator: string, file: string) => [
+    "stack",
+    "restore",
+    file,
+    "--yes",
+    "--operator",
+    operator,
+    ...scoped(scope),
+  ],
+  // The ledger and the lock live in the ops service's state volume: read there (`stack ops` adds --env).
+  releases: (scope: TargetScope) => ["stack", "ops", ...scoped(scope), "--", "releases", "list"],
+  lockStatus: (scope: TargetScope) => ["stack", "ops", ...scoped(scope), "--", "lock", "status"],
+  logs: (scope: TargetScope, service?: string) => [
+    "stack",
+    "logs",
+    ...(service ? [service] : []),
+    "--tail",
+    String(LOG_LINES),
+    ...scoped(scope),
+  ],
+  status: (scope: TargetScope) => ["stack", "status", ...scoped(scope)],
+} as const;
+
+/** The leading words of an argument list, up to the first option or path. */
+function leadingWords(args: readonly string[]): string[] {
+  const end = args.findIndex((word) => word.startsWith("-") || word.includes("/"));
+  return [...args.slice(0, end < 0 ? args.length : end)];
+}
+
+/** The words that name an lh-ci command (`stack ops -- lock status`), for messages. */
+export function commandName(args: readonly string[]): string {
+  const separator = args.indexOf("--");
+  const inner = separator < 0 ? [] : ["--", ...leadingWords(args.slice(separator + 1))];
+  return ["lh-ci", ...leadingWords(args), ...inner].join(" ");
 }
 
 /** One sample of every `lh-ci` invocation above; typed so that a new builder must appear here. */
 export function everyLhCiInvocation(): Record<keyof typeof lhCi, string[]> {
-  const env = "staging";
+  const scope: TargetScope = { env: "staging", projectDir: DEFAULT_PROJECT_DIR, imagePrefix: "lawyers-hub" };
   const sha = "0123456789abcdef0123456789abcdef01234567";
-  const entry = {
-    commit: sha,
-    result: "rolled-back",
-    startedAt: "2026-11-25T10:15:00.000Z",
-    finishedAt: "2026-11-25T10:20:00.000Z",
-    note: "verify failed; rolled back",
-  };
-  const images = Object.fromEntries(IMAGE_SERVICES.map((s) => [s, imageRef("lawyers-hub", s, sha)]));
-  const backupFile = `${OPS_BACKUP_DIR}/lawyers_hub_staging_20261125T101500Z.sql`;
+  const deploy = { release: sha, operator: "github:octocat", allowDestructiveMigrations: true, noRollback: true };
   return {
-    envCheck: lhCi.envCheck(env),
-    lockAcquire: lhCi.lockAcquire(env, "github:octocat", sha, "deploy"),
-    lockRelease: lhCi.lockRelease(env, "github:octocat"),
-    lockStatus: lhCi.lockStatus(env),
-    backup: lhCi.backup(env),
-    backupPrune: lhCi.backupPrune(env),
-    backupVerify: lhCi.backupVerify(env, backupFile),
-    restore: lhCi.restore(env, backupFile),
-    migrationsStatus: lhCi.migrationsStatus(env),
-    migrationsCheck: lhCi.migrationsCheck(env, true),
-    verify: lhCi.verify(env),
-    releasesRecord: lhCi.releasesRecord(env, entry, images, "github:octocat"),
-    releasesList: lhCi.releasesList(env),
-    releasesListJson: lhCi.releasesListJson(env),
-    releasesCurrent: lhCi.releasesCurrent(env),
-    releasesPrevious: lhCi.releasesPrevious(env),
+    envCheck: lhCi.envCheck(scope.env),
+    deploy: lhCi.deploy(scope, deploy),
+    rollback: lhCi.rollback(scope, "github:octocat", sha.slice(0, 7)),
+    migrate: lhCi.migrate(scope, "github:octocat", sha, true),
+    verify: lhCi.verify(scope),
+    backup: lhCi.backup(scope),
+    restore: lhCi.restore(scope, "github:octocat", `${RESTORE_IN_DIR}/lawyers_hub_staging_20261125T101500Z.sql`),
+    releases: lhCi.releases(scope),
+    lockStatus: lhCi.lockStatus(scope),
+    logs: lhCi.logs(scope, "api"),
+    status: lhCi.status(scope),
   };
 }

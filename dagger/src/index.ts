@@ -1,10 +1,10 @@
 /**
  * Lawyers Hub delivery pipeline: every step of the staging delivery process as a Dagger function.
  *
- * The module only orchestrates: it builds containers, wires services, secrets and the Docker
- * target, and runs `docker compose` and `lh-ci` (the tested toolkit in ci/) inside containers.
- * The one piece of logic it owns, the order of a deploy and what happens when a step fails, is in
- * deploy-flow.ts.
+ * The module only wires: the checks and the image builds are Dagger containers; everything that
+ * touches the target's Docker engine is one `lh-ci` command (the tested toolkit in ci/) run in
+ * the deployer container (deployer.ts), with the target, the image tarballs and the secrets
+ * wired in. The order of a deploy and its failure policy live in the toolkit (`lh-ci deploy`).
  */
 import {
   argument,
@@ -19,33 +19,23 @@ import {
   type Secret,
   type Socket,
 } from "@dagger.io/dagger";
-import { type DeployReport, formatReport, runDeploy } from "../../ci/src/stack/deploy-flow.ts";
-import { resolveRelease } from "../../ci/src/stack/release-name.ts";
-import { ledgerCommits } from "../../ci/src/stack/retention.ts";
-import { runRollback } from "../../ci/src/stack/rollback-flow.ts";
 import {
+  BACKUP_OUT_DIR,
   DEFAULT_PROJECT_DIR,
-  dockerfileOf,
-  ENV_FILE_PATH,
   IMAGE_SERVICES,
   type ImageService,
   lhCi,
   npm,
-  opsRun,
-  prismaMigrateDeploy,
+  RESTORE_IN_DIR,
+  type TargetScope,
 } from "./commands.ts";
-import { DaggerDeploySteps, recordRelease } from "./deploy-steps.ts";
+import { deployer, runLhCi, type SecretOverrides, withConfiguration } from "./deployer.ts";
 import type { Environment } from "./environment.ts";
-import { type SecretOverrides, Stack } from "./stack.ts";
-import { describeTarget, publicHost, type TargetOptions } from "./target.ts";
+import { type BuildInputs, buildAll, buildImage } from "./images.ts";
+import { NODE_IMAGE } from "./images-ref.ts";
+import { missingConfiguration, unknownService } from "./messages.ts";
+import { DEPLOYER_USER, describeTarget, type TargetOptions } from "./target.ts";
 import { nodeBase, testContainer } from "./toolchain.ts";
-
-/** The published ports of the stack (compose/docker-compose.staging.yml defaults). */
-const PUBLIC_PORTS = [
-  ["web", 3000],
-  ["api", 4000],
-  ["grafana", 3001],
-] as const;
 
 /**
  * The Lawyers Hub delivery pipeline: checks, images, deploy, migrations, verification, backup,
@@ -70,6 +60,7 @@ export class LawyersHub {
   projectDir: string;
   imagePrefix: string;
   operator: string;
+  nodeImage: string;
 
   /**
    * @param source the repository (default: the root of the git checkout holding dagger.json)
@@ -88,6 +79,7 @@ export class LawyersHub {
    * @param projectDir where the compose project lives on the Docker host
    * @param imagePrefix image names are <prefix>/<service>:<release>
    * @param operator who deploys, for the lock and the release ledger, e.g. github:octocat
+   * @param nodeImage the Node base image of every image and check container (a private mirror's copy of the pinned official one)
    */
   constructor(
     @argument({
@@ -125,6 +117,7 @@ export class LawyersHub {
     projectDir: string = DEFAULT_PROJECT_DIR,
     imagePrefix: string = "lawyers-hub",
     operator: string = "dagger",
+    nodeImage: string = NODE_IMAGE,
   ) {
     this.source = source;
     this.git = git;
@@ -142,6 +135,7 @@ export class LawyersHub {
     this.projectDir = projectDir;
     this.imagePrefix = imagePrefix;
     this.operator = operator;
+    this.nodeImage = nodeImage;
   }
 
   /**
@@ -152,7 +146,7 @@ export class LawyersHub {
   @func()
   @check()
   async lint(): Promise<void> {
-    await nodeBase(this.source)
+    await nodeBase(this.source, this.nodeImage)
       .withExec([...npm.lint])
       .sync();
   }
@@ -165,7 +159,7 @@ export class LawyersHub {
   @func()
   @check()
   async typecheck(): Promise<void> {
-    await nodeBase(this.source)
+    await nodeBase(this.source, this.nodeImage)
       .withExec([...npm.typecheck])
       .sync();
   }
@@ -192,7 +186,7 @@ export class LawyersHub {
    */
   @func()
   testEnv(): Container {
-    return testContainer(this.source);
+    return testContainer(this.source, this.nodeImage);
   }
 
   /**
@@ -200,31 +194,36 @@ export class LawyersHub {
    * PostgreSQL 15 client), labelled with the release.
    *
    *   dagger call build --service api terminal
-   *   dagger call build --service api export-image --name lawyers-hub/api:dev
+   *   dagger call build --service api --extra-ca file://corp-ca.pem export-image --name lawyers-hub/api:dev
+   *
+   * @param service api, web, ai-gateway, worker or ops
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust during the build, for a TLS-inspecting proxy
    */
   @func()
-  async build(service: string): Promise<Container> {
+  async build(service: string, extraCa?: Secret): Promise<Container> {
     if (!(IMAGE_SERVICES as readonly string[]).includes(service)) {
-      throw new Error(`--service: "${service}" is not one of ${IMAGE_SERVICES.join(", ")}`);
+      throw new Error(unknownService(service, IMAGE_SERVICES));
     }
-    return this.image(service as ImageService, await this.releaseName());
+    return await buildImage(service as ImageService, await this.buildInputs(extraCa));
   }
 
   /**
    * Build all four service images and the ops image in parallel, labelled with the release.
    *
    *   dagger call images
+   *
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust during the builds
    */
   @func()
-  async images(): Promise<Container[]> {
-    const built = await this.buildAll(await this.releaseName());
+  async images(extraCa?: Secret): Promise<Container[]> {
+    const built = await buildAll(await this.buildInputs(extraCa));
     return IMAGE_SERVICES.map((service) => built[service]);
   }
 
   /**
-   * Deploy the checkout to an environment: config check, checks, images, lock, load, backup,
-   * migrations check, migrate, compose up --wait, lh-ci verify, ledger; a failed verify rolls back
-   * to the previous verified release. Prints a report; fails when the deploy failed.
+   * Deploy the checkout to an environment: config check, checks, images, then `lh-ci deploy` on
+   * the target (lock, load, backup, migrations check, migrate, compose up --wait, verify, ledger,
+   * automatic rollback when verify fails, retention). Prints its report; fails when the deploy failed.
    *
    *   dagger call deploy --env staging
    *   dagger call --docker-host ssh://deploy@staging.example --ssh-key file://$HOME/.ssh/id_ed25519 deploy --env staging
@@ -233,6 +232,7 @@ export class LawyersHub {
    * @param skipChecks skip lint, typecheck and tests (a redeploy of a known commit)
    * @param allowDestructiveMigrations let migrations that drop or rewrite data through
    * @param noRollback leave a release that failed verification running (for inspection)
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust during the builds
    */
   @func({ cache: "never" })
   async deploy(
@@ -240,68 +240,70 @@ export class LawyersHub {
     skipChecks: boolean = false,
     allowDestructiveMigrations: boolean = false,
     noRollback: boolean = false,
+    extraCa?: Secret,
   ): Promise<string> {
-    const release = await this.releaseName();
-    const stack = await this.stack(env, release);
-    const steps = new DaggerDeploySteps({
-      stack,
-      release,
-      checkConfig: () => this.checkConfig(env),
-      checks: async () => {
-        await Promise.all([this.lint(), this.typecheck(), this.test()]);
-      },
-      buildImages: async () => {
-        const built = await this.buildAll(release);
-        await Promise.all(IMAGE_SERVICES.map((service) => built[service].sync()));
-        return built;
-      },
-    });
-    const report = await runDeploy(steps, { release, skipChecks, allowDestructiveMigrations, noRollback });
-    return this.finish(report, `deploy to ${env} on ${describeTarget(this.target())}`);
+    const inputs = await this.buildInputs(extraCa);
+    // The configuration first: a wrong env file fails in seconds, not after the test suite.
+    const toolkit = await buildImage("ops", inputs);
+    await runLhCi(withConfiguration(toolkit, this.configuration(env), this.overrides()), lhCi.envCheck(env));
+    if (!skipChecks) await Promise.all([this.lint(), this.typecheck(), this.test()]);
+    const images = await buildAll(inputs);
+    const run = await runLhCi(
+      this.deployer(env, images.ops, images),
+      lhCi.deploy(this.scope(env), {
+        release: inputs.release,
+        operator: this.operator,
+        allowDestructiveMigrations,
+        noRollback,
+      }),
+    );
+    return `deploy of ${inputs.release} to ${env} on ${describeTarget(this.target())}\n${run.stdout}`;
   }
 
   /**
-   * Apply pending Prisma migrations of the checkout (lock held; refuses destructive ones unless
-   * allowed), without deploying the apps.
+   * Apply pending Prisma migrations of the checkout's release on the target (its images must be
+   * there: deployed or retained); refuses destructive ones unless allowed. Lock held by lh-ci.
    *
    *   dagger call migrate --env staging
+   *
+   * @param allowDestructiveMigrations let migrations that drop or rewrite data through
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async migrate(env: Environment, allowDestructiveMigrations: boolean = false): Promise<string> {
-    await this.checkConfig(env);
+  async migrate(env: Environment, allowDestructiveMigrations: boolean = false, extraCa?: Secret): Promise<string> {
     const release = await this.releaseName();
-    const stack = await this.stack(env, release);
-    await stack.loadImages({ ops: this.image("ops", release), api: this.image("api", release) });
-    return await stack.withLock(release, "dagger call migrate", async () => {
-      const check = await stack.lhCi(lhCi.migrationsCheck(env, allowDestructiveMigrations));
-      const applied = await stack.run(stack.compose("run", "--rm", "-T", "migrate", ...prismaMigrateDeploy));
-      return `${check}\n${applied}`;
-    });
+    return await this.lhCi(
+      env,
+      extraCa,
+      lhCi.migrate(this.scope(env), this.operator, release, allowDestructiveMigrations),
+    );
   }
 
   /**
    * Verify the running environment: API and web health, PostgreSQL, Redis, migrations applied.
    *
    *   dagger call verify --env staging
+   *
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async verify(env: Environment): Promise<string> {
-    await this.checkConfig(env);
-    const stack = await this.opsReady(env);
-    return await stack.lhCi(lhCi.verify(env));
+  async verify(env: Environment, extraCa?: Secret): Promise<string> {
+    return await this.lhCi(env, extraCa, lhCi.verify(this.scope(env)));
   }
 
   /**
    * Back up the environment's database; returns the dump, named lawyers_hub_<env>_<UTC time>.sql.
-   * A copy stays in the target's backups volume (pruned after 7 days).
+   * A copy stays in the target's backups volume.
    *
    *   dagger call backup --env staging export --path backups/staging/lawyers_hub_staging_20261125T101500Z.sql
+   *
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async backup(env: Environment): Promise<File> {
-    const files = await this.backupFiles(env);
+  async backup(env: Environment, extraCa?: Secret): Promise<File> {
+    const files = await this.backupFiles(env, extraCa);
     const name = (await files.entries()).find((entry) => !entry.endsWith(".json"));
-    if (!name) throw new Error("the backup directory holds no dump; see the output of lh-ci backup above");
+    if (!name) throw new Error("lh-ci stack backup left no dump in its output folder; see its output above");
     return files.file(name);
   }
 
@@ -309,36 +311,31 @@ export class LawyersHub {
    * Back up the environment's database; returns a directory with the dump and its .json sidecar.
    *
    *   dagger call backup-files --env staging export --path backups/staging
+   *
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async backupFiles(env: Environment): Promise<Directory> {
-    await this.checkConfig(env);
-    const stack = await this.opsReady(env);
-    const name = await stack.backup();
-    return await stack.fetchBackup(name).sync();
+  async backupFiles(env: Environment, extraCa?: Secret): Promise<Directory> {
+    const run = await runLhCi(await this.deployerFor(env, extraCa), lhCi.backup(this.scope(env)));
+    return await run.container.directory(BACKUP_OUT_DIR).sync();
   }
 
   /**
-   * Restore a backup into the environment's database (lock held; lh-ci restore checks the
-   * sidecar, refuses another environment's backup, and backs up the current state first).
+   * Restore a backup into the environment's database (lh-ci checks the sidecar, refuses another
+   * environment's backup, and backs up the current state first; lock held).
    *
    *   dagger call restore --env staging --file backups/staging/X.sql --sidecar backups/staging/X.sql.json
    *
    * @param file the dump, as written by backup
    * @param sidecar its .json sidecar
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async restore(env: Environment, file: File, sidecar?: File): Promise<string> {
-    await this.checkConfig(env);
-    const stack = await this.opsReady(env);
-    const name = await file.name();
-    let upload = dag.directory().withFile(name, file);
-    if (sidecar) upload = upload.withFile(`${name}.json`, sidecar);
-    const release = await this.releaseName();
-    return await stack.withLock(release, `dagger call restore ${name}`, async () => {
-      const stored = await stack.storeBackup(upload, name, Boolean(sidecar));
-      return await stack.lhCi(lhCi.restore(env, stored));
-    });
+  async restore(env: Environment, file: File, sidecar?: File, extraCa?: Secret): Promise<string> {
+    const path = `${RESTORE_IN_DIR}/${await file.name()}`;
+    let container = (await this.deployerFor(env, extraCa)).withMountedFile(path, file, { owner: DEPLOYER_USER });
+    if (sidecar) container = container.withMountedFile(`${path}.json`, sidecar, { owner: DEPLOYER_USER });
+    return (await runLhCi(container, lhCi.restore(this.scope(env), this.operator, path))).stdout;
   }
 
   /**
@@ -348,50 +345,36 @@ export class LawyersHub {
    *   dagger call rollback --env staging
    *   dagger call rollback --env staging --to 3f2c1e9
    *
-   * @param to the commit to go back to (default: lh-ci releases previous)
+   * @param to the commit to go back to (default: the verified release before the current one)
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async rollback(env: Environment, to?: string): Promise<string> {
-    await this.checkConfig(env);
-    const stack = await this.opsReady(env);
-    const target = to
-      ? resolveRelease(to, ledgerCommits(await stack.lhCi(lhCi.releasesListJson(env), false)))
-      : undefined;
-    const report = await runRollback(
-      {
-        lock: () => stack.acquireLock(stack.options.release, `dagger call rollback${target ? ` --to ${target}` : ""}`),
-        unlock: () => stack.releaseLock(),
-        currentRelease: () => stack.ledgerRelease("current"),
-        previousRelease: () => stack.ledgerRelease("previous"),
-        up: (release) => stack.up(release),
-        verify: (release) => stack.lhCi(lhCi.verify(env), true, release),
-        record: (entry) => recordRelease(stack, entry),
-      },
-      { ...(target ? { to: target } : {}) },
-    );
-    return this.finish(report, `rollback of ${env}`);
+  async rollback(env: Environment, to?: string, extraCa?: Secret): Promise<string> {
+    return await this.lhCi(env, extraCa, lhCi.rollback(this.scope(env), this.operator, to));
   }
 
   /**
    * The release ledger of an environment, newest first.
    *
    *   dagger call releases --env staging
+   *
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async releases(env: Environment): Promise<string> {
-    const stack = await this.opsReady(env);
-    return await stack.lhCi(lhCi.releasesList(env), false);
+  async releases(env: Environment, extraCa?: Secret): Promise<string> {
+    return await this.lhCi(env, extraCa, lhCi.releases(this.scope(env)));
   }
 
   /**
    * Who holds the environment's deploy lock, and until when.
    *
    *   dagger call lock --env staging
+   *
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async lock(env: Environment): Promise<string> {
-    const stack = await this.opsReady(env);
-    return await stack.lhCi(lhCi.lockStatus(env), false);
+  async lock(env: Environment, extraCa?: Secret): Promise<string> {
+    return await this.lhCi(env, extraCa, lhCi.lockStatus(this.scope(env)));
   }
 
   /**
@@ -400,51 +383,36 @@ export class LawyersHub {
    *   dagger call logs --env staging --service api
    *
    * @param service one compose service, e.g. api, web, worker, postgres
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async logs(env: Environment, service?: string): Promise<string> {
-    const stack = await this.stack(env, await this.releaseName());
-    return await stack.run(
-      stack.compose("logs", "--no-color", "--timestamps", "--tail", "300", ...(service ? [service] : [])),
-    );
+  async logs(env: Environment, service?: string, extraCa?: Secret): Promise<string> {
+    return await this.lhCi(env, extraCa, lhCi.logs(this.scope(env), service));
   }
 
   /**
-   * The environment's containers (compose ps), the release running and the deploy lock.
+   * The environment's services, their images and health, the release running and the deploy lock.
    *
    *   dagger call status --env staging
+   *
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async status(env: Environment): Promise<string> {
-    const stack = await this.opsReady(env);
-    const [ps, current, lock] = await Promise.all([
-      stack.run(stack.compose("ps", "--all")),
-      stack.ledgerRelease("current"),
-      stack.lhCi(lhCi.lockStatus(env), false),
-    ]);
-    return `${ps.trim()}\n\nrelease: ${current ?? "(no verified release in the ledger)"}\n${lock.trim()}\n`;
+  async status(env: Environment, extraCa?: Secret): Promise<string> {
+    return await this.lhCi(env, extraCa, lhCi.status(this.scope(env)));
   }
 
   /**
-   * A shell with the Docker CLI connected to the environment's target, the compose project in the
-   * working directory, and `lh-ci` (run in the ops service of the stack).
+   * A shell in the deployer: lh-ci, the Docker CLI and compose connected to the environment's
+   * target, the configuration at /run/lawyers-hub/env and the project files in the working directory.
    *
    *   dagger call toolbox --env staging terminal
+   *
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async toolbox(env: Environment): Promise<Container> {
-    const stack = await this.opsReady(env);
-    const wrapper = `#!/bin/sh\n# lh-ci inside the stack's network: the ops service of the compose project.\nexec ${opsRun(
-      env,
-      this.projectDir,
-      [],
-    )
-      .map((word) => `'${word}'`)
-      .join(" ")} "$@"\n`;
-    return stack
-      .client()
-      .withNewFile("/usr/local/bin/lh-ci", wrapper, { permissions: 0o755 })
-      .withDefaultTerminalCmd(["sh"]);
+  async toolbox(env: Environment, extraCa?: Secret): Promise<Container> {
+    return (await this.deployerFor(env, extraCa)).withDefaultTerminalCmd(["bash"]);
   }
 
   // ---- helpers (not functions) ----
@@ -469,48 +437,33 @@ export class LawyersHub {
     };
   }
 
+  private scope(env: string): TargetScope {
+    return { env, projectDir: this.projectDir, imagePrefix: this.imagePrefix };
+  }
+
   private async releaseName(): Promise<string> {
     return this.release ?? (await this.git.commit());
   }
 
+  private async buildInputs(extraCa?: Secret): Promise<BuildInputs> {
+    return {
+      source: this.source,
+      release: await this.releaseName(),
+      nodeImage: this.nodeImage,
+      ...(extraCa ? { extraCa } : {}),
+    };
+  }
+
   private configuration(env: string): Secret {
-    if (!this.envFile) {
-      throw new Error(
-        `the ${env} configuration is missing: pass --env-file file://.env.${env} (or env://NAME in CI), or set ENV_FILE=file://.env.${env} in the .env file next to dagger.json`,
-      );
-    }
+    if (!this.envFile) throw new Error(missingConfiguration(env));
     return this.envFile;
   }
 
-  /** One image of the release, built from its Dockerfile with the repository as context. */
-  private image(service: ImageService, release: string): Container {
-    return this.source
-      .dockerBuild({ dockerfile: dockerfileOf(service) })
-      .withLabel("org.opencontainers.image.revision", release)
-      .withLabel("org.opencontainers.image.title", `lawyers-hub-${service}`);
-  }
-
-  private async buildAll(release: string): Promise<Record<ImageService, Container>> {
-    const entries = IMAGE_SERVICES.map((service) => [service, this.image(service, release)] as const);
-    await Promise.all(entries.map(([, image]) => image.sync()));
-    return Object.fromEntries(entries) as Record<ImageService, Container>;
-  }
-
-  /** `lh-ci env check` in the ops image, against the configuration: before anything else runs. */
-  private async checkConfig(env: string): Promise<void> {
-    let ops = this.image("ops", await this.releaseName()).withMountedSecret(ENV_FILE_PATH, this.configuration(env));
-    for (const [name, secret] of Object.entries(this.overrides())) {
-      if (secret) ops = ops.withSecretVariable(name, secret);
-    }
-    await ops
-      .withEnvVariable("LH_RUN", String(Date.now()))
-      .withExec(["lh-ci", ...lhCi.envCheck(env)])
-      .sync();
-  }
-
-  private async stack(env: string, release: string): Promise<Stack> {
-    return new Stack({
+  /** The deployer for an environment, with the toolkit of this checkout (and images, for a deploy). */
+  private deployer(env: string, toolkit: Container, images?: Partial<Record<ImageService, Container>>): Container {
+    return deployer({
       env,
+      toolkit,
       target: this.target(),
       envFile: this.configuration(env),
       overrides: this.overrides(),
@@ -519,26 +472,16 @@ export class LawyersHub {
         .withDirectory("compose", this.source.directory("compose"))
         .withDirectory("monitoring", this.source.directory("monitoring")),
       projectDir: this.projectDir,
-      imagePrefix: this.imagePrefix,
-      release,
-      operator: this.operator,
+      ...(images ? { images } : {}),
     });
   }
 
-  /** A stack whose ops image (this checkout's toolkit) is on the target, for lh-ci commands. */
-  private async opsReady(env: string): Promise<Stack> {
-    const release = await this.releaseName();
-    const stack = await this.stack(env, release);
-    await stack.loadImages({ ops: this.image("ops", release) });
-    return stack;
+  private async deployerFor(env: string, extraCa?: Secret): Promise<Container> {
+    return this.deployer(env, await buildImage("ops", await this.buildInputs(extraCa)));
   }
 
-  /** The report as the function's result, or as its error when the operation failed. */
-  private finish(report: DeployReport, what: string): string {
-    const host = publicHost(this.target());
-    const urls = host ? PUBLIC_PORTS.map(([name, port]) => `${name}: http://${host}:${port}`) : [];
-    const text = `${what}\n${formatReport(report, urls)}`;
-    if (!report.ok) throw new Error(text);
-    return text;
+  /** One lh-ci call in the deployer; its stdout is the function's result. */
+  private async lhCi(env: string, extraCa: Secret | undefined, args: readonly string[]): Promise<string> {
+    return (await runLhCi(await this.deployerFor(env, extraCa), args)).stdout;
   }
 }

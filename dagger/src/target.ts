@@ -1,9 +1,11 @@
 /**
- * The Docker engine a deploy goes to: the host's socket, a remote host over SSH, or (neither) an
- * ephemeral `docker:dind` engine inside Dagger whose state lives in a cache volume.
+ * The Docker engine a function acts on, wired into the deployer container: the host's socket, a
+ * remote host over SSH (key, and known hosts when given), or (neither) an ephemeral `docker:dind`
+ * engine inside Dagger. lh-ci reaches it through DOCKER_HOST, as the docker CLI does.
  */
 import { CacheSharingMode, type Container, dag, type Secret, type Service, type Socket } from "@dagger.io/dagger";
-import { DOCKER_CLI_IMAGE, DOCKER_DIND_IMAGE } from "./images-ref.ts";
+import { DOCKER_DIND_IMAGE } from "./images-ref.ts";
+import { MISSING_SSH_KEY } from "./messages.ts";
 
 export interface TargetOptions {
   dockerSocket?: Socket;
@@ -17,6 +19,12 @@ export interface TargetOptions {
 }
 
 export type TargetKind = "socket" | "ssh" | "ephemeral";
+
+/** The user the deployer runs as: the ops image's own. Everything it reads is mounted for it. */
+export const DEPLOYER_USER = "node";
+const SOCKET_PATH = "/var/run/docker.sock";
+const SSH_DIR = "/run/lawyers-hub/ssh";
+const DIND_PORT = 2375;
 
 export function targetKind(options: TargetOptions): TargetKind {
   if (options.dockerSocket) return "socket";
@@ -32,24 +40,16 @@ export function describeTarget(options: TargetOptions): string {
     case "ssh":
       return `the Docker engine at ${options.dockerHost}`;
     default:
-      return "an ephemeral Docker engine inside Dagger (docker:dind; state in a cache volume)";
+      return "an ephemeral Docker engine inside Dagger (docker:dind; state in cache volumes)";
   }
 }
 
-/** Where the published ports of the stack can be reached from the operator's machine. */
-export function publicHost(options: TargetOptions): string | undefined {
-  switch (targetKind(options)) {
-    case "socket":
-      return "localhost";
-    case "ssh":
-      return new URL(options.dockerHost ?? "ssh://localhost").hostname;
-    default:
-      return undefined;
-  }
-}
-
-/** The dind engine of an environment. One cache volume per environment keeps its images and volumes. */
-export function ephemeralEngine(env: string): Service {
+/**
+ * The dind engine of an environment. It stops shortly after its last client and only cache
+ * volumes survive it: one keeps its images, containers and volumes (/var/lib/docker), the other
+ * the project files lh-ci puts on the engine's host (projectDir), which the stack bind-mounts.
+ */
+export function ephemeralEngine(env: string, projectDir: string): Service {
   return dag
     .container()
     .from(DOCKER_DIND_IMAGE)
@@ -57,47 +57,65 @@ export function ephemeralEngine(env: string): Service {
     .withMountedCache("/var/lib/docker", dag.cacheVolume(`lawyers-hub-dind-${env}`), {
       sharing: CacheSharingMode.Locked,
     })
-    .withExposedPort(2375)
+    .withMountedCache(projectDir, dag.cacheVolume(`lawyers-hub-dind-${env}-project`), {
+      sharing: CacheSharingMode.Locked,
+    })
+    .withExposedPort(DIND_PORT)
     .asService({
       useEntrypoint: true,
       insecureRootCapabilities: true,
-      args: ["--host=tcp://0.0.0.0:2375", "--tls=false"],
+      args: [`--host=tcp://0.0.0.0:${DIND_PORT}`, "--tls=false"],
     });
 }
 
-/** A container with the Docker CLI (and compose) connected to the target. */
-export function dockerClient(env: string, options: TargetOptions): Container {
-  const base = dag.container().from(DOCKER_CLI_IMAGE);
+/** The SSH client configuration: the deploy key, and strict host keys when they are given. */
+export function sshConfig(pinnedHostKeys: boolean): string {
+  const hostKeys = pinnedHostKeys
+    ? [`StrictHostKeyChecking yes`, `UserKnownHostsFile ${SSH_DIR}/known_hosts`]
+    : ["StrictHostKeyChecking accept-new"];
+  return [
+    "Host *",
+    `  IdentityFile ${SSH_DIR}/id_deploy`,
+    "  IdentitiesOnly yes",
+    ...hostKeys.map((line) => `  ${line}`),
+    "  ServerAliveInterval 30",
+    "",
+  ].join("\n");
+}
+
+/** Docker's SSH transport runs `ssh`: the client, the key (owned by the deployer's user) and the config. */
+function withSsh(container: Container, options: TargetOptions): Container {
+  if (!options.sshKey) throw new Error(MISSING_SSH_KEY);
+  const owner = { owner: DEPLOYER_USER };
+  let withClient = container
+    .withExec(["apt-get", "update", "-qq"])
+    .withExec(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "openssh-client"])
+    .withNewFile("/etc/ssh/ssh_config.d/lawyers-hub.conf", sshConfig(Boolean(options.sshKnownHosts)))
+    .withMountedSecret(`${SSH_DIR}/id_deploy`, options.sshKey, { ...owner, mode: 0o600 });
+  if (options.sshKnownHosts) {
+    withClient = withClient.withMountedSecret(`${SSH_DIR}/known_hosts`, options.sshKnownHosts, {
+      ...owner,
+      mode: 0o644,
+    });
+  }
+  return withClient.withEnvVariable("DOCKER_HOST", options.dockerHost as string);
+}
+
+/**
+ * The target wired into a container that runs as root at this point (packages, files); the
+ * socket and the secrets belong to DEPLOYER_USER, who runs lh-ci.
+ */
+export function withTarget(container: Container, env: string, projectDir: string, options: TargetOptions): Container {
   switch (targetKind(options)) {
     case "socket":
-      return base
-        .withUnixSocket("/var/run/docker.sock", options.dockerSocket as Socket)
-        .withEnvVariable("DOCKER_HOST", "unix:///var/run/docker.sock");
-    case "ssh": {
-      if (!options.sshKey) {
-        throw new Error(
-          "--docker-host needs --ssh-key (e.g. --ssh-key file://$HOME/.ssh/id_ed25519 or env://STAGING_SSH_KEY)",
-        );
-      }
-      const hostKeys = options.sshKnownHosts
-        ? "StrictHostKeyChecking yes\n  UserKnownHostsFile /root/.ssh/known_hosts"
-        : "StrictHostKeyChecking accept-new";
-      const withSsh = base
-        .withExec(["apk", "add", "--no-cache", "openssh-client"])
-        .withMountedSecret("/root/.ssh/id_deploy", options.sshKey, { owner: "root", mode: 0o600 });
-      const withHostKeys = options.sshKnownHosts
-        ? withSsh.withMountedSecret("/root/.ssh/known_hosts", options.sshKnownHosts, { owner: "root", mode: 0o644 })
-        : withSsh;
-      return withHostKeys
-        .withNewFile(
-          "/root/.ssh/config",
-          `Host *\n  IdentityFile /root/.ssh/id_deploy\n  IdentitiesOnly yes\n  ${hostKeys}\n  ServerAliveInterval 30\n`,
-        )
-        .withEnvVariable("DOCKER_HOST", options.dockerHost as string);
-    }
+      return container
+        .withUnixSocket(SOCKET_PATH, options.dockerSocket as Socket, { owner: DEPLOYER_USER })
+        .withEnvVariable("DOCKER_HOST", `unix://${SOCKET_PATH}`);
+    case "ssh":
+      return withSsh(container, options);
     default:
-      return base
-        .withServiceBinding("docker", ephemeralEngine(env))
-        .withEnvVariable("DOCKER_HOST", "tcp://docker:2375");
+      return container
+        .withServiceBinding("docker", ephemeralEngine(env, projectDir))
+        .withEnvVariable("DOCKER_HOST", `tcp://docker:${DIND_PORT}`);
   }
 }

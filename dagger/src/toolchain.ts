@@ -5,30 +5,29 @@
  */
 import { type Container, type Directory, dag } from "@dagger.io/dagger";
 import { npm, SOURCE_DIR } from "./commands.ts";
-import { NODE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, TEST_TOOL_PACKAGES } from "./images-ref.ts";
+import { POSTGRES_IMAGE, REDIS_IMAGE, TEST_TOOL_PACKAGES } from "./images-ref.ts";
 
 /** What npm ci needs: every package.json and lockfile (workspaces and the module's own). */
 const MANIFESTS = ["package.json", "package-lock.json", "**/package.json", "**/package-lock.json"];
 
 /** Node 24 with the repository's dependencies installed, then the whole source. */
-export function nodeBase(source: Directory): Container {
-  return nodeBaseOn(dag.container().from(NODE_IMAGE), source);
+export function nodeBase(source: Directory, nodeImage: string): Container {
+  return nodeBaseOn(dag.container().from(nodeImage), source);
 }
 
 /** The Debian tools the tests call (psql, pg_dump, pgbench, redis-server, promtool, amtool, shellcheck). */
 function withTestTools(container: Container): Container {
-  return container.withExec([
-    "sh",
-    "-c",
-    // Installing a server package must not try to start its daemon inside the build.
-    'printf "#!/bin/sh\\nexit 101\\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@" && rm -rf /var/lib/apt/lists/*',
-    "sh",
-    ...TEST_TOOL_PACKAGES,
-  ]);
+  return (
+    container
+      // Installing a server package must not try to start its daemon inside the build.
+      .withNewFile("/usr/sbin/policy-rc.d", "#!/bin/sh\nexit 101\n", { permissions: 0o755 })
+      .withExec(["apt-get", "update", "-qq"])
+      .withExec(["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...TEST_TOOL_PACKAGES])
+  );
 }
 
 /** The whole test suite's container: tools first (cached), then the source, then the services. */
-export function testContainer(source: Directory): Container {
+export function testContainer(source: Directory, nodeImage: string): Container {
   const postgres = dag
     .container()
     .from(POSTGRES_IMAGE)
@@ -36,7 +35,7 @@ export function testContainer(source: Directory): Container {
     .withExposedPort(5432)
     .asService({ useEntrypoint: true });
   const redis = dag.container().from(REDIS_IMAGE).withExposedPort(6379).asService({ useEntrypoint: true });
-  const tools = withTestTools(dag.container().from(NODE_IMAGE));
+  const tools = withTestTools(dag.container().from(nodeImage));
   return (
     nodeBaseOn(tools, source)
       .withServiceBinding("postgres", postgres)

