@@ -1,13 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, engineProblem, run } from "./support/docker.ts";
-import { type E2EEnvironment, writeE2EEnvironment } from "./support/env-file.ts";
+import { type DeployTarget, prepareDeployTarget, deployReport as report } from "./support/deploy-target.ts";
+import { docker, run } from "./support/docker.ts";
 import { getJson, postJson, waitFor } from "./support/http.ts";
-import { EXTRA_CA, IMAGE_SERVICES, type ImageService, SERVICE_DOCKERFILES } from "./support/images.ts";
-import { E2E_COMPOSE_FILE, NODE_IMAGE, REPO_ROOT } from "./support/paths.ts";
 import { phase } from "./support/timing.ts";
 
 // Issue 12's deploy scenarios with `lh-ci deploy`, `rollback` and `stack ...` run on the host
@@ -17,93 +15,20 @@ import { phase } from "./support/timing.ts";
 
 const PROJECT = "lhstack-e2e-deploy";
 const PREFIX = "lhstack-e2e";
-const LH_CI = join(REPO_ROOT, "ci", "bin", "lh-ci.ts");
 const A = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
 const B = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0";
 const C = "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0";
 const D = "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0";
 
-let env: E2EEnvironment;
+let target: DeployTarget;
 const scratch = mkdtempSync(join(tmpdir(), "lhstack-e2e-"));
 
-interface Report {
-  ok: boolean;
-  running?: string;
-  rolledBackTo?: string;
-  recorded?: { commit: string; result: string };
-  steps: { step: string; status: string; detail?: string }[];
-  messages: string[];
-}
-
-async function lhCi(args: string[], timeoutMs = 600_000) {
-  const result = await run(
-    process.execPath,
-    [
-      "--",
-      LH_CI,
-      ...args,
-      "--env-file",
-      env.path,
-      "--project-name",
-      PROJECT,
-      "--image-prefix",
-      PREFIX,
-      "--compose-file",
-      E2E_COMPOSE_FILE,
-      "--project-dir",
-      REPO_ROOT,
-    ],
-    { allowFailure: true, timeoutMs },
-  );
-  for (const secret of env.canaries) expect(result.stdout + result.stderr).not.toContain(secret);
-  return result;
-}
-
-/** `lh-ci stack ops -- ARGS`: the options go before `--`. */
-async function ops(args: string[]) {
-  return await run(
-    process.execPath,
-    [
-      "--",
-      LH_CI,
-      "stack",
-      "ops",
-      "--env-file",
-      env.path,
-      "--project-name",
-      PROJECT,
-      "--image-prefix",
-      PREFIX,
-      "--compose-file",
-      E2E_COMPOSE_FILE,
-      "--project-dir",
-      REPO_ROOT,
-      "--",
-      ...args,
-    ],
-    { allowFailure: true, timeoutMs: 180_000 },
-  );
-}
-
-function report(stdout: string): Report {
-  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as Report;
-}
-
-async function current(): Promise<string> {
-  return (await ops(["releases", "current"])).stdout.trim().split("\n").at(-1) ?? "";
-}
+const lhCi = (args: string[]) => target.lhCi(args);
+const ops = (args: string[]) => target.ops(args);
+const current = () => target.current();
 
 async function psql(sql: string): Promise<string> {
-  const result = await docker([
-    "compose",
-    "-f",
-    join(REPO_ROOT, "compose", "docker-compose.staging.yml"),
-    "-f",
-    E2E_COMPOSE_FILE,
-    "--env-file",
-    env.path,
-    "-p",
-    PROJECT,
+  const result = await target.stack.compose([
     "exec",
     "-T",
     "postgres",
@@ -122,7 +47,7 @@ async function psql(sql: string): Promise<string> {
 }
 
 async function createMatter(title: string): Promise<string> {
-  const url = `http://127.0.0.1:${env.ports.api}/v1/matters`;
+  const url = `http://127.0.0.1:${target.env.ports.api}/v1/matters`;
   const reply = await waitFor(
     "the api to take a matter",
     async () => {
@@ -137,36 +62,7 @@ async function createMatter(title: string): Promise<string> {
 }
 
 async function matterStatus(id: string): Promise<number> {
-  return (await getJson<unknown>(`http://127.0.0.1:${env.ports.api}/v1/matters/${id}`)).status;
-}
-
-function ref(service: ImageService, release: string): string {
-  return `${PREFIX}/${service}:${release}`;
-}
-
-/** Builds services of a release from a source tree, with the e2e's base and CA. */
-async function build(source: string, release: string, services: readonly ImageService[]) {
-  for (const service of services) {
-    const args = [
-      "build",
-      "--file",
-      join(source, SERVICE_DOCKERFILES[service]),
-      "--build-arg",
-      `NODE_IMAGE=${NODE_IMAGE}`,
-    ];
-    if (service === "api") args.push("--build-arg", "PRISMA_FETCH_ENGINES=false");
-    if (existsSync(EXTRA_CA)) args.push("--secret", `id=extra_ca,src=${EXTRA_CA}`);
-    await phase(`build ${service} ${release.slice(0, 7)}`, () =>
-      docker([...args, "--tag", ref(service, release), source], {
-        timeoutMs: 900_000,
-        env: { ...process.env, DOCKER_BUILDKIT: "1" },
-      }),
-    );
-  }
-}
-
-async function tag(from: string, to: string, services: readonly ImageService[]) {
-  for (const service of services) await docker(["tag", ref(service, from), ref(service, to)]);
+  return (await getJson<unknown>(`http://127.0.0.1:${target.env.ports.api}/v1/matters/${id}`)).status;
 }
 
 /** A throwaway copy of the committed tree with extra migrations (the releases B and D). */
@@ -188,71 +84,36 @@ const NOTES = {
 };
 const DROP = { "29990102000000_e2e_drop": 'DROP TABLE "e2e_scratch";\n' };
 
-async function down() {
-  await docker(
-    [
-      "compose",
-      "-f",
-      join(REPO_ROOT, "compose", "docker-compose.staging.yml"),
-      "-f",
-      E2E_COMPOSE_FILE,
-      "--env-file",
-      env.path,
-      "-p",
-      PROJECT,
-      "--profile",
-      "ops",
-      "down",
-      "--volumes",
-      "--remove-orphans",
-      "--timeout",
-      "5",
-    ],
-    { allowFailure: true, timeoutMs: 180_000 },
-  );
-}
-
 beforeAll(async () => {
-  const problem = await engineProblem();
-  if (problem) throw new Error(`the e2e needs a Docker engine: ${problem}. Run tests/e2e/provision.sh (as root).`);
-  env = await writeE2EEnvironment(A);
-  await down();
-  await build(REPO_ROOT, A, IMAGE_SERVICES);
+  target = await prepareDeployTarget(PROJECT, PREFIX, A);
 }, 3_600_000);
 
 // Each release is built right before its deploy: a deploy prunes the images of releases the
 // ledger does not keep, which includes releases not deployed yet.
 async function buildB() {
   const withNotes = await sourceWith("b", NOTES);
-  await build(withNotes, B, ["api", "ops"]);
-  await tag(A, B, ["web", "ai-gateway", "worker"]);
+  await target.build(withNotes, B, ["api", "ops"]);
+  await target.tag(A, B, ["web", "ai-gateway", "worker"]);
 }
 
 /** C: B whose api process never starts serving (its migrate, same image, still works). */
 async function buildC() {
-  const broken = `FROM ${ref("api", B)}\nENTRYPOINT ["sh", "-c", "if [ \\"$1\\" = node ] && [ \\"$2\\" = src/main.ts ]; then exec sleep infinity; fi; exec \\"$@\\"", "sh"]\n`;
+  const broken = `FROM ${target.ref("api", B)}\nENTRYPOINT ["sh", "-c", "if [ \\"$1\\" = node ] && [ \\"$2\\" = src/main.ts ]; then exec sleep infinity; fi; exec \\"$@\\"", "sh"]\n`;
   writeFileSync(join(scratch, "Dockerfile.c"), broken);
-  await docker(["build", "--file", join(scratch, "Dockerfile.c"), "--tag", ref("api", C), scratch], {
+  await docker(["build", "--file", join(scratch, "Dockerfile.c"), "--tag", target.ref("api", C), scratch], {
     timeoutMs: 300_000,
   });
-  await tag(B, C, ["web", "ai-gateway", "worker", "ops"]);
+  await target.tag(B, C, ["web", "ai-gateway", "worker", "ops"]);
 }
 
 async function buildD() {
   const withDrop = await sourceWith("d", { ...NOTES, ...DROP });
-  await build(withDrop, D, ["api", "ops"]);
-  await tag(A, D, ["web", "ai-gateway", "worker"]);
+  await target.build(withDrop, D, ["api", "ops"]);
+  await target.tag(A, D, ["web", "ai-gateway", "worker"]);
 }
 
 afterAll(async () => {
-  if (env) await down();
-  const listed = await docker(
-    ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--filter", `reference=${PREFIX}/*`],
-    { allowFailure: true },
-  );
-  const refs = listed.stdout.split("\n").filter(Boolean);
-  if (refs.length > 0) await docker(["image", "rm", "--force", ...refs], { allowFailure: true });
-  env?.remove();
+  await target?.cleanUp();
   rmSync(scratch, { recursive: true, force: true });
 }, 600_000);
 
