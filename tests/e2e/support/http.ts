@@ -1,3 +1,5 @@
+import { eventually } from "../../../apps/test/support/wait.ts";
+
 /** Requests to the stack's published loopback ports, each bounded in time. */
 export async function getJson<T>(url: string, timeoutMs = 5_000): Promise<{ status: number; body: T }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -18,20 +20,7 @@ export async function postJson<T>(
   return { status: response.status, body: (await response.json()) as T };
 }
 
-/** Polls `probe` until it returns a value (not undefined) or the deadline passes; says what it waited for. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs: number): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
-  throw new Error(
-    `timed out after ${deadlineMs / 1000} s waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`,
-  );
+/** Polls `probe` once a second until it returns a value (not undefined) or the deadline passes. */
+export function waitFor<T>(what: string, probe: () => Promise<T | undefined>, deadlineMs: number): Promise<T> {
+  return eventually(what, probe, deadlineMs, 1_000);
 }
