@@ -37,6 +37,9 @@ export function runProcess(command: string, args: string[], options: ProcessOpti
     child.on("close", (code) =>
       resolve({ code, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") }),
     );
+    // A child that exits without reading its input makes the write fail (EPIPE): its exit code and
+    // output are the answer, not an uncaught error of the test run.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }

@@ -52,6 +52,9 @@ export function run(command: string, args: readonly string[], options: RunOption
       const why = signal ? `killed by ${signal} (timeout ${timeoutMs} ms?)` : `exit ${code}`;
       reject(new Error(`${command} ${args.join(" ")}: ${why}\n${result.output.slice(-4000)}`));
     });
+    // A child that exits without reading its input makes the write fail (EPIPE): its exit code and
+    // output are the answer, not an uncaught error of the test run.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }
