@@ -30,6 +30,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: "releases record", load: async () => (await import("../commands/releases-record.ts")).releasesRecord },
   { name: "restore", load: async () => (await import("../commands/restore.ts")).restore },
   { name: "rollback", load: async () => (await import("../commands/rollback.ts")).rollback },
+  { name: "session", load: async () => (await import("../commands/session.ts")).session },
   { name: "stack backup", load: async () => (await import("../commands/stack-backup.ts")).stackBackup },
   { name: "stack logs", load: async () => (await import("../commands/stack-logs.ts")).stackLogs },
   { name: "stack migrate", load: async () => (await import("../commands/stack-migrate.ts")).stackMigrate },

@@ -89,6 +89,25 @@ export function runOps(
   );
 }
 
+/**
+ * One ops container for a whole deploy: `lh-ci session` reads lh-ci commands on stdin (see
+ * ci/src/session/protocol.ts). Started without its dependencies: the lock comes first, before
+ * anything of the stack is started.
+ */
+export function runOpsSession(project: ComposeProject, release: string, env: string): CommandLine {
+  return compose(project, release, "run", "--rm", "--no-TTY", "--no-deps", "ops", "lh-ci", "session", "--env", env);
+}
+
+/** The project's configuration as JSON, with the ops profile (to read what ops depends on). */
+export function configJson(project: ComposeProject, release: string): CommandLine {
+  return compose(project, release, "--profile", "ops", "config", "--format", "json");
+}
+
+/** Starts the given services (and what they depend on) and waits for their health checks. */
+export function upServices(project: ComposeProject, release: string, services: readonly string[]): CommandLine {
+  return compose(project, release, "up", "--detach", "--wait", "--wait-timeout", String(UP_WAIT_SECONDS), ...services);
+}
+
 /** A program of the ops image other than lh-ci (cat, install), without starting the database. */
 export function runOpsProgram(
   project: ComposeProject,

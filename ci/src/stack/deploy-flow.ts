@@ -28,6 +28,11 @@ export interface DeploySteps {
   lock(): Promise<StepDetail>;
   /** `docker load` of the images into the target engine. */
   load(): Promise<StepDetail>;
+  /**
+   * Whether the deploy changes anything in the database: not when the release is the last
+   * verified one and every one of its migrations is applied (a redeploy). Absent: always.
+   */
+  changes?(): Promise<{ unchanged: boolean; detail: string }>;
   /** `lh-ci backup` on the target (kept like any other backup). */
   backup(): Promise<StepDetail>;
   /** `lh-ci migrations check`: refuses destructive migrations unless allowed. */
@@ -234,6 +239,14 @@ async function runLocked(
 
   const load = await runner.run("load", () => steps.load());
   if (!load.ok) return failBeforeUp("load", load.error ?? "", untouched);
+  if (await databaseUnchanged(steps, runner)) {
+    // Nothing to protect or to migrate: backup, check and migrate would only cost time.
+    const why = "already the verified release, no migration pending";
+    runner.skip("backup", `${why} (the backup service keeps the daily ones)`);
+    runner.skip("migrations check", why);
+    runner.skip("migrate", `${why} (up still runs the one-shot migrate service)`);
+    return await upAndVerify(steps, options, runner, messages, record);
+  }
   const backup = await runner.run("backup", () => steps.backup());
   if (!backup.ok) return failBeforeUp("backup", backup.error ?? "", `${untouched}; no migration ran`);
   const check = await runner.run("migrations check", () =>
@@ -255,14 +268,38 @@ async function runLocked(
     );
   }
 
+  return await upAndVerify(steps, options, runner, messages, record);
+}
+
+/** Whether the deploy leaves the database as it is (steps.changes); when unsure, it does not. */
+async function databaseUnchanged(steps: DeploySteps, runner: StepRunner): Promise<boolean> {
+  if (!steps.changes) return false;
+  let unchanged = false;
+  await runner.run("changes", async () => {
+    const changes = await steps.changes?.();
+    unchanged = changes?.unchanged === true;
+    return changes?.detail;
+  });
+  return unchanged;
+}
+
+type Recorder = (result: LedgerEntry["result"], note?: string) => Promise<LedgerEntry | undefined>;
+
+/** up, verify, and after them the ledger and retention, or the rollback. */
+async function upAndVerify(
+  steps: DeploySteps,
+  options: DeployOptions,
+  runner: StepRunner,
+  messages: string[],
+  record: Recorder,
+): Promise<LockedOutcome> {
+  const release = options.release;
   const up = await runner.run("up", () => steps.up(release));
-  let verify: { ok: boolean; error?: string };
-  if (up.ok) {
-    verify = await runner.run("verify", () => steps.verify(release));
-  } else {
+  if (!up.ok) {
     runner.skip("verify", "up failed");
-    verify = { ok: false, error: `up failed: ${up.error}` };
+    return failAfterUp(steps, options, runner, messages, record, { step: "up", error: up.error ?? "" });
   }
+  const verify = await runner.run("verify", () => steps.verify(release));
   if (verify.ok) {
     const recorded = await record("verified");
     const prune = await runner.run("prune", () => steps.prune());
@@ -270,7 +307,7 @@ async function runLocked(
     if (!recorded) return { ok: false, extra: { running: release } };
     return { ok: true, extra: { running: release, recorded } };
   }
-  return failAfterUp(steps, options, runner, messages, record, verify.error ?? "");
+  return failAfterUp(steps, options, runner, messages, record, { step: "verify", error: verify.error ?? "" });
 }
 
 /** `up` or verify failed: the new release may be serving. Roll back to the last verified one. */
@@ -279,13 +316,15 @@ async function failAfterUp(
   options: DeployOptions,
   runner: StepRunner,
   messages: string[],
-  record: (result: LedgerEntry["result"], note?: string) => Promise<LedgerEntry | undefined>,
-  error: string,
+  record: Recorder,
+  failure: { step: "up" | "verify"; error: string },
 ): Promise<LockedOutcome> {
+  // As the ledger notes have always said it: "verify failed: up failed: ..." when up failed.
+  const error = failure.step === "up" ? `up failed: ${failure.error}` : failure.error;
   const release = options.release;
   const schema =
     "the database schema was left as migrated (migrations are forward-only): check that the old release works with it";
-  messages.push(`VERIFY FAILED for ${release}: ${error}`);
+  messages.push(`${failure.step.toUpperCase()} FAILED for ${release}: ${failure.error}`);
   if (options.noRollback) {
     runner.skip("rollback", "--no-rollback");
     messages.push(`--no-rollback: ${release} is left running for inspection; roll back with: lh-ci rollback`);

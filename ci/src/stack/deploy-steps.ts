@@ -65,10 +65,19 @@ export class ToolkitDeploySteps implements DeploySteps {
     return `${IMAGE_SERVICES.length} images of ${this.release} already on the engine`;
   }
 
-  /** The ops image goes to the engine first: the lock is an lh-ci command run in it. */
+  /**
+   * The ops image goes to the engine first: the lock is an lh-ci command run in it, in the one ops
+   * container (session) that every in-stack step of this deploy uses until unlock.
+   */
   async lock(): Promise<StepDetail> {
     if (this.plan.imagesDir) await this.stack.loadImages(this.plan.imagesDir, this.release, ["ops"]);
-    return await this.stack.acquireLock(this.release, this.release, this.plan.reason);
+    this.stack.openSession(this.release);
+    try {
+      return await this.stack.acquireLock(this.release, this.release, this.plan.reason);
+    } catch (error) {
+      await this.stack.closeSession();
+      throw error;
+    }
   }
 
   async load(): Promise<StepDetail> {
@@ -81,6 +90,17 @@ export class ToolkitDeploySteps implements DeploySteps {
     }
     if (this.stack.settings.sync) done.push(await this.stack.syncProject(this.release));
     return done.join(", ");
+  }
+
+  async changes(): Promise<{ unchanged: boolean; detail: string }> {
+    const current = await this.currentRelease();
+    if (current !== this.release) {
+      return { unchanged: false, detail: `new release (the verified one is ${current ?? "none yet"})` };
+    }
+    if (!(await this.stack.migrationsApplied(this.release))) {
+      return { unchanged: false, detail: "the release is verified, but migrations are pending" };
+    }
+    return { unchanged: true, detail: "none: already the verified release, every migration applied" };
   }
 
   async backup(): Promise<StepDetail> {
@@ -142,6 +162,10 @@ export class ToolkitDeploySteps implements DeploySteps {
   }
 
   async unlock(): Promise<StepDetail> {
-    return await this.stack.releaseLock(this.release);
+    try {
+      return await this.stack.releaseLock(this.release);
+    } finally {
+      await this.stack.closeSession();
+    }
   }
 }

@@ -4,7 +4,7 @@
  * its output streamed line by line through the redactor, a time bound, and errors that carry the
  * command and the tail of its stderr, redacted. Never a shell.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import type { Writable } from "node:stream";
 import { OperationError } from "../cli/exit-codes.ts";
 import type { Output } from "../output/output.ts";
@@ -163,6 +163,14 @@ export class Executor {
     });
   }
 
+  /** Starts a long-running command (the ops session) whose stdio the caller drives. */
+  start(command: CommandLine): ChildProcessWithoutNullStreams {
+    return spawn(command.program, [...command.args], {
+      env: { ...this.#env, ...command.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+  }
+
   /** `producer | consumer` without a shell: both must exit 0. */
   async pipe(producer: CommandLine, consumer: CommandLine, options: RunOptions = {}): Promise<RunResult> {
     const child = spawn(producer.program, [...producer.args], {
@@ -188,12 +196,13 @@ export class Executor {
   }
 
   private failure(command: CommandLine, what: string, code: number | undefined, stderr: string): CommandFailed {
+    return this.failed(this.describe(command), what, code, stderr);
+  }
+
+  /** The error for `label` (a command as shown, already redacted) that `what`, with its stderr's tail. */
+  failed(label: string, what: string, code: number | undefined, stderr: string): CommandFailed {
     const tail = lastLines(this.out.redactor.redact(stderr));
-    return new CommandFailed(
-      `${this.describe(command)} ${what}${tail ? `: ${tail}` : ""}`,
-      code,
-      this.out.redactor.redact(stderr),
-    );
+    return new CommandFailed(`${label} ${what}${tail ? `: ${tail}` : ""}`, code, this.out.redactor.redact(stderr));
   }
 }
 

@@ -7,10 +7,12 @@ import { createReadStream } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import * as composeCommands from "./compose.ts";
+import { OPS_MIGRATIONS_DIR } from "./compose.ts";
 import * as docker from "./docker.ts";
-import { CommandFailed, type Executor, type RunOptions, type RunResult } from "./executor.ts";
+import type { Executor, RunOptions, RunResult } from "./executor.ts";
 import { IMAGE_SERVICES, type ImageService, imageRef, releaseImages, releaseOfImage, tarballName } from "./images.ts";
 import { opsArgs, type RecordedRelease } from "./ops.ts";
+import { OpsSession } from "./ops-session.ts";
 import { ledgerCommits } from "./retention.ts";
 import { PROJECT_FOLDERS, type StackSettings } from "./settings.ts";
 
@@ -18,9 +20,18 @@ function lastLine(text: string): string {
   return text.trim().split("\n").at(-1)?.trim() ?? "";
 }
 
+/** The ops session a deploy runs its in-stack steps in, for the ops image of one release. */
+interface OpenSession {
+  release: string;
+  session: OpsSession;
+  /** Whether ops' dependencies (the database, the cache) are known to be up. */
+  dependenciesUp: boolean;
+}
+
 export class Stack {
   readonly settings: StackSettings;
   readonly exec: Executor;
+  #session: OpenSession | undefined;
 
   constructor(settings: StackSettings, exec: Executor) {
     this.settings = settings;
@@ -87,23 +98,101 @@ export class Stack {
     return `project files copied to ${projectDir}`;
   }
 
-  /** `docker compose run --rm ops lh-ci ...` with the ops image of `release`. */
+  /**
+   * Starts one ops container for `release` (`lh-ci session`): from now on every lh-ci command for
+   * that release runs in it, until closeSession. Commands for another release (a rollback's
+   * verify) still get a container of their own, with that release's toolkit and migrations.
+   */
+  openSession(release: string): void {
+    if (this.#session) throw new Error(`an ops session for ${this.#session.release} is already open`);
+    const label = `the ops session of ${this.project.name}`;
+    const command = composeCommands.runOpsSession(this.project, release, this.env);
+    this.#session = { release, session: OpsSession.open(this.exec, command, label), dependenciesUp: false };
+  }
+
+  async closeSession(): Promise<void> {
+    const open = this.#session;
+    this.#session = undefined;
+    await open?.session.close();
+  }
+
+  /** `lh-ci ...` in the stack's network with the ops image of `release`; its exit code is the answer. */
+  async attemptOps(
+    release: string,
+    args: readonly string[],
+    deps = true,
+    options: RunOptions = {},
+  ): Promise<RunResult> {
+    const open = this.#session;
+    if (open?.session.ended !== undefined) {
+      // A container killed under us must not take the rest of the deploy (the unlock) with it.
+      this.exec.out.warn(`${open.session.label} ${open.session.ended}; going on with a container per command`);
+      await this.closeSession();
+    }
+    if (open?.release !== release || open.session.ended !== undefined) {
+      return await this.exec.attempt(composeCommands.runOps(this.project, release, args, deps), options);
+    }
+    if (deps && !open.dependenciesUp) {
+      await this.startOpsDependencies(release);
+      open.dependenciesUp = true;
+    }
+    return await open.session.run(args, options);
+  }
+
+  /** `docker compose run --rm ops lh-ci ...` (or the open session) with the ops image of `release`. */
   async ops(release: string, args: readonly string[], deps = true, options: RunOptions = {}): Promise<RunResult> {
-    return await this.exec.run(composeCommands.runOps(this.project, release, args, deps), options);
+    const result = await this.attemptOps(release, args, deps, options);
+    if (result.code !== 0) throw this.opsFailed(release, args, deps, result);
+    return result;
+  }
+
+  /** The error for an lh-ci command in the ops container that exited non-zero. */
+  private opsFailed(release: string, args: readonly string[], deps: boolean, result: RunResult) {
+    const open = this.#session;
+    const words = args
+      .filter((arg) => !arg.startsWith("-"))
+      .slice(0, 2)
+      .join(" ");
+    const label =
+      open?.release === release
+        ? `lh-ci ${words} (in ${open.session.label})`
+        : this.exec.describe(composeCommands.runOps(this.project, release, args, deps));
+    return this.exec.failed(label, `exited with ${result.code}`, result.code, result.stderr);
+  }
+
+  /**
+   * What `compose run ops` does before it runs a command: the services ops depends on are started
+   * and healthy. Asked of the engine first, so that a running stack costs two quick reads.
+   */
+  async startOpsDependencies(release: string): Promise<void> {
+    const [config, ps] = await Promise.all([
+      this.exec.run(composeCommands.configJson(this.project, release), { show: "none" }),
+      this.exec.run(composeCommands.ps(this.project, release, true), { show: "none" }),
+    ]);
+    const needed = opsDependencies(config.stdout);
+    const healthy = new Set(healthyServices(ps.stdout));
+    const missing = needed.filter((service) => !healthy.has(service));
+    if (missing.length === 0) return;
+    this.say(`Starting ${missing.join(", ")} (the ops container needs them)...`);
+    await this.exec.run(composeCommands.upServices(this.project, release, missing));
+  }
+
+  /** Whether every migration of `release` is applied to the database (`lh-ci migrations status`). */
+  async migrationsApplied(release: string): Promise<boolean> {
+    const args = ["migrations", "status", "--migrations-dir", OPS_MIGRATIONS_DIR, "--env", this.env];
+    const result = await this.attemptOps(release, args, true, { show: "none" });
+    if (result.code === 0) return true;
+    if (result.code === 1) return false;
+    throw this.opsFailed(release, args, true, result);
   }
 
   /** The last line of `lh-ci releases current|previous`, undefined when the ledger has none. */
   async ledgerRelease(release: string, which: "current" | "previous"): Promise<string | undefined> {
     const args = which === "current" ? opsArgs.releasesCurrent(this.env) : opsArgs.releasesPrevious(this.env);
-    const command = composeCommands.runOps(this.project, release, args, false);
-    const result = await this.exec.attempt(command, { show: "none" });
+    const result = await this.attemptOps(release, args, false, { show: "none" });
     if (result.code === 0) return lastLine(result.stdout);
     if (result.code === 1 && /no verified release|nothing to roll back to/.test(result.stderr)) return undefined;
-    throw new CommandFailed(
-      `${this.exec.describe(command)} exited with ${result.code}: ${lastLine(this.exec.out.redactor.redact(result.stderr))}`,
-      result.code,
-      result.stderr,
-    );
+    throw this.opsFailed(release, args, false, result);
   }
 
   /** Every commit of the ledger, newest first. */
@@ -200,6 +289,29 @@ export class Stack {
       input: createReadStream(localPath),
     });
   }
+}
+
+/** The services the ops service depends on, from `compose config --format json`. */
+export function opsDependencies(configJson: string): string[] {
+  const config = JSON.parse(configJson) as { services?: Record<string, { depends_on?: Record<string, unknown> }> };
+  return Object.keys(config.services?.ops?.depends_on ?? {});
+}
+
+/** Services with a running container that is healthy (or has no health check), from `compose ps --format json`. */
+export function healthyServices(psJson: string): string[] {
+  const text = psJson.trim();
+  if (text === "") return [];
+  // One object per line (compose 2.21 and later), or one array (earlier).
+  const rows = (text.startsWith("[") ? JSON.parse(text) : text.split("\n").map((line) => JSON.parse(line))) as {
+    Service?: string;
+    State?: string;
+    Health?: string;
+  }[];
+  return rows
+    .filter(
+      (row) => row.State === "running" && (row.Health === "" || row.Health === undefined || row.Health === "healthy"),
+    )
+    .map((row) => row.Service ?? "");
 }
 
 /** The image `docker load` reports: `Loaded image: name:tag`, else `Loaded image ID: sha256:...`. */

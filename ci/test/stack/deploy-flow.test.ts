@@ -91,6 +91,79 @@ describe("runDeploy: the order of a deploy", () => {
   });
 });
 
+/** RecordingSteps that also answer whether the deploy changes the database. */
+class StepsWithChanges extends RecordingSteps {
+  private readonly answer: () => Promise<{ unchanged: boolean; detail: string }>;
+
+  constructor(answer: () => Promise<{ unchanged: boolean; detail: string }>, fail: StepName[] = []) {
+    super({ current: NEW, previous: OLD, fail });
+    this.answer = answer;
+  }
+
+  changes = async () => {
+    this.calls.push("changes");
+    return await this.answer();
+  };
+}
+
+describe("runDeploy: a redeploy that changes nothing in the database", () => {
+  it("skips backup, migrations check and migrate, saying why, and still runs up, verify and the ledger", async () => {
+    const steps = new StepsWithChanges(async () => ({ unchanged: true, detail: "none" }));
+    const report = await runDeploy(steps, options({ skipChecks: true }));
+    expect(steps.calls).toEqual([
+      "checkConfig",
+      "images",
+      "lock",
+      "load",
+      "changes",
+      "up(bbb)",
+      "verify(bbb)",
+      "record",
+      "prune",
+      "unlock",
+    ]);
+    expect(report.ok).toBe(true);
+    const skipped = report.steps.filter((step) => step.status === "skipped" && step.step !== "checks");
+    expect(skipped.map((step) => step.step)).toEqual(["backup", "migrations check", "migrate"]);
+    for (const step of skipped) expect(step.detail).toContain("already the verified release, no migration pending");
+  });
+
+  it("runs every step when something changed", async () => {
+    const steps = new StepsWithChanges(async () => ({ unchanged: false, detail: "new release" }));
+    await runDeploy(steps, options({ skipChecks: true }));
+    expect(steps.calls).toEqual([
+      ...BEFORE_UP.filter((call) => call !== "checks").slice(0, 4),
+      "changes",
+      ...BEFORE_UP.slice(5),
+      "up(bbb)",
+      "verify(bbb)",
+      "record",
+      "prune",
+      "unlock",
+    ]);
+  });
+
+  it("runs every step when the question cannot be answered (fails closed)", async () => {
+    const steps = new StepsWithChanges(async () => {
+      throw new Error("database down");
+    });
+    const report = await runDeploy(steps, options({ skipChecks: true }));
+    expect(steps.calls).toContain("backup");
+    expect(steps.calls).toContain("migrate");
+    expect(report.steps.find((step) => step.step === "changes")).toMatchObject({
+      status: "failed",
+      detail: "database down",
+    });
+  });
+
+  it("a failed verify after a skipped backup still rolls back to the release before", async () => {
+    const steps = new StepsWithChanges(async () => ({ unchanged: true, detail: "none" }), ["verify"]);
+    const report = await runDeploy(steps, options({ skipChecks: true }));
+    expect(report).toMatchObject({ ok: false, rolledBackTo: OLD });
+    expect(report.messages[0]).toMatch(/^VERIFY FAILED for b+: verify broke/);
+  });
+});
+
 describe("runDeploy: failures before the lock touch nothing", () => {
   it.each([
     ["checkConfig", ["checkConfig"]],
@@ -162,6 +235,8 @@ describe("runDeploy: a failed verify rolls back to the previous verified release
     const report = await runDeploy(steps, options());
     expect(steps.calls).toEqual([...BEFORE_UP, "up(bbb)", "currentRelease", "rollback(aaa)", "record", "unlock"]);
     expect(report.rolledBackTo).toBe(OLD);
+    expect(report.messages[0]).toMatch(/^UP FAILED for b+: up broke/);
+    expect(steps.ledger[0]?.note).toContain("verify failed: up failed: up broke");
   });
 
   it("a redeploy of the current commit that fails rolls back to the release before it", async () => {

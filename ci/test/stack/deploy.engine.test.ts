@@ -25,6 +25,7 @@ const ALL_STEPS = [
   "images",
   "lock",
   "load",
+  "changes",
   "backup",
   "migrations check",
   "migrate",
@@ -102,6 +103,42 @@ describe("lh-ci deploy on a real engine", () => {
       expect(verified.code, verified.stderr).toBe(0);
       expect(verified.stdout).toContain("staging: verified");
       expectNoSecret(status.stdout, status.stderr, logs.stdout, logs.stderr, verified.stdout, verified.stderr);
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+
+  it(
+    "a redeploy of the running release leaves the database alone: backup, check and migrate are skipped, verify runs",
+    async () => {
+      const result = await stack.lhCi(["deploy", "--release", A, "--json"]);
+      expect(result.code, result.stderr).toBe(0);
+      const deployed = report(result.stdout);
+      const status = Object.fromEntries(deployed.steps.map((step) => [step.step, step.status]));
+      expect(status).toMatchObject({
+        changes: "ok",
+        backup: "skipped",
+        "migrations check": "skipped",
+        migrate: "skipped",
+        up: "ok",
+        verify: "ok",
+        record: "ok",
+        unlock: "ok",
+      });
+      expect(deployed.steps.find((step) => step.step === "changes")?.detail).toContain("already the verified release");
+      // Every in-stack step ran in the one ops container of the session, which is gone afterwards.
+      expect(result.stderr.match(/Starting the ops session/g)).toHaveLength(1);
+      const left = await docker([
+        "container",
+        "ls",
+        "--all",
+        "--quiet",
+        "--filter",
+        `label=com.docker.compose.project=${stack.name}`,
+        "--filter",
+        "label=com.docker.compose.service=ops",
+      ]);
+      expect(left.stdout.trim()).toBe("");
+      expectNoSecret(result.stdout, result.stderr);
     },
     DEPLOY_TIMEOUT_MS,
   );
