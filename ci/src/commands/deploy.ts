@@ -26,6 +26,9 @@ In order, each step saying what it does and how long it took:
                     once, naming the holder, when someone else holds it)
   load              docker load of the other tarballs, tagged <prefix>/<service>:<release>; copies
                     compose/ and monitoring/ to --project-dir on the engine's host when needed
+  changes           whether the database changes: not when the release is the verified one and
+                    its migrations are all applied (then backup, migrations check and migrate
+                    are skipped, saying why)
   backup            lh-ci backup in the stack's network, into the backups volume (older than 7
                     days pruned)
   migrations check  refuses destructive pending migrations unless --allow-destructive-migrations
@@ -35,6 +38,7 @@ In order, each step saying what it does and how long it took:
   record            the release ledger (in the ops state volume)
   prune             removes images of releases older than the last five of the ledger
   unlock            releases the lock, in every outcome once taken
+Every in-stack step runs in one ops container (lh-ci session), started at lock.
 When up or verify fails, the previous verified release is brought back up and verified (unless
 --no-rollback); the database schema stays as migrated (migrations are forward-only).
 
