@@ -51,8 +51,9 @@ Exit 0 when the target runs and verified, 1 otherwise.`,
     out.info(`Rolling ${settings.env} back to ${to ?? "the previous verified release"}...`);
     const report = await runRollback(
       {
-        lock: () => stack.acquireLock(ops, ops, `lh-ci rollback${to ? ` --to ${to}` : ""}`),
-        unlock: () => stack.releaseLock(ops),
+        // The lock and the ledger in one ops container; the target's verify gets its own.
+        lock: () => stack.lockInSession(ops, ops, `lh-ci rollback${to ? ` --to ${to}` : ""}`),
+        unlock: () => stack.unlockAndCloseSession(ops),
         currentRelease: () => stack.ledgerRelease(ops, "current"),
         previousRelease: () => stack.ledgerRelease(ops, "previous"),
         up: async (release) => {

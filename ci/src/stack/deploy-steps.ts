@@ -71,13 +71,7 @@ export class ToolkitDeploySteps implements DeploySteps {
    */
   async lock(): Promise<StepDetail> {
     if (this.plan.imagesDir) await this.stack.loadImages(this.plan.imagesDir, this.release, ["ops"]);
-    this.stack.openSession(this.release);
-    try {
-      return await this.stack.acquireLock(this.release, this.release, this.plan.reason);
-    } catch (error) {
-      await this.stack.closeSession();
-      throw error;
-    }
+    return await this.stack.lockInSession(this.release, this.release, this.plan.reason);
   }
 
   async load(): Promise<StepDetail> {
@@ -162,10 +156,6 @@ export class ToolkitDeploySteps implements DeploySteps {
   }
 
   async unlock(): Promise<StepDetail> {
-    try {
-      return await this.stack.releaseLock(this.release);
-    } finally {
-      await this.stack.closeSession();
-    }
+    return await this.stack.unlockAndCloseSession(this.release);
   }
 }

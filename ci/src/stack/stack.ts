@@ -210,6 +210,26 @@ export class Stack {
     return lastLine((await this.ops(release, opsArgs.lockRelease(this.env, this.settings.operator), false)).stdout);
   }
 
+  /** Opens the ops session of `release` and takes the lock in it; a refused lock closes it again. */
+  async lockInSession(release: string, commit: string, reason: string): Promise<string> {
+    this.openSession(release);
+    try {
+      return await this.acquireLock(release, commit, reason);
+    } catch (error) {
+      await this.closeSession();
+      throw error;
+    }
+  }
+
+  /** Releases the lock, then closes the session (in every outcome). */
+  async unlockAndCloseSession(release: string): Promise<string> {
+    try {
+      return await this.releaseLock(release);
+    } finally {
+      await this.closeSession();
+    }
+  }
+
   /** Holds the lock around an operation, releasing it in every outcome. */
   async withLock<T>(release: string, reason: string, operation: () => Promise<T>): Promise<T> {
     await this.acquireLock(release, release, reason);
