@@ -47,8 +47,15 @@ export function compose(project: ComposeProject, release: string, ...args: strin
   };
 }
 
-/** Starts the release and waits for every health check (and the one-shot migrate) to pass. */
-export function up(project: ComposeProject, release: string): CommandLine {
+/** The one-shot service that applies migrations (its name is part of the compose file's contract). */
+export const MIGRATE_SERVICE = "migrate";
+
+/**
+ * Starts the release and waits for every health check (and the one-shot migrate) to pass.
+ * `withoutMigrate`: when no migration is pending, `--scale migrate=0` keeps up from running the
+ * one-shot again (compose restarts it on every up); its last container goes with it.
+ */
+export function up(project: ComposeProject, release: string, options: { withoutMigrate?: boolean } = {}): CommandLine {
   return compose(
     project,
     release,
@@ -58,12 +65,13 @@ export function up(project: ComposeProject, release: string): CommandLine {
     "--wait-timeout",
     String(UP_WAIT_SECONDS),
     "--remove-orphans",
+    ...(options.withoutMigrate ? ["--scale", `${MIGRATE_SERVICE}=0`] : []),
   );
 }
 
 /** The one-shot migrate service with its own command (the compose file's, or an override's). */
 export function runMigrate(project: ComposeProject, release: string): CommandLine {
-  return compose(project, release, "run", "--rm", "--no-TTY", "migrate");
+  return compose(project, release, "run", "--rm", "--no-TTY", MIGRATE_SERVICE);
 }
 
 /**

@@ -39,8 +39,11 @@ export interface DeploySteps {
   migrationsCheck(allowDestructive: boolean): Promise<StepDetail>;
   /** `prisma migrate deploy` as the one-shot compose service. */
   migrate(): Promise<StepDetail>;
-  /** `docker compose up --wait` of the given release. */
-  up(release: string): Promise<StepDetail>;
+  /**
+   * `docker compose up --wait` of the given release; `withoutMigrate` when the changes step found
+   * no migration pending (the one-shot migrate service is then not run again).
+   */
+  up(release: string, options?: { withoutMigrate?: boolean }): Promise<StepDetail>;
   /** `lh-ci verify` against the running stack. */
   verify(release: string): Promise<StepDetail>;
   /** `lh-ci releases current`: the last verified release, undefined when there is none. */
@@ -244,8 +247,8 @@ async function runLocked(
     const why = "already the verified release, no migration pending";
     runner.skip("backup", `${why} (the backup service keeps the daily ones)`);
     runner.skip("migrations check", why);
-    runner.skip("migrate", `${why} (up still runs the one-shot migrate service)`);
-    return await upAndVerify(steps, options, runner, messages, record);
+    runner.skip("migrate", why);
+    return await upAndVerify(steps, options, runner, messages, record, { withoutMigrate: true });
   }
   const backup = await runner.run("backup", () => steps.backup());
   if (!backup.ok) return failBeforeUp("backup", backup.error ?? "", `${untouched}; no migration ran`);
@@ -292,9 +295,10 @@ async function upAndVerify(
   runner: StepRunner,
   messages: string[],
   record: Recorder,
+  upOptions: { withoutMigrate?: boolean } = {},
 ): Promise<LockedOutcome> {
   const release = options.release;
-  const up = await runner.run("up", () => steps.up(release));
+  const up = await runner.run("up", () => steps.up(release, upOptions));
   if (!up.ok) {
     runner.skip("verify", "up failed");
     return failAfterUp(steps, options, runner, messages, record, { step: "up", error: up.error ?? "" });

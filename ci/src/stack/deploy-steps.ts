@@ -116,9 +116,9 @@ export class ToolkitDeploySteps implements DeploySteps {
     return "migrate service exited 0";
   }
 
-  async up(release: string): Promise<StepDetail> {
-    await this.stack.up(release);
-    return `compose up --wait (${release})`;
+  async up(release: string, options: { withoutMigrate?: boolean } = {}): Promise<StepDetail> {
+    await this.stack.up(release, options);
+    return `compose up --wait (${release})${options.withoutMigrate ? ", migrate not run again: none pending" : ""}`;
   }
 
   async verify(release: string): Promise<StepDetail> {

@@ -24,8 +24,10 @@ function lastLine(text: string): string {
 interface OpenSession {
   release: string;
   session: OpsSession;
-  /** Whether ops' dependencies (the database, the cache) are known to be up. */
-  dependenciesUp: boolean;
+  /** The services ops depends on that were not running and healthy when the session opened. */
+  dependencies: Promise<string[]>;
+  /** Set by the first command that needs them: those services started (once). */
+  dependenciesUp?: Promise<void>;
 }
 
 export class Stack {
@@ -56,6 +58,9 @@ export class Stack {
 
   /** The references of a release's images that the engine does not have. */
   async missingImages(release: string, services: readonly ImageService[] = IMAGE_SERVICES): Promise<string[]> {
+    const refs = services.map((service) => this.imageRef(service, release));
+    // One call when all are there (the common case); one per image to name what is missing.
+    if ((await this.exec.attempt(docker.inspectImages(refs), { show: "none" })).code === 0) return [];
     const missing: string[] = [];
     for (const service of services) {
       const ref = this.imageRef(service, release);
@@ -107,7 +112,11 @@ export class Stack {
     if (this.#session) throw new Error(`an ops session for ${this.#session.release} is already open`);
     const label = `the ops session of ${this.project.name}`;
     const command = composeCommands.runOpsSession(this.project, release, this.env);
-    this.#session = { release, session: OpsSession.open(this.exec, command, label), dependenciesUp: false };
+    const session = OpsSession.open(this.exec, command, label);
+    // Read-only questions to the engine, asked while the container starts.
+    const dependencies = this.missingOpsDependencies(release);
+    dependencies.catch(() => {});
+    this.#session = { release, session, dependencies };
   }
 
   async closeSession(): Promise<void> {
@@ -132,9 +141,11 @@ export class Stack {
     if (open?.release !== release || open.session.ended !== undefined) {
       return await this.exec.attempt(composeCommands.runOps(this.project, release, args, deps), options);
     }
-    if (deps && !open.dependenciesUp) {
-      await this.startOpsDependencies(release);
-      open.dependenciesUp = true;
+    if (deps) {
+      open.dependenciesUp ??= open.dependencies.then(async (missing) => {
+        if (missing.length > 0) await this.startServices(release, missing);
+      });
+      await open.dependenciesUp;
     }
     return await open.session.run(args, options);
   }
@@ -161,20 +172,21 @@ export class Stack {
   }
 
   /**
-   * What `compose run ops` does before it runs a command: the services ops depends on are started
-   * and healthy. Asked of the engine first, so that a running stack costs two quick reads.
+   * What `compose run ops` would start before it runs a command: the services ops depends on that
+   * are not running and healthy. Two quick reads of the engine.
    */
-  async startOpsDependencies(release: string): Promise<void> {
+  async missingOpsDependencies(release: string): Promise<string[]> {
     const [config, ps] = await Promise.all([
       this.exec.run(composeCommands.configJson(this.project, release), { show: "none" }),
       this.exec.run(composeCommands.ps(this.project, release, true), { show: "none" }),
     ]);
-    const needed = opsDependencies(config.stdout);
     const healthy = new Set(healthyServices(ps.stdout));
-    const missing = needed.filter((service) => !healthy.has(service));
-    if (missing.length === 0) return;
-    this.say(`Starting ${missing.join(", ")} (the ops container needs them)...`);
-    await this.exec.run(composeCommands.upServices(this.project, release, missing));
+    return opsDependencies(config.stdout).filter((service) => !healthy.has(service));
+  }
+
+  private async startServices(release: string, services: readonly string[]): Promise<void> {
+    this.say(`Starting ${services.join(", ")} (the ops container needs them)...`);
+    await this.exec.run(composeCommands.upServices(this.project, release, services));
   }
 
   /** Whether every migration of `release` is applied to the database (`lh-ci migrations status`). */
@@ -262,8 +274,8 @@ export class Stack {
   }
 
   /** `docker compose up --wait` of a release: waits for every health check, fails if one does not pass. */
-  async up(release: string): Promise<void> {
-    await this.exec.run(composeCommands.up(this.project, release));
+  async up(release: string, options: { withoutMigrate?: boolean } = {}): Promise<void> {
+    await this.exec.run(composeCommands.up(this.project, release, options));
   }
 
   async verify(release: string, timeout = "120s", options: RunOptions = {}): Promise<RunResult> {

@@ -22,6 +22,15 @@ describe("docker compose command lines", () => {
     const up = compose.up(project, SHA);
     expect(line(up)).toBe(`${COMPOSE} up --detach --wait --wait-timeout 300 --remove-orphans`);
     expect(up.env).toEqual({ RELEASE: SHA, IMAGE_PREFIX: "lawyers-hub" });
+    expect(line(compose.up(project, SHA, { withoutMigrate: true }))).toBe(
+      `${COMPOSE} up --detach --wait --wait-timeout 300 --remove-orphans --scale migrate=0`,
+    );
+  });
+
+  it("the ops session runs lh-ci session in the ops container without starting its dependencies", () => {
+    expect(line(compose.runOpsSession(project, SHA, "staging"))).toBe(
+      `${COMPOSE} run --rm --no-TTY --no-deps ops lh-ci session --env staging`,
+    );
   });
 
   it("omits --env-file when the configuration comes only from the process environment", () => {

@@ -41,7 +41,8 @@ class RecordingSteps implements DeploySteps {
   backup = () => this.step("backup");
   migrationsCheck = (allow: boolean) => this.step("migrationsCheck", `migrationsCheck(${allow})`);
   migrate = () => this.step("migrate");
-  up = (release: string) => this.step("up", `up(${release.slice(0, 3)})`);
+  up = (release: string, options?: { withoutMigrate?: boolean }) =>
+    this.step("up", `up(${release.slice(0, 3)}${options?.withoutMigrate ? ", without migrate" : ""})`);
   verify = (release: string) => this.step("verify", `verify(${release.slice(0, 3)})`);
   rollback = (to: string) => this.step("rollback", `rollback(${to.slice(0, 3)})`);
   prune = () => this.step("prune");
@@ -116,7 +117,7 @@ describe("runDeploy: a redeploy that changes nothing in the database", () => {
       "lock",
       "load",
       "changes",
-      "up(bbb)",
+      "up(bbb, without migrate)",
       "verify(bbb)",
       "record",
       "prune",
