@@ -134,6 +134,20 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
     expect((await ops(["lock", "status"])).stdout).toMatch(/not held|free|no lock/i);
   });
 
+  it("1b. a redeploy of A changes nothing in the database: backup, check and migrate skipped, up and verify run", async () => {
+    const result = await phase("redeploy A", () => lhCi(["deploy", "--release", A, "--json"]));
+    expect(result.code, result.stderr).toBe(0);
+    const deployed = report(result.stdout);
+    const status = Object.fromEntries(deployed.steps.map((step) => [step.step, step.status]));
+    expect(status).toMatchObject({ backup: "skipped", "migrations check": "skipped", migrate: "skipped" });
+    expect(status).toMatchObject({ changes: "ok", up: "ok", verify: "ok", record: "ok", unlock: "ok" });
+    expect(deployed.steps.find((step) => step.step === "up")?.detail).toContain("migrate not run again");
+    expect(deployed.recorded).toMatchObject({ commit: A, result: "verified" });
+    // The one-shot did not run again: no migrate container is left by that up.
+    const migrate = await target.stack.compose(["ps", "--all", "--quiet", "migrate"]);
+    expect(migrate.stdout.trim()).toBe("");
+  });
+
   it("2. data written through the api; B adds a migration: the pre-migrate backup holds A's data, B is verified", async () => {
     matterBeforeB = await createMatter("written under A");
     const copy = await lhCi(["stack", "backup", "--out", join(scratch, "backups")]);
