@@ -147,7 +147,8 @@ function pgDumpArguments(request: BackupRequest, snapshot: string): string[] {
 
 /**
  * A plain backup to a file: pg_dump writes the file itself (as fast as `pg_dump > file`), while
- * the checksum, the completeness check and the row counts read it behind pg_dump, on the other core.
+ * the checksum, the completeness check and the row counts read it behind pg_dump, on the other core,
+ * and the file is flushed to disk behind them (so the final fsync has little left to do).
  */
 async function runDumpToFile(
   request: BackupRequest,
@@ -167,12 +168,13 @@ async function runDumpToFile(
       edges.observe(chunk);
       meter.observe(chunk);
       scanner.observe(chunk);
+      writer.directlyWritten(meter.bytes);
     }),
     dump.exited,
   ]);
   await checkDump(request, client, dump, exit, read, "reading the dump back failed");
   const tables = finishScan(scanner, edges);
-  writer.finishDirectWrite();
+  await writer.finishDirectWrite();
   return {
     sha256: meter.digest(),
     sizeBytes: meter.bytes,
