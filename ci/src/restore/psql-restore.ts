@@ -16,6 +16,14 @@ import { clearDatabaseSql } from "./clear-database-sql.ts";
 import { rowCountDifferences } from "./compare-counts.ts";
 import { PsqlOutput } from "./psql-output.ts";
 
+/** Reads of the backup file: few enough calls, small enough to stream. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Checked bytes kept ready ahead of psql: the pipe holds a few hundred KB, a few ms of psql's work,
+ * so without it psql waits whenever Node is busy (reading, hashing) or not scheduled.
+ */
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+
 export interface PsqlRestoreOptions {
   /** How long a statement may wait for a lock held by another session before the restore gives up. */
   lockTimeout?: string;
@@ -64,9 +72,9 @@ export async function psqlRestore(
   const scanner = new DumpScanner({ countRows: false }); // psql's `COPY n` says how many rows went in
   // Our own frame: psql refuses every meta-command from here on (the dump cannot know the key).
   stdin.write(`\\restrict ${nonce}\nBEGIN;\n${clearDatabaseSql(options.lockTimeout ?? "60s")}`);
-  const stages: Array<Readable | Writable> = [createReadStream(path, { highWaterMark: 256 * 1024 }), meter];
+  const stages: Array<Readable | Writable> = [createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }), meter];
   if (metadata.compression === "gzip") stages.push(createGunzip());
-  stages.push(edges, scanner.filter());
+  stages.push(edges, scanner.filter(READ_AHEAD_BYTES));
   const fed = await Promise.allSettled([
     // biome-ignore lint/suspicious/noExplicitAny: pipeline's overloads do not take a spread of stages
     (pipeline as any)(...stages, stdin, { end: false }) as Promise<void>,
