@@ -32,6 +32,8 @@ export interface BackupRequest {
   lockTimeoutSeconds?: number;
   /** BACKUP_SIGNING_KEY: when set, the sidecar is signed (signature.ts). */
   signingKey?: string;
+  /** Called once pg_dump has started: work to do meanwhile rather than before it (restore's SQL parser). */
+  whileDumping?: () => void;
 }
 
 interface Dumped {
@@ -160,6 +162,7 @@ async function runDumpToFile(
     env: childEnvironment(request.target),
     stdout: writer.fd,
   });
+  request.whileDumping?.();
   const edges = new DumpEdges();
   const scanner = new DumpScanner({ check: false }); // only counts: backup verify and restore check the content
   const meter = new ByteMeter(request.onBytes);
@@ -191,6 +194,7 @@ async function runDump(
   endSink: boolean,
 ): Promise<Dumped> {
   const dump = startChild("pg_dump", pgDumpArguments(request, snapshot), { env: childEnvironment(request.target) });
+  request.whileDumping?.();
   const stdout = dump.child.stdout;
   if (!stdout) throw new Error("pg_dump has no stdout");
   const edges = new DumpEdges();

@@ -66,9 +66,6 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
   const verifySeconds = since(start);
   await request.confirm(metadata);
 
-  // The SQL parser the load needs compiles while the safety backup runs.
-  const parser = loadStatementParser();
-  parser.catch(() => undefined); // awaited by the load; a failure must not go unhandled meanwhile
   request.step(`Backing up the current ${request.envName} database first...`);
   start = performance.now();
   const safetyBackup = await createBackup({
@@ -78,6 +75,9 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
     destination: { dir: request.backupDir },
     onBytes: request.onBytes?.("safety backup: written"),
     signingKey: request.signingKey,
+    // The SQL parser the load needs compiles while pg_dump runs, not before it starts. Awaited by
+    // the load; a failure must not go unhandled meanwhile.
+    whileDumping: () => loadStatementParser().catch(() => undefined),
   });
 
   const safetyBackupSeconds = since(start);
