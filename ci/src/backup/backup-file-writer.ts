@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, createWriteStream, fsyncSync, openSync, unlinkSync, type WriteStream } from "node:fs";
+import { FlushBehind } from "./flush-behind.ts";
 import { sidecarPathOf } from "./naming.ts";
 import { PRIVATE_MODE, publishExclusive, temporaryPathFor, writePrivateFileExclusive } from "./private-file.ts";
 import { type BackupMetadata, serializeSidecar } from "./sidecar.ts";
@@ -16,6 +17,7 @@ export class BackupFileWriter {
   #stream: WriteStream | undefined;
   #closed = false;
   readonly #stopSignalCleanup: () => void;
+  readonly #flushBehind: FlushBehind;
 
   /** `alsoOnSignal`: what else a SIGINT/SIGTERM must undo before exiting (the name's claim). */
   constructor(path: string, alsoOnSignal: () => void = () => {}) {
@@ -23,6 +25,7 @@ export class BackupFileWriter {
     this.#temporary = temporaryPathFor(path);
     this.fd = openSync(this.#temporary, "wx", PRIVATE_MODE);
     this.#stopSignalCleanup = removeOnSignal(this.#temporary, alsoOnSignal);
+    this.#flushBehind = new FlushBehind(this.fd);
   }
 
   /** Where the dump bytes go; ending it flushes and closes the file. */
@@ -39,8 +42,14 @@ export class BackupFileWriter {
     return this.#stream;
   }
 
+  /** While a child process writes to `fd`: it has written at least `bytes` (flushed to disk behind it). */
+  directlyWritten(bytes: number): void {
+    this.#flushBehind.written(bytes);
+  }
+
   /** After a child process wrote to `fd`: flush the bytes to disk and close the file. */
-  finishDirectWrite(): void {
+  async finishDirectWrite(): Promise<void> {
+    await this.#flushBehind.settle();
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.#closed = true;
@@ -63,6 +72,7 @@ export class BackupFileWriter {
 
   async discard(): Promise<void> {
     this.#stopSignalCleanup();
+    await this.#flushBehind.settle().catch(() => undefined); // not closed under a flush in progress
     if (this.#stream) this.#stream.destroy();
     else if (!this.#closed) closeQuietly(this.fd);
     this.#closed = true;

@@ -32,6 +32,8 @@ export interface BackupRequest {
   lockTimeoutSeconds?: number;
   /** BACKUP_SIGNING_KEY: when set, the sidecar is signed (signature.ts). */
   signingKey?: string;
+  /** Called once pg_dump has started: work to do meanwhile rather than before it (restore's SQL parser). */
+  whileDumping?: () => void;
 }
 
 interface Dumped {
@@ -147,7 +149,8 @@ function pgDumpArguments(request: BackupRequest, snapshot: string): string[] {
 
 /**
  * A plain backup to a file: pg_dump writes the file itself (as fast as `pg_dump > file`), while
- * the checksum, the completeness check and the row counts read it behind pg_dump, on the other core.
+ * the checksum, the completeness check and the row counts read it behind pg_dump, on the other core,
+ * and the file is flushed to disk behind them (so the final fsync has little left to do).
  */
 async function runDumpToFile(
   request: BackupRequest,
@@ -159,6 +162,7 @@ async function runDumpToFile(
     env: childEnvironment(request.target),
     stdout: writer.fd,
   });
+  request.whileDumping?.();
   const edges = new DumpEdges();
   const scanner = new DumpScanner({ check: false }); // only counts: backup verify and restore check the content
   const meter = new ByteMeter(request.onBytes);
@@ -167,12 +171,13 @@ async function runDumpToFile(
       edges.observe(chunk);
       meter.observe(chunk);
       scanner.observe(chunk);
+      writer.directlyWritten(meter.bytes);
     }),
     dump.exited,
   ]);
   await checkDump(request, client, dump, exit, read, "reading the dump back failed");
   const tables = finishScan(scanner, edges);
-  writer.finishDirectWrite();
+  await writer.finishDirectWrite();
   return {
     sha256: meter.digest(),
     sizeBytes: meter.bytes,
@@ -189,6 +194,7 @@ async function runDump(
   endSink: boolean,
 ): Promise<Dumped> {
   const dump = startChild("pg_dump", pgDumpArguments(request, snapshot), { env: childEnvironment(request.target) });
+  request.whileDumping?.();
   const stdout = dump.child.stdout;
   if (!stdout) throw new Error("pg_dump has no stdout");
   const edges = new DumpEdges();

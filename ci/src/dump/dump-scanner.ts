@@ -86,9 +86,13 @@ export class DumpScanner {
     });
   }
 
-  /** A stream that passes on only what was checked (restore: psql sees nothing else). */
-  filter(): Transform {
+  /**
+   * A stream that passes on only what was checked (restore: psql sees nothing else), holding up to
+   * `readAheadBytes` of checked bytes that its reader has not taken yet.
+   */
+  filter(readAheadBytes?: number): Transform {
     const stream: Transform = new Transform({
+      readableHighWaterMark: readAheadBytes,
       transform: (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) => {
         try {
           this.#scan(chunk, (bytes) => stream.push(bytes));

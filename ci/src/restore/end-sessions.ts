@@ -6,11 +6,16 @@ export interface EndedSessions {
   refused: number;
 }
 
-/** Ends every other client session on the current database, so the restore does not wait on their locks. */
-export async function endOtherSessions(client: pg.Client): Promise<EndedSessions> {
+/**
+ * Ends every other client session on the current database, so the restore does not wait on their
+ * locks; `spare` is the restore's own psql, already connected.
+ */
+export async function endOtherSessions(client: pg.Client, spare?: number): Promise<EndedSessions> {
   const { rows } = await client.query<{ pid: number }>(
     `SELECT pid FROM pg_stat_activity
-     WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
+     WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid IS DISTINCT FROM $1::int
+       AND backend_type = 'client backend'`,
+    [spare ?? null],
   );
   let ended = 0;
   let refused = 0;

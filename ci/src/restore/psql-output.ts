@@ -22,8 +22,14 @@ export class PsqlOutput {
   readonly #watched: Set<string>;
   /** The last complete line psql printed. */
   last = "";
+  /** The first complete line psql printed. */
+  readonly firstLine: Promise<string>;
+  #resolveFirstLine: ((line: string) => void) | undefined;
 
   constructor(stdout: Readable, watched: string[]) {
+    this.firstLine = new Promise((resolve) => {
+      this.#resolveFirstLine = resolve;
+    });
     this.#watched = new Set(watched);
     stdout.setEncoding("utf8");
     stdout.on("data", (text: string) => this.#take(text));
@@ -33,6 +39,8 @@ export class PsqlOutput {
     const lines = (this.#partial + text).split("\n");
     this.#partial = (lines.pop() ?? "").slice(0, LINE_LIMIT);
     for (const line of lines) {
+      this.#resolveFirstLine?.(line);
+      this.#resolveFirstLine = undefined;
       this.last = line;
       const tag = DATA_TAG.exec(line);
       if (tag) this.tags.push({ kind: tag[1] === "COPY" ? "copy" : "insert", rows: Number(tag[2]) });

@@ -1,12 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { ByteMeter } from "../backup/byte-meter.ts";
-import { lastLines, type RunningChild, startChild } from "../backup/child-process.ts";
-import { type PgTarget, psqlEnvironment } from "../backup/connection.ts";
+import { lastLines } from "../backup/child-process.ts";
+import type { PgTarget } from "../backup/connection.ts";
 import type { RowCounts } from "../backup/database-facts.ts";
 import { DumpEdges } from "../backup/dump-edges.ts";
 import type { BackupMetadata } from "../backup/sidecar.ts";
@@ -14,7 +13,16 @@ import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
 import { clearDatabaseSql } from "./clear-database-sql.ts";
 import { rowCountDifferences } from "./compare-counts.ts";
-import { PsqlOutput } from "./psql-output.ts";
+import type { PsqlOutput } from "./psql-output.ts";
+import { PsqlSession } from "./psql-session.ts";
+
+/** Reads of the backup file: few enough calls, small enough to stream. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Checked bytes kept ready ahead of psql: the pipe holds a few hundred KB, a few ms of psql's work,
+ * so without it psql waits whenever Node is busy (reading, hashing) or not scheduled.
+ */
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
 export interface PsqlRestoreOptions {
   /** How long a statement may wait for a lock held by another session before the restore gives up. */
@@ -22,6 +30,8 @@ export interface PsqlRestoreOptions {
   /** Counts the file's bytes as they are read (progress). */
   onBytes?: (total: number) => void;
   applicationName?: string;
+  /** psql started earlier (restore starts it while the safety backup runs); otherwise started here. */
+  session?: PsqlSession;
 }
 
 /** Thrown when the restore did not commit: the transaction was rolled back (or never committed). */
@@ -44,29 +54,21 @@ export async function psqlRestore(
   metadata: BackupMetadata,
   options: PsqlRestoreOptions = {},
 ): Promise<RowCounts> {
-  await loadStatementParser();
-  const nonce = randomBytes(16).toString("hex");
-  const loaded = `lh-ci-loaded-${nonce}`;
-  const psql = startChild(
-    "psql",
-    ["--no-psqlrc", "--no-align", "--tuples-only", "--set=ON_ERROR_STOP=1", `--dbname=${target.url}`, "--file=-"],
-    { env: psqlEnvironment(target, options.applicationName ?? "lh-ci restore"), stdin: "pipe" },
-  );
-  const stdin = psql.child.stdin;
-  const stdout = psql.child.stdout;
-  if (!stdin || !stdout) throw new Error("psql has no stdin or stdout");
-  stdin.on("error", () => undefined); // EPIPE once psql stopped: psql's exit says why
-  const output = new PsqlOutput(stdout, [loaded]);
-  const exited = psql.exited.then((exit) => ({ ...exit, psqlFailed: exit.code !== 0 }));
-
+  const session = options.session ?? new PsqlSession(target, options.applicationName ?? "lh-ci restore");
+  const { psql, stdin, output, exited } = session;
+  try {
+    await loadStatementParser();
+  } catch (error) {
+    session.end();
+    throw error;
+  }
   const meter = new ByteMeter(options.onBytes);
   const edges = new DumpEdges();
   const scanner = new DumpScanner({ countRows: false }); // psql's `COPY n` says how many rows went in
-  // Our own frame: psql refuses every meta-command from here on (the dump cannot know the key).
-  stdin.write(`\\restrict ${nonce}\nBEGIN;\n${clearDatabaseSql(options.lockTimeout ?? "60s")}`);
-  const stages: Array<Readable | Writable> = [createReadStream(path, { highWaterMark: 256 * 1024 }), meter];
+  stdin.write(`BEGIN;\n${clearDatabaseSql(options.lockTimeout ?? "60s")}`);
+  const stages: Array<Readable | Writable> = [createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }), meter];
   if (metadata.compression === "gzip") stages.push(createGunzip());
-  stages.push(edges, scanner.filter());
+  stages.push(edges, scanner.filter(READ_AHEAD_BYTES));
   const fed = await Promise.allSettled([
     // biome-ignore lint/suspicious/noExplicitAny: pipeline's overloads do not take a spread of stages
     (pipeline as any)(...stages, stdin, { end: false }) as Promise<void>,
@@ -74,19 +76,19 @@ export async function psqlRestore(
 
   const problem =
     fed.status === "rejected" ? failureOf(fed.reason) : checkLoad(basename(path), meter, edges, scanner, metadata);
-  if (problem) return abort(psql, stdin, exited, problem);
+  if (problem) return abort(session, problem);
 
-  stdin.write(`SELECT '${loaded}';\n`);
-  const synced = await Promise.race([output.waitFor(loaded).then(() => undefined), exited]);
-  if (synced) return abort(psql, stdin, exited, "psql stopped before the end of the dump");
+  session.markLoaded();
+  const synced = await Promise.race([output.waitFor(session.loadedMarker).then(() => undefined), exited]);
+  if (synced) return abort(session, "psql stopped before the end of the dump");
   const loadedRows = rowsLoaded(scanner, output);
-  if (typeof loadedRows === "string") return abort(psql, stdin, exited, loadedRows);
+  if (typeof loadedRows === "string") return abort(session, loadedRows);
   const differences = rowCountDifferences(metadata.tables, loadedRows);
   if (differences.length > 0) {
-    return abort(psql, stdin, exited, `the dump's rows differ from its sidecar: ${differences.join("; ")}`);
+    return abort(session, `the dump's rows differ from its sidecar: ${differences.join("; ")}`);
   }
 
-  stdin.end("COMMIT;\n");
+  session.end("COMMIT;\n");
   const exit = await exited;
   if (exit.psqlFailed || output.last !== "COMMIT") {
     throw new RestoreRolledBack(
@@ -101,15 +103,10 @@ export async function psqlRestore(
  * Ends psql's input without COMMIT: psql finishes what it has, exits, and the server rolls the
  * open transaction back. When psql itself stopped on an error, its message is the cause.
  */
-async function abort(
-  psql: RunningChild,
-  stdin: Writable,
-  exited: Promise<{ psqlFailed: boolean }>,
-  problem: string,
-): Promise<never> {
-  stdin.end();
-  const { psqlFailed } = await exited;
-  throw new RestoreRolledBack((psqlFailed && lastLines(psql.stderrTail(), 4)) || problem);
+async function abort(session: PsqlSession, problem: string): Promise<never> {
+  session.end();
+  const { psqlFailed } = await session.exited;
+  throw new RestoreRolledBack((psqlFailed && lastLines(session.psql.stderrTail(), 4)) || problem);
 }
 
 function failureOf(error: unknown): string {

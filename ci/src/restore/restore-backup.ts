@@ -10,6 +10,7 @@ import { loadStatementParser } from "../dump/statement-policy.ts";
 import { differencesFromSafetyBackup } from "./check-unchanged.ts";
 import { type EndedSessions, endOtherSessions } from "./end-sessions.ts";
 import { psqlRestore, RestoreRolledBack } from "./psql-restore.ts";
+import { PsqlSession } from "./psql-session.ts";
 
 export interface RestoreRequest {
   target: PgTarget;
@@ -66,23 +67,40 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
   const verifySeconds = since(start);
   await request.confirm(metadata);
 
-  // The SQL parser the load needs compiles while the safety backup runs.
-  const parser = loadStatementParser();
-  parser.catch(() => undefined); // awaited by the load; a failure must not go unhandled meanwhile
   request.step(`Backing up the current ${request.envName} database first...`);
   start = performance.now();
-  const safetyBackup = await createBackup({
-    target: request.target,
-    envName: request.envName,
-    gzip: false,
-    destination: { dir: request.backupDir },
-    onBytes: request.onBytes?.("safety backup: written"),
-    signingKey: request.signingKey,
-  });
+  let psql: PsqlSession | undefined;
+  let safetyBackup: BackupResult;
+  try {
+    safetyBackup = await createBackup({
+      target: request.target,
+      envName: request.envName,
+      gzip: false,
+      destination: { dir: request.backupDir },
+      onBytes: request.onBytes?.("safety backup: written"),
+      signingKey: request.signingKey,
+      // What the load needs starts while pg_dump runs, not before it: the SQL parser compiles
+      // (awaited by the load; a failure must not go unhandled meanwhile) and psql connects.
+      whileDumping: () => {
+        loadStatementParser().catch(() => undefined);
+        psql = new PsqlSession(request.target, "lh-ci restore");
+      },
+    });
+  } catch (error) {
+    psql?.end(); // it has been sent nothing to do
+    throw error;
+  }
 
   const safetyBackupSeconds = since(start);
   start = performance.now();
-  const sessions = await withClient(request.target, endOtherSessions);
+  let sessions: EndedSessions;
+  try {
+    const spare = await psql?.backendPid();
+    sessions = await withClient(request.target, (client) => endOtherSessions(client, spare));
+  } catch (error) {
+    psql?.end();
+    throw error;
+  }
   request.step(
     `Restoring ${metadata.file} into ${request.target.label} in one transaction (committed only if the file proves to match its sidecar)...`,
   );
@@ -90,6 +108,7 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
   try {
     tables = await psqlRestore(request.target, request.path, metadata, {
       onBytes: request.onBytes?.("restored"),
+      session: psql,
     });
   } catch (error) {
     if (!(error instanceof RestoreRolledBack)) throw error;

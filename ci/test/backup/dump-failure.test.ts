@@ -4,7 +4,16 @@ import { describe, expect, it } from "vitest";
 import { databaseUrl } from "../support/database.ts";
 import { freePort } from "../support/redis-server.ts";
 import { tempDir } from "../support/temp-dir.ts";
-import { DB_PASSWORD, expectNoSecret, filesIn, lhCi, seededDatabase, withPassword } from "./support.ts";
+import {
+  DB_PASSWORD,
+  databaseFingerprint,
+  expectNoSecret,
+  filesIn,
+  lhCi,
+  seededDatabase,
+  takeBackup,
+  withPassword,
+} from "./support.ts";
 
 describe("a dump that fails leaves no backup file behind", async () => {
   const db = await seededDatabase("lh_backup_fail");
@@ -54,6 +63,22 @@ describe("a dump that fails leaves no backup file behind", async () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('pg_dump failed: pg_dump: error: Dumping the contents of table "users" failed');
     expect(filesIn(backupsDir)).toEqual([]);
+  });
+
+  it("a restore whose safety backup fails changes nothing and exits (the psql it had started meanwhile is stopped)", async () => {
+    const restoreCwd = tempDir("lh-restore-fail-"); // its backups stay out of this suite's backupsDir
+    const backup = await takeBackup(restoreCwd, db.secretUrl);
+    const bin = join(restoreCwd, "fake-bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "pg_dump"), `#!/bin/sh\necho 'pg_dump: error: connection lost' >&2\nexit 1\n`);
+    chmodSync(join(bin, "pg_dump"), 0o755);
+    const before = await databaseFingerprint(db.url);
+    const result = await lhCi(["restore", backup, "--yes"], restoreCwd, db.secretUrl, {
+      PATH: `${bin}:${process.env.PATH}`,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("pg_dump failed: pg_dump: error: connection lost");
+    expect(await databaseFingerprint(db.url)).toEqual(before);
   });
 
   it("pg_dump exiting 0 without its completion marker is not a backup either", async () => {
