@@ -147,7 +147,7 @@ describe(".dockerignore", () => {
       "apps/api/prisma/migrations/20261102093000_init/migration.sql",
       "apps/api/prisma.config.ts",
       "packages/service-kit/src/index.ts",
-      "ci/bin/lh-ci.ts",
+      "ci/bin/lh-ci.mjs",
     ]) {
       expect(isIgnored(patterns, path), path).toBe(false);
     }

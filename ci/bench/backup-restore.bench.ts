@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const LH_CI = fileURLToPath(new URL("../bin/lh-ci.ts", import.meta.url));
+const LH_CI = fileURLToPath(new URL("../bin/lh-ci.mjs", import.meta.url));
 const PGBENCH = ["/usr/lib/postgresql/15/bin/pgbench", "pgbench"].find((path) => {
   try {
     execFileSync(path, ["--version"], { stdio: "ignore" });

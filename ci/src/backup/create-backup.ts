@@ -15,6 +15,7 @@ import { newestMigration, type RowCounts, serverVersion } from "./database-facts
 import { DumpEdges } from "./dump-edges.ts";
 import { explainDumpFailure, explainQueryFailure } from "./dump-failure.ts";
 import { followFile } from "./follow-file.ts";
+import { pgBinary } from "./pg-binary.ts";
 import { pgDumpVersion } from "./pg-dump-version.ts";
 import { type BackupMetadata, SIDECAR_FORMAT } from "./sidecar.ts";
 import { signMetadata } from "./signature.ts";
@@ -158,7 +159,7 @@ async function runDumpToFile(
   snapshot: string,
   writer: BackupFileWriter,
 ): Promise<Dumped> {
-  const dump = startChild("pg_dump", pgDumpArguments(request, snapshot), {
+  const dump = startChild(pgBinary("pg_dump"), pgDumpArguments(request, snapshot), {
     env: childEnvironment(request.target),
     stdout: writer.fd,
   });
@@ -193,7 +194,9 @@ async function runDump(
   sink: Writable,
   endSink: boolean,
 ): Promise<Dumped> {
-  const dump = startChild("pg_dump", pgDumpArguments(request, snapshot), { env: childEnvironment(request.target) });
+  const dump = startChild(pgBinary("pg_dump"), pgDumpArguments(request, snapshot), {
+    env: childEnvironment(request.target),
+  });
   request.whileDumping?.();
   const stdout = dump.child.stdout;
   if (!stdout) throw new Error("pg_dump has no stdout");

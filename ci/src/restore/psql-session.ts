@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Writable } from "node:stream";
 import { type RunningChild, startChild } from "../backup/child-process.ts";
 import { type PgTarget, psqlEnvironment } from "../backup/connection.ts";
+import { pgBinary } from "../backup/pg-binary.ts";
 import { PsqlOutput } from "./psql-output.ts";
 
 /**
@@ -24,7 +25,7 @@ export class PsqlSession {
     const nonce = randomBytes(16).toString("hex");
     this.loadedMarker = `lh-ci-loaded-${nonce}`;
     this.psql = startChild(
-      "psql",
+      pgBinary("psql"),
       ["--no-psqlrc", "--no-align", "--tuples-only", "--set=ON_ERROR_STOP=1", `--dbname=${target.url}`, "--file=-"],
       { env: psqlEnvironment(target, applicationName), stdin: "pipe" },
     );

@@ -11,7 +11,7 @@ import { capturedOutput } from "../stack/support/captured-output.ts";
 import { minimalEnvironment, runProcess } from "../support/run-process.ts";
 import { tempDir } from "../support/temp-dir.ts";
 
-const LH_CI = fileURLToPath(new URL("../../bin/lh-ci.ts", import.meta.url));
+const LH_CI = fileURLToPath(new URL("../../bin/lh-ci.mjs", import.meta.url));
 const SECRET = "sk_test_session_canary_7d1e";
 
 function openSession(stateDir: string, args = ["--", LH_CI, "session", "--env", "staging"]) {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { minimalEnvironment, type ProcessResult, runProcess } from "./run-process.ts";
 
-export const LH_CI_BIN = fileURLToPath(new URL("../../bin/lh-ci.ts", import.meta.url));
+export const LH_CI_BIN = fileURLToPath(new URL("../../bin/lh-ci.mjs", import.meta.url));
 
 export type CliResult = ProcessResult;
 

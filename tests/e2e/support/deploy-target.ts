@@ -8,7 +8,7 @@ import { E2E_COMPOSE_FILE, NODE_IMAGE, REPO_ROOT } from "./paths.ts";
 import { E2EStack } from "./stack.ts";
 import { phase } from "./timing.ts";
 
-const LH_CI = join(REPO_ROOT, "ci", "bin", "lh-ci.ts");
+const LH_CI = join(REPO_ROOT, "ci", "bin", "lh-ci.mjs");
 
 /** What `lh-ci deploy|rollback --json` prints as its last line (the fields the scenarios read). */
 export interface DeployReport {
