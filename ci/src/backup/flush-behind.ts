@@ -1,7 +1,7 @@
 import { fdatasync } from "node:fs";
 
-/** Enough to keep the disk busy, few enough calls to cost nothing. */
-const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
+/** Small enough that the final fsync has little left (it is on the critical path), large enough to cost nothing. */
+const FLUSH_EVERY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Flushes a file to disk in the background while another process (pg_dump) is still writing it,
