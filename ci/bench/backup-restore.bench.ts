@@ -8,6 +8,8 @@
 // target <= 0.25 s) and the peak RSS of lh-ci backup and restore at scale 20 against scale 5
 // (they stream: target <= 1.2x) and its absolute value at scale 20 (target <= 256 MB). Each time
 // is the best of ROUNDS runs (default 3). lh-ci runs with its shebang's Node options, as in the ops image.
+// The raw tools are run as typed (on Debian, through pg_wrapper, which lh-ci skips); the ratios to
+// the versioned programs themselves are printed as well.
 // Uses TEST_POSTGRES_URL (default the local postgres).
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -16,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { pgBinary } from "../src/backup/pg-binary.ts";
 
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const LH_CI = fileURLToPath(new URL("../bin/lh-ci.mjs", import.meta.url));
@@ -81,11 +84,19 @@ function check(result: ReturnType<typeof spawnSync>, what: string): void {
     throw new Error(`${what} failed (${result.status}): ${String(result.stderr ?? "").slice(-2000)}`);
 }
 
-function rawDump(file: string): void {
+/**
+ * The raw tools as an operator types them (`pg_dump`, `psql`: on Debian, its pg_wrapper), and the
+ * programs lh-ci itself runs (the wrapper's choice without its Perl start), for the stricter ratio.
+ */
+const TYPED = { pg_dump: "pg_dump", psql: "psql" } as const;
+const DIRECT = { pg_dump: pgBinary("pg_dump"), psql: pgBinary("psql") } as const;
+type Programs = typeof TYPED | typeof DIRECT;
+
+function rawDump(file: string, programs: Programs = TYPED): void {
   const fd = openSync(file, "w", 0o600);
   try {
     check(
-      spawnSync("pg_dump", ["--format=plain", "--no-owner", "--no-privileges", `--dbname=${url}`], {
+      spawnSync(programs.pg_dump, ["--format=plain", "--no-owner", "--no-privileges", `--dbname=${url}`], {
         stdio: ["ignore", fd, "pipe"],
       }),
       "pg_dump",
@@ -95,9 +106,9 @@ function rawDump(file: string): void {
   }
 }
 
-function rawRestore(file: string): void {
+function rawRestore(file: string, programs: Programs = TYPED): void {
   check(
-    spawnSync("psql", ["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", `--dbname=${url}`, "-f", file], {
+    spawnSync(programs.psql, ["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", `--dbname=${url}`, "-f", file], {
       stdio: ["ignore", "ignore", "pipe"],
     }),
     "psql -1 -f",
@@ -180,11 +191,14 @@ async function main(): Promise<number> {
     const rawFile = join(work, "raw.sql");
     const backupDir = join(work, "backups");
     const dumpTimes: number[] = [];
+    const directDumpTimes: number[] = [];
     const lhBackupTimes: number[] = [];
     let backupPath = "";
     for (let round = 0; round < ROUNDS; round += 1) {
       // Each side writes a new file: freeing the previous one (~50-90 ms for 185 MB here) is
       // not timed, for pg_dump as for lh-ci (whose backups directory is removed untimed).
+      rmSync(rawFile, { force: true });
+      directDumpTimes.push(timed(() => rawDump(rawFile, DIRECT)));
       rmSync(rawFile, { force: true });
       dumpTimes.push(timed(() => rawDump(rawFile)));
       rmSync(backupDir, { recursive: true, force: true });
@@ -193,10 +207,14 @@ async function main(): Promise<number> {
     const size = statSync(rawFile).size;
 
     const psqlTimes: number[] = [];
+    const directPsqlTimes: number[] = [];
     const lhRestoreTimes: number[] = [];
     const phases: Array<Record<string, number>> = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       // Raw: into the emptied database (psql -1 -f cannot replace existing objects by itself).
+      await admin(`DROP DATABASE "${database}" WITH (FORCE)`);
+      await admin(`CREATE DATABASE "${database}"`);
+      directPsqlTimes.push(timed(() => rawRestore(rawFile, DIRECT)));
       await admin(`DROP DATABASE "${database}" WITH (FORCE)`);
       await admin(`CREATE DATABASE "${database}"`);
       psqlTimes.push(timed(() => rawRestore(rawFile)));
@@ -225,6 +243,16 @@ async function main(): Promise<number> {
     console.log(line("pg_dump > safety && psql -1 -f file", dump + psql));
     console.log(line("lh-ci restore --yes (verify, safety backup)", lhRestore, dump + psql));
     console.log(`  lh-ci restore vs psql -1 -f alone: ${(lhRestore / psql).toFixed(3)}x (includes the safety backup)`);
+    if (DIRECT.pg_dump !== TYPED.pg_dump || DIRECT.psql !== TYPED.psql) {
+      // lh-ci skips Debian's pg_wrapper; against the programs it runs, its own overhead alone shows.
+      const directDump = best(directDumpTimes);
+      const directPsql = best(directPsqlTimes);
+      console.log(`  against ${DIRECT.pg_dump} and ${DIRECT.psql} without the wrapper (as lh-ci runs them):`);
+      console.log(line("  pg_dump > file", directDump));
+      console.log(line("  lh-ci backup", lhBackup, directDump));
+      console.log(line("  pg_dump > safety && psql -1 -f file", directDump + directPsql));
+      console.log(line("  lh-ci restore --yes", lhRestore, directDump + directPsql));
+    }
     // Phases of the fastest lh-ci restore, as it reports them.
     const fastest = phases[lhRestoreTimes.indexOf(lhRestore)] ?? {};
     for (const [phase, seconds] of Object.entries(fastest)) {

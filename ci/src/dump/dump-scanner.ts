@@ -161,6 +161,32 @@ export class DumpScanner {
     let position = 0;
     let copyStart = 0;
     while (position < data.length) {
+      if (this.#copy && this.#countRows) {
+        // Backup: every newline before the `\.` line ends one data row (COPY's text format escapes
+        // newlines inside values), so rows are counted by a native search, not line by line.
+        const end = endOfCopy(data, position, this.#midLine);
+        const stop = end < 0 ? data.length : end;
+        let rows = 0;
+        let next = position;
+        for (
+          let newline = data.indexOf(NEWLINE, next);
+          newline >= 0 && newline < stop;
+          newline = data.indexOf(NEWLINE, next)
+        ) {
+          rows++;
+          next = newline + 1;
+        }
+        this.#copy.rows += rows;
+        this.#line += rows;
+        if (rows > 0) this.#midLine = false;
+        if (end < 0) {
+          position = next;
+          break;
+        }
+        this.#line++; // the `\.` line
+        position = this.#endCopy(data, copyStart, end, forward);
+        continue;
+      }
       if (this.#copy && !this.#countRows) {
         // Restore: psql reports each COPY's rows; only the end of the data is looked for, natively.
         const end = endOfCopy(data, position, this.#midLine);
