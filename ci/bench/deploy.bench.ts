@@ -7,7 +7,7 @@
 // Each measurement is the best of ROUNDS runs.
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,8 @@ const RELEASE = "be4c000000000000000000000000000000000000";
 const name = `lhstack-bench-${randomBytes(4).toString("hex")}`;
 const source = mkdtempSync(join(tmpdir(), "lhstack-bench-src-"));
 const host = mkdtempSync(join(tmpdir(), "lhstack-bench-host-"));
+// As Docker creates /var/lib/lawyers-hub/<env>: readable by the ops image's user (see lh-ci project digest).
+chmodSync(host, 0o755);
 cpSync(FIXTURE, source, { recursive: true });
 cpSync(MIGRATIONS, join(source, "monitoring", "migrations"), { recursive: true });
 const envFile = join(source, ".env.staging");

@@ -24,6 +24,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: "lock status", load: async () => (await import("../commands/lock-status.ts")).lockStatus },
   { name: "migrations check", load: async () => (await import("../commands/migrations-check.ts")).migrationsCheck },
   { name: "migrations status", load: async () => (await import("../commands/migrations-status.ts")).migrationsStatus },
+  { name: "project digest", load: async () => (await import("../commands/project-digest.ts")).projectDigest },
   { name: "releases current", load: async () => (await import("../commands/releases-current.ts")).releasesCurrent },
   { name: "releases list", load: async () => (await import("../commands/releases-list.ts")).releasesList },
   { name: "releases previous", load: async () => (await import("../commands/releases-previous.ts")).releasesPrevious },

@@ -26,6 +26,7 @@ In order, each step saying what it does and how long it took:
                     once, naming the holder, when someone else holds it)
   load              docker load of the other tarballs, tagged <prefix>/<service>:<release>; copies
                     compose/ and monitoring/ to --project-dir on the engine's host when needed
+                    and they differ there (lh-ci project digest in the ops session)
   changes           whether the database changes: not when the release is the verified one and
                     its migrations are all applied (then backup, migrations check and migrate
                     are skipped, saying why)

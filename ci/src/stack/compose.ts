@@ -7,6 +7,8 @@ import type { CommandLine } from "./command-line.ts";
 /** Where the ops image keeps backups and the migrations of its release (see ci/Dockerfile). */
 export const OPS_BACKUP_DIR = "/backups";
 export const OPS_MIGRATIONS_DIR = "/app/apps/api/prisma/migrations";
+/** Where the ops session sees the project directory of the engine's host (when deploy copies it). */
+export const OPS_PROJECT_DIR = "/lh-project";
 /** How long `up --wait` waits for every health check before it fails (seconds). */
 export const UP_WAIT_SECONDS = 300;
 
@@ -102,8 +104,28 @@ export function runOps(
  * ci/src/session/protocol.ts). Started without its dependencies: the lock comes first, before
  * anything of the stack is started.
  */
-export function runOpsSession(project: ComposeProject, release: string, env: string): CommandLine {
-  return compose(project, release, "run", "--rm", "--no-TTY", "--no-deps", "ops", "lh-ci", "session", "--env", env);
+export function runOpsSession(
+  project: ComposeProject,
+  release: string,
+  env: string,
+  hostProjectDir?: string,
+): CommandLine {
+  // The project directory on the engine's host, read-only: deploy compares it before copying.
+  const mount = hostProjectDir ? ["--volume", `${hostProjectDir}:${OPS_PROJECT_DIR}:ro`] : [];
+  return compose(
+    project,
+    release,
+    "run",
+    "--rm",
+    "--no-TTY",
+    "--no-deps",
+    ...mount,
+    "ops",
+    "lh-ci",
+    "session",
+    "--env",
+    env,
+  );
 }
 
 /** The project's configuration as JSON, with the ops profile (to read what ops depends on). */

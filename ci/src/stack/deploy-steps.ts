@@ -82,7 +82,13 @@ export class ToolkitDeploySteps implements DeploySteps {
     } else {
       done.push("images already on the engine");
     }
-    if (this.stack.settings.sync) done.push(await this.stack.syncProject(this.release));
+    if (this.stack.settings.sync) {
+      done.push(
+        (await this.stack.projectUpToDate(this.release))
+          ? `project files on the engine's host already up to date (${this.stack.settings.projectDir})`
+          : await this.stack.syncProject(this.release),
+      );
+    }
     return done.join(", ");
   }
 

@@ -7,12 +7,13 @@ import { createReadStream } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import * as composeCommands from "./compose.ts";
-import { OPS_MIGRATIONS_DIR } from "./compose.ts";
+import { OPS_MIGRATIONS_DIR, OPS_PROJECT_DIR } from "./compose.ts";
 import * as docker from "./docker.ts";
 import type { Executor, RunOptions, RunResult } from "./executor.ts";
 import { IMAGE_SERVICES, type ImageService, imageRef, releaseImages, releaseOfImage, tarballName } from "./images.ts";
 import { opsArgs, type RecordedRelease } from "./ops.ts";
 import { OpsSession } from "./ops-session.ts";
+import { projectDigest } from "./project-digest.ts";
 import { ledgerCommits } from "./retention.ts";
 import { PROJECT_FOLDERS, type StackSettings } from "./settings.ts";
 
@@ -111,7 +112,8 @@ export class Stack {
   openSession(release: string): void {
     if (this.#session) throw new Error(`an ops session for ${this.#session.release} is already open`);
     const label = `the ops session of ${this.project.name}`;
-    const command = composeCommands.runOpsSession(this.project, release, this.env);
+    const { sync, projectDir } = this.settings;
+    const command = composeCommands.runOpsSession(this.project, release, this.env, sync ? projectDir : undefined);
     const session = OpsSession.open(this.exec, command, label);
     // Read-only questions to the engine, asked while the container starts.
     const dependencies = this.missingOpsDependencies(release);
@@ -148,6 +150,22 @@ export class Stack {
       await open.dependenciesUp;
     }
     return await open.session.run(args, options);
+  }
+
+  /**
+   * Whether compose/ and monitoring/ on the engine's host already equal the local ones: asked of
+   * the ops session, which sees the host's project directory. Any doubt (no session, an error, an
+   * older ops image without the command) means no: deploy copies them.
+   */
+  async projectUpToDate(release: string): Promise<boolean> {
+    if (this.#session?.release !== release || !this.settings.sync) return false;
+    try {
+      const local = projectDigest(this.settings.sourceDir, PROJECT_FOLDERS);
+      const remote = await this.attemptOps(release, ["project", "digest", OPS_PROJECT_DIR], false, { show: "none" });
+      return remote.code === 0 && lastLine(remote.stdout) === local;
+    } catch {
+      return false;
+    }
   }
 
   /** `docker compose run --rm ops lh-ci ...` (or the open session) with the ops image of `release`. */

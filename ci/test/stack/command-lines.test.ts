@@ -31,6 +31,9 @@ describe("docker compose command lines", () => {
     expect(line(compose.runOpsSession(project, SHA, "staging"))).toBe(
       `${COMPOSE} run --rm --no-TTY --no-deps ops lh-ci session --env staging`,
     );
+    expect(line(compose.runOpsSession(project, SHA, "staging", "/var/lib/lawyers-hub/staging"))).toBe(
+      `${COMPOSE} run --rm --no-TTY --no-deps --volume /var/lib/lawyers-hub/staging:/lh-project:ro ops lh-ci session --env staging`,
+    );
   });
 
   it("omits --env-file when the configuration comes only from the process environment", () => {

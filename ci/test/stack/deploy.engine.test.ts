@@ -3,7 +3,7 @@
  * fixtures/mini-stack on the real Docker engine, driven through the lh-ci CLI exactly as an
  * operator or the Dagger module runs it. (The full stack and issue 12's scenarios are the e2e's.)
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DeployReport } from "../../src/stack/deploy-flow.ts";
@@ -78,6 +78,7 @@ describe("lh-ci deploy on a real engine", () => {
       expect(result.stderr).toMatch(/deploy: verify ok \(/);
       expect(existsSync(join(stack.projectDir, "compose", "docker-compose.staging.yml"))).toBe(true);
       expect(existsSync(join(stack.projectDir, "monitoring", "stub.cjs"))).toBe(true);
+      expect(deployed.steps.find((step) => step.step === "load")?.detail).toContain("project files copied");
       expect(readFileSync(join(stack.sourceDir, "summary.md"), "utf8")).toContain(`### ✅ deploy to staging: ${A}`);
       expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
       expect(await lastLineOf(["stack", "ops", "--", "lock", "status"])).toMatch(/not held|free|no lock/i);
@@ -125,6 +126,10 @@ describe("lh-ci deploy on a real engine", () => {
         unlock: "ok",
       });
       expect(deployed.steps.find((step) => step.step === "changes")?.detail).toContain("already the verified release");
+      // The ops session sees the project directory on the host: nothing to copy again.
+      expect(deployed.steps.find((step) => step.step === "load")?.detail).toContain(
+        "project files on the engine's host already up to date",
+      );
       // Every in-stack step ran in the one ops container of the session, which is gone afterwards.
       expect(result.stderr.match(/Starting the ops session/g)).toHaveLength(1);
       const left = await docker([
@@ -211,8 +216,11 @@ describe("lh-ci deploy on a real engine", () => {
     "rollback after a second release brings the previous one back and says migrations are forward-only",
     async () => {
       await stack.tagRelease(B);
+      // A changed project file: the digests differ, so deploy copies the folders again.
+      writeFileSync(join(stack.sourceDir, "monitoring", "notes.txt"), "changed with B\n");
       const deployed = await stack.lhCi(["deploy", "--release", B]);
       expect(deployed.code, deployed.stderr).toBe(0);
+      expect(readFileSync(join(stack.projectDir, "monitoring", "notes.txt"), "utf8")).toBe("changed with B\n");
       expect(deployed.stdout).toMatch(/^DEPLOYED: release b0+2/);
       const result = await stack.lhCi(["rollback", "--json"]);
       expect(result.code, result.stderr).toBe(0);

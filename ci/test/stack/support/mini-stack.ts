@@ -3,7 +3,7 @@
  * (`lhstack-test-<random>`: project, image prefix), with canary secrets in its env file. Removed
  * (containers, networks, volumes, images) when the test file ends.
  */
-import { cpSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
@@ -44,6 +44,9 @@ export function miniStack(): MiniStack {
   const name = uniqueName();
   const sourceDir = tempDir("lhstack-test-src-");
   const projectDir = tempDir("lhstack-test-host-");
+  // As Docker creates /var/lib/lawyers-hub/<env> for deploy: readable by the ops image's user, so that
+  // the ops session can compare the project files there (a private directory is copied every time).
+  chmodSync(projectDir, 0o755);
   cpSync(FIXTURE, sourceDir, { recursive: true });
   cpSync(MIGRATIONS, join(sourceDir, "monitoring", "migrations"), { recursive: true });
   const password = `pw-${name}-canary`;
