@@ -25,9 +25,7 @@ function lastLine(text: string): string {
 interface OpenSession {
   release: string;
   session: OpsSession;
-  /** The services ops depends on that were not running and healthy when the session opened. */
-  dependencies: Promise<string[]>;
-  /** Set by the first command that needs them: those services started (once). */
+  /** Set by the first command that needs them: the services ops depends on, up and healthy (once). */
   dependenciesUp?: Promise<void>;
 }
 
@@ -116,9 +114,7 @@ export class Stack {
     const command = composeCommands.runOpsSession(this.project, release, this.env, sync ? projectDir : undefined);
     const session = OpsSession.open(this.exec, command, label);
     // Read-only questions to the engine, asked while the container starts.
-    const dependencies = this.missingOpsDependencies(release);
-    dependencies.catch(() => {});
-    this.#session = { release, session, dependencies };
+    this.#session = { release, session };
   }
 
   async closeSession(): Promise<void> {
@@ -144,7 +140,7 @@ export class Stack {
       return await this.exec.attempt(composeCommands.runOps(this.project, release, args, deps), options);
     }
     if (deps) {
-      open.dependenciesUp ??= open.dependencies.then(async (missing) => {
+      open.dependenciesUp ??= this.missingOpsDependencies(release).then(async (missing) => {
         if (missing.length > 0) await this.startServices(release, missing);
       });
       await open.dependenciesUp;
@@ -207,10 +203,14 @@ export class Stack {
     await this.exec.run(composeCommands.upServices(this.project, release, services));
   }
 
-  /** Whether every migration of `release` is applied to the database (`lh-ci migrations status`). */
+  /**
+   * Whether every migration of `release` is applied to the database (`lh-ci migrations status`).
+   * Asked without starting anything: a database that is down answers no (exit 1), and the
+   * backup that follows starts it.
+   */
   async migrationsApplied(release: string): Promise<boolean> {
     const args = ["migrations", "status", "--migrations-dir", OPS_MIGRATIONS_DIR, "--env", this.env];
-    const result = await this.attemptOps(release, args, true, { show: "none" });
+    const result = await this.attemptOps(release, args, false, { show: "none" });
     if (result.code === 0) return true;
     if (result.code === 1) return false;
     throw this.opsFailed(release, args, true, result);
@@ -294,6 +294,8 @@ export class Stack {
   /** `docker compose up --wait` of a release: waits for every health check, fails if one does not pass. */
   async up(release: string, options: { withoutMigrate?: boolean } = {}): Promise<void> {
     await this.exec.run(composeCommands.up(this.project, release, options));
+    // Every service is up and healthy now, those ops depends on included.
+    if (this.#session?.release === release) this.#session.dependenciesUp = Promise.resolve();
   }
 
   async verify(release: string, timeout = "120s", options: RunOptions = {}): Promise<RunResult> {
