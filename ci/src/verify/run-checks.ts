@@ -41,7 +41,11 @@ async function runOne(check: Check, deadline: AbortSignal, deadlineAt: number, o
   });
 
   while (!deadline.aborted) {
-    const timeoutMs = Math.max(1, Math.min(options.attemptTimeoutMs, deadlineAt - Date.now()));
+    const untilDeadline = deadlineAt - Date.now();
+    // An attempt cut short to end with the deadline times out *because of* the deadline: say so,
+    // whichever of the two timers happens to fire first.
+    const endsWithDeadline = untilDeadline <= options.attemptTimeoutMs;
+    const timeoutMs = Math.max(1, Math.min(options.attemptTimeoutMs, untilDeadline));
     const attemptTimeout = AbortSignal.timeout(timeoutMs);
     const signal = AbortSignal.any([deadline, attemptTimeout]);
     attempts++;
@@ -54,7 +58,9 @@ async function runOne(check: Check, deadline: AbortSignal, deadlineAt: number, o
         break;
       }
       reason = signal.aborted
-        ? `timed out after ${formatDuration(timeoutMs)} waiting for ${check.target}`
+        ? endsWithDeadline
+          ? `timed out after ${formatDuration(options.deadlineMs)} (the --timeout deadline) waiting for ${check.target}`
+          : `timed out after ${formatDuration(timeoutMs)} waiting for ${check.target}`
         : error instanceof Error
           ? error.message
           : String(error);
