@@ -78,13 +78,15 @@ export function runMigrate(project: ComposeProject, release: string): CommandLin
 
 /**
  * `lh-ci ...` inside the stack's network: `docker compose run --rm ops lh-ci ...`. State-only
- * commands (lock, ledger) pass `deps: false` so that they work while the database is down.
+ * commands (lock, ledger) pass `deps: false` so that they work while the database is down;
+ * `runOptions` go before the service (e.g. a `--volume`).
  */
 export function runOps(
   project: ComposeProject,
   release: string,
   lhCiArgs: readonly string[],
   deps = true,
+  runOptions: readonly string[] = [],
 ): CommandLine {
   return compose(
     project,
@@ -93,6 +95,7 @@ export function runOps(
     "--rm",
     "--no-TTY",
     ...(deps ? [] : ["--no-deps"]),
+    ...runOptions,
     "ops",
     "lh-ci",
     ...lhCiArgs,
@@ -112,20 +115,7 @@ export function runOpsSession(
 ): CommandLine {
   // The project directory on the engine's host, read-only: deploy compares it before copying.
   const mount = hostProjectDir ? ["--volume", `${hostProjectDir}:${OPS_PROJECT_DIR}:ro`] : [];
-  return compose(
-    project,
-    release,
-    "run",
-    "--rm",
-    "--no-TTY",
-    "--no-deps",
-    ...mount,
-    "ops",
-    "lh-ci",
-    "session",
-    "--env",
-    env,
-  );
+  return runOps(project, release, ["session", "--env", env], false, mount);
 }
 
 /** The project's configuration as JSON, with the ops profile (to read what ops depends on). */
