@@ -13,7 +13,7 @@ import { type CommandLine, formatCommandLine } from "./command-line.ts";
 
 /** Bounds on what is kept in memory: stdout for parsing, stderr for the error message. */
 const STDOUT_LIMIT = 8 * 1024 * 1024;
-const STDERR_TAIL = 16 * 1024;
+export const STDERR_TAIL = 16 * 1024;
 /** Without a timeout of its own, a command may run this long (compose up has its own wait). */
 export const DEFAULT_TIMEOUT_MS = 15 * 60_000;
 /** After SIGTERM, how long a command may take to stop before SIGKILL. */

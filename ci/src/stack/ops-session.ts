@@ -15,11 +15,17 @@ import {
 } from "../session/protocol.ts";
 import { formatDuration } from "../state/duration.ts";
 import type { CommandLine } from "./command-line.ts";
-import { type CommandFailed, DEFAULT_TIMEOUT_MS, type Executor, type RunOptions, type RunResult } from "./executor.ts";
+import {
+  type CommandFailed,
+  DEFAULT_TIMEOUT_MS,
+  type Executor,
+  type RunOptions,
+  type RunResult,
+  STDERR_TAIL,
+} from "./executor.ts";
 
 /** How long the session may take to stop (and compose to remove its container) once told to. */
 const CLOSE_TIMEOUT_MS = 60_000;
-const STDERR_TAIL = 16 * 1024;
 
 interface Pending {
   args: readonly string[];

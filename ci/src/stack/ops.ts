@@ -2,7 +2,7 @@
  * Arguments of the `lh-ci` commands run in the ops container (after `lh-ci`), each ending with the
  * environment. Plain data, tested by comparing the joined line.
  */
-import { OPS_BACKUP_DIR, OPS_MIGRATIONS_DIR } from "./compose.ts";
+import { OPS_BACKUP_DIR, OPS_MIGRATIONS_DIR, OPS_PROJECT_DIR } from "./compose.ts";
 
 /** What the ledger records of a release (see ci/src/releases/release.ts). */
 export interface RecordedRelease {
@@ -54,6 +54,9 @@ export const opsArgs = {
     "--env",
     env,
   ],
+  migrationsStatus: (env: string) => ["migrations", "status", "--migrations-dir", OPS_MIGRATIONS_DIR, "--env", env],
+  /** The digest of the host's project directory, as the ops session mounts it. */
+  projectDigest: () => ["project", "digest", OPS_PROJECT_DIR],
   verify: (env: string, timeout: string) => [
     "verify",
     "--timeout",

@@ -7,7 +7,6 @@ import { createReadStream } from "node:fs";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import * as composeCommands from "./compose.ts";
-import { OPS_MIGRATIONS_DIR, OPS_PROJECT_DIR } from "./compose.ts";
 import * as docker from "./docker.ts";
 import type { Executor, RunOptions, RunResult } from "./executor.ts";
 import { IMAGE_SERVICES, type ImageService, imageRef, releaseImages, releaseOfImage, tarballName } from "./images.ts";
@@ -157,7 +156,7 @@ export class Stack {
     if (this.#session?.release !== release || !this.settings.sync) return false;
     try {
       const local = projectDigest(this.settings.sourceDir, PROJECT_FOLDERS);
-      const remote = await this.attemptOps(release, ["project", "digest", OPS_PROJECT_DIR], false, { show: "none" });
+      const remote = await this.attemptOps(release, opsArgs.projectDigest(), false, { show: "none" });
       return remote.code === 0 && lastLine(remote.stdout) === local;
     } catch {
       return false;
@@ -209,7 +208,7 @@ export class Stack {
    * backup that follows starts it.
    */
   async migrationsApplied(release: string): Promise<boolean> {
-    const args = ["migrations", "status", "--migrations-dir", OPS_MIGRATIONS_DIR, "--env", this.env];
+    const args = opsArgs.migrationsStatus(this.env);
     const result = await this.attemptOps(release, args, false, { show: "none" });
     if (result.code === 0) return true;
     if (result.code === 1) return false;
