@@ -7,7 +7,8 @@
 // Also: lh-ci's cold start (`lh-ci backup --help`, which loads the backup command's modules;
 // target <= 0.25 s) and the peak RSS of lh-ci backup and restore at scale 20 against scale 5
 // (they stream: target <= 1.2x) and its absolute value at scale 20 (target <= 256 MB). Each time
-// is the best of ROUNDS runs (default 3). lh-ci runs with its shebang's Node options, as in the ops image.
+// is the best of ROUNDS runs (default 3), each started from the same quiet state (timedFromQuiet).
+// lh-ci runs as in the ops image: its bundle (built from this checkout first), with its shebang's Node options.
 // The raw tools are run as typed (on Debian, through pg_wrapper, which lh-ci skips); the ratios to
 // the versioned programs themselves are printed as well.
 // Uses TEST_POSTGRES_URL (default the local postgres).
@@ -19,9 +20,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { pgBinary } from "../src/backup/pg-binary.ts";
+import { buildLhCiBundle } from "./lh-ci-bundle.ts";
 
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const LH_CI = fileURLToPath(new URL("../bin/lh-ci.mjs", import.meta.url));
+const LH_CI = buildLhCiBundle();
 const PGBENCH = ["/usr/lib/postgresql/15/bin/pgbench", "pgbench"].find((path) => {
   try {
     execFileSync(path, ["--version"], { stdio: "ignore" });
@@ -71,6 +73,17 @@ function shebangNodeOptions(file: string): string[] {
   const node = words.indexOf("node");
   if (!words[0]?.startsWith("#!") || node < 0) throw new Error(`${file} has no node shebang`);
   return words.slice(node + 1).filter((word) => word !== "--");
+}
+
+/**
+ * Times a command that reads or writes the database's size of data, from the same quiet state for
+ * every side: the dirty pages of the previous step's files flushed (sync) and the checkpoint its
+ * load made due taken (CHECKPOINT), so that neither lands on whichever command happens to run next.
+ */
+function timedFromQuiet(run: () => void): number {
+  check(spawnSync("sync"), "sync");
+  check(spawnSync(DIRECT.psql, ["-X", "-q", "-c", "CHECKPOINT", `--dbname=${ADMIN_URL}`]), "CHECKPOINT");
+  return timed(run);
 }
 
 function timed(run: () => void): number {
@@ -198,11 +211,11 @@ async function main(): Promise<number> {
       // Each side writes a new file: freeing the previous one (~50-90 ms for 185 MB here) is
       // not timed, for pg_dump as for lh-ci (whose backups directory is removed untimed).
       rmSync(rawFile, { force: true });
-      directDumpTimes.push(timed(() => rawDump(rawFile, DIRECT)));
+      directDumpTimes.push(timedFromQuiet(() => rawDump(rawFile, DIRECT)));
       rmSync(rawFile, { force: true });
-      dumpTimes.push(timed(() => rawDump(rawFile)));
+      dumpTimes.push(timedFromQuiet(() => rawDump(rawFile)));
       rmSync(backupDir, { recursive: true, force: true });
-      lhBackupTimes.push(timed(() => (backupPath = join(work, lhCi(["backup", "--out", backupDir])))));
+      lhBackupTimes.push(timedFromQuiet(() => (backupPath = join(work, lhCi(["backup", "--out", backupDir])))));
     }
     const size = statSync(rawFile).size;
 
@@ -214,15 +227,15 @@ async function main(): Promise<number> {
       // Raw: into the emptied database (psql -1 -f cannot replace existing objects by itself).
       await admin(`DROP DATABASE "${database}" WITH (FORCE)`);
       await admin(`CREATE DATABASE "${database}"`);
-      directPsqlTimes.push(timed(() => rawRestore(rawFile, DIRECT)));
+      directPsqlTimes.push(timedFromQuiet(() => rawRestore(rawFile, DIRECT)));
       await admin(`DROP DATABASE "${database}" WITH (FORCE)`);
       await admin(`CREATE DATABASE "${database}"`);
-      psqlTimes.push(timed(() => rawRestore(rawFile)));
+      psqlTimes.push(timedFromQuiet(() => rawRestore(rawFile)));
       // lh-ci: over the populated database, as an operator runs it.
       const safetyDir = join(work, `safety-${round}`);
       let report = "";
       lhRestoreTimes.push(
-        timed(() => (report = lhCi(["restore", backupPath, "--yes", "--json", "--backup-dir", safetyDir]))),
+        timedFromQuiet(() => (report = lhCi(["restore", backupPath, "--yes", "--json", "--backup-dir", safetyDir]))),
       );
       // The phase lh-ci restore reports for its one-transaction load (clear + psql), comparable to psql -1 -f.
       phases.push((JSON.parse(report) as { seconds: Record<string, number> }).seconds);

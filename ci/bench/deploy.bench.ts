@@ -11,8 +11,9 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildLhCiBundle } from "./lh-ci-bundle.ts";
 
-const LH_CI = fileURLToPath(new URL("../bin/lh-ci.mjs", import.meta.url));
+const LH_CI = buildLhCiBundle();
 const FIXTURE = fileURLToPath(new URL("../test/stack/fixtures/mini-stack", import.meta.url));
 const MIGRATIONS = fileURLToPath(new URL("../../apps/api/prisma/migrations", import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

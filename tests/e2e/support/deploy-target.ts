@@ -140,12 +140,9 @@ export class DeployTarget {
     return listed.stdout.split("\n").filter(Boolean).sort();
   }
 
-  /** The project's containers, networks and volumes gone (whatever state the scenarios left). */
+  /** The project's containers, networks and volumes gone (whatever state the scenarios left); throws when not. */
   async down(): Promise<void> {
-    await this.stack.compose(["--profile", "ops", "down", "--volumes", "--remove-orphans", "--timeout", "5"], {
-      allowFailure: true,
-      timeoutMs: 180_000,
-    });
+    await this.stack.down({ volumes: true, stopTimeoutSeconds: 5 });
   }
 
   /** Everything the scenarios created gone: the project, the prefix's image tags, the env file. */

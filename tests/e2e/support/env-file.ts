@@ -1,27 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { IMAGE_PREFIX, STAND_IN_IMAGES } from "./paths.ts";
+import { enginePublishablePorts } from "./published-ports.ts";
 
 /** A value that must never show up in any output: random, so a match cannot be a coincidence. */
 function canary(label: string): string {
   return `canary${label}${randomBytes(8).toString("hex")}`;
-}
-
-/** A TCP port free on the loopback right now (the stack publishes on 127.0.0.1 only). */
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 export interface E2EEnvironment {
@@ -47,12 +33,8 @@ export async function writeE2EEnvironment(release: string): Promise<E2EEnvironme
     ALERTMANAGER_CRITICAL_WEBHOOK_URL: `http://127.0.0.1:9/${canary("critical")}`,
     ALERTMANAGER_WARNING_WEBHOOK_URL: `http://127.0.0.1:9/${canary("warning")}`,
   };
-  const ports = {
-    api: await freePort(),
-    web: await freePort(),
-    prometheus: await freePort(),
-    alertmanager: await freePort(),
-  };
+  const [api, web, prometheus, alertmanager] = (await enginePublishablePorts(4)) as [number, number, number, number];
+  const ports = { api, web, prometheus, alertmanager };
   const values: Record<string, string> = {
     RELEASE: release,
     IMAGE_PREFIX,

@@ -62,11 +62,36 @@ export class E2EStack {
     return this.compose(["logs", "--no-color", "--timestamps"], { timeoutMs: 60_000 });
   }
 
-  /** Containers, networks and volumes of the project gone; images stay. */
-  down(options: { volumes: boolean }): Promise<CommandResult> {
-    return this.compose(["--profile", "ops", "down", "--remove-orphans", ...(options.volumes ? ["--volumes"] : [])], {
-      timeoutMs: 180_000,
-    });
+  /** Containers, networks and volumes of the project gone; images stay. Throws when they are not. */
+  async down(options: { volumes: boolean; stopTimeoutSeconds?: number }): Promise<CommandResult> {
+    const args = ["--profile", "ops", "down", "--remove-orphans", ...(options.volumes ? ["--volumes"] : [])];
+    if (options.stopTimeoutSeconds !== undefined) args.push("--timeout", String(options.stopTimeoutSeconds));
+    const first = await this.compose(args, { timeoutMs: 180_000, allowFailure: true });
+    if (first.code === 0) return first;
+    // dockerd can keep the endpoint of a container that is gone and then refuses to remove its
+    // network ("has active endpoints"); every later run would reuse that network. Disconnect what
+    // is left on the project's networks (their containers were just removed) and go down again.
+    const stale = await this.disconnectLeftEndpoints();
+    console.warn(
+      `${this.project}: compose down failed; disconnected ${stale.join(", ") || "no endpoint"} and retrying`,
+    );
+    return await this.compose(args, { timeoutMs: 180_000 });
+  }
+
+  /** Force-disconnects every endpoint still on the project's networks; returns them as `network/endpoint`. */
+  private async disconnectLeftEndpoints(): Promise<string[]> {
+    const label = `label=com.docker.compose.project=${this.project}`;
+    const networks = await docker(["network", "ls", "--format", "{{.Name}}", "--filter", label]);
+    const disconnected: string[] = [];
+    for (const network of networks.stdout.split("\n").filter(Boolean)) {
+      const format = "{{range .Containers}}{{.Name}}\n{{end}}";
+      const endpoints = await docker(["network", "inspect", "--format", format, network], { allowFailure: true });
+      for (const endpoint of endpoints.stdout.split("\n").filter(Boolean)) {
+        await docker(["network", "disconnect", "--force", network, endpoint], { allowFailure: true });
+        disconnected.push(`${network}/${endpoint}`);
+      }
+    }
+    return disconnected;
   }
 
   /** What docker still has of the project (containers, networks, volumes), by compose's label. */
