@@ -55,13 +55,27 @@ export async function psqlRestore(
   options: PsqlRestoreOptions = {},
 ): Promise<RowCounts> {
   const session = options.session ?? new PsqlSession(target, options.applicationName ?? "lh-ci restore");
-  const { psql, stdin, output, exited } = session;
   try {
-    await loadStatementParser();
+    return await loadThenCommit(session, path, metadata, options);
   } catch (error) {
-    session.end();
+    if (!(error instanceof RestoreRolledBack)) {
+      // Whatever failed, psql must not wait for more input inside the open transaction (holding
+      // every lock, keeping lh-ci from exiting): its input ends without COMMIT, so it rolls back.
+      session.end();
+      await session.exited.catch(() => undefined);
+    }
     throw error;
   }
+}
+
+async function loadThenCommit(
+  session: PsqlSession,
+  path: string,
+  metadata: BackupMetadata,
+  options: PsqlRestoreOptions,
+): Promise<RowCounts> {
+  const { psql, stdin, output, exited } = session;
+  await loadStatementParser();
   const meter = new ByteMeter(options.onBytes);
   const edges = new DumpEdges();
   const scanner = new DumpScanner({ countRows: false }); // psql's `COPY n` says how many rows went in

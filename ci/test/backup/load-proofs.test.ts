@@ -1,5 +1,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { pgTarget } from "../../src/backup/connection.ts";
+import type { BackupMetadata } from "../../src/backup/sidecar.ts";
+import { psqlRestore, RestoreRolledBack } from "../../src/restore/psql-restore.ts";
+import { PsqlSession } from "../../src/restore/psql-session.ts";
 import { createTestDatabase, withClient } from "../support/database.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { databaseFingerprint, lhCi, readJson, seededDatabase, takeBackup } from "./support.ts";
@@ -64,6 +68,22 @@ describe("the restore commits only what proves to match its sidecar, in one read
     expect(result.stderr).toMatch(
       /rolled back, so the database is exactly as it was before .* the dump's rows differ from its sidecar: public\.users: 200 rows, the backup recorded 201/,
     );
+    expect(await databaseFingerprint(db.url)).toEqual(before);
+  });
+
+  it("an unexpected failure after the load (a bug, not a proof) ends psql's input without COMMIT: psql exits, nothing changed", async () => {
+    const backup = await takeBackup(cwd, db.secretUrl);
+    const metadata = readJson(`${backup}.json`) as unknown as BackupMetadata;
+    await moveOn(db.url);
+    const before = await databaseFingerprint(db.url);
+    const session = new PsqlSession(pgTarget(db.url), "lh-ci restore test");
+    // The file matches its sidecar; only the row-count comparison at the end throws (not an object).
+    const broken = { ...metadata, tables: null as unknown as BackupMetadata["tables"] };
+
+    const failure = await psqlRestore(pgTarget(db.url), backup, broken, { session }).catch((error: Error) => error);
+    expect(failure).toBeInstanceOf(TypeError);
+    expect(failure).not.toBeInstanceOf(RestoreRolledBack);
+    expect(session.psql.child.exitCode).not.toBeNull(); // psql has exited: it is not holding the locks
     expect(await databaseFingerprint(db.url)).toEqual(before);
   });
 
