@@ -66,28 +66,37 @@ export class E2EStack {
   async down(options: { volumes: boolean; stopTimeoutSeconds?: number }): Promise<CommandResult> {
     const args = ["--profile", "ops", "down", "--remove-orphans", ...(options.volumes ? ["--volumes"] : [])];
     if (options.stopTimeoutSeconds !== undefined) args.push("--timeout", String(options.stopTimeoutSeconds));
-    const first = await this.compose(args, { timeoutMs: 180_000, allowFailure: true });
-    if (first.code === 0) return first;
-    // dockerd can keep the endpoint of a container that is gone and then refuses to remove its
-    // network ("has active endpoints"); every later run would reuse that network. Disconnect what
-    // is left on the project's networks (their containers were just removed) and go down again.
-    const stale = await this.disconnectLeftEndpoints();
-    console.warn(
-      `${this.project}: compose down failed; disconnected ${stale.join(", ") || "no endpoint"} and retrying`,
-    );
-    return await this.compose(args, { timeoutMs: 180_000 });
+    const result = await this.compose(args, { timeoutMs: 180_000 });
+    // compose down exits 0 yet keeps a network that still has an endpoint ("Resource is still in
+    // use"), such as one dockerd kept of a container that is gone; every later run would reuse it.
+    // Such endpoints are disconnected, the networks removed, and the run says so.
+    const networks = await this.labelled(["network", "ls", "--format", "{{.Name}}"]);
+    if (networks.length > 0) {
+      const disconnected = await this.disconnectEndpoints(networks);
+      for (const network of networks) await docker(["network", "rm", network]);
+      console.warn(
+        `${this.project}: compose down left ${networks.join(", ")}; disconnected ${disconnected.join(", ") || "no endpoint"} and removed it`,
+      );
+    }
+    const left = (await this.leftovers()).filter((item) => options.volumes || !item.startsWith("volume "));
+    if (left.length > 0) throw new Error(`${this.project}: compose down left ${left.join(", ")}`);
+    return result;
   }
 
-  /** Force-disconnects every endpoint still on the project's networks; returns them as `network/endpoint`. */
-  private async disconnectLeftEndpoints(): Promise<string[]> {
-    const label = `label=com.docker.compose.project=${this.project}`;
-    const networks = await docker(["network", "ls", "--format", "{{.Name}}", "--filter", label]);
+  /** What `docker ARGS --filter` lists of this project (by compose's label), one per line. */
+  private async labelled(args: readonly string[]): Promise<string[]> {
+    const listed = await docker([...args, "--filter", `label=com.docker.compose.project=${this.project}`]);
+    return listed.stdout.split("\n").filter(Boolean);
+  }
+
+  /** Force-disconnects every endpoint still on the networks; returns them as `network/endpoint`. */
+  private async disconnectEndpoints(networks: readonly string[]): Promise<string[]> {
     const disconnected: string[] = [];
-    for (const network of networks.stdout.split("\n").filter(Boolean)) {
+    for (const network of networks) {
       const format = "{{range .Containers}}{{.Name}}\n{{end}}";
-      const endpoints = await docker(["network", "inspect", "--format", format, network], { allowFailure: true });
+      const endpoints = await docker(["network", "inspect", "--format", format, network]);
       for (const endpoint of endpoints.stdout.split("\n").filter(Boolean)) {
-        await docker(["network", "disconnect", "--force", network, endpoint], { allowFailure: true });
+        await docker(["network", "disconnect", "--force", network, endpoint]);
         disconnected.push(`${network}/${endpoint}`);
       }
     }
@@ -96,15 +105,13 @@ export class E2EStack {
 
   /** What docker still has of the project (containers, networks, volumes), by compose's label. */
   async leftovers(): Promise<string[]> {
-    const label = `label=com.docker.compose.project=${this.project}`;
     const found: string[] = [];
     for (const kind of [
       ["ps", "--all"],
       ["network", "ls"],
       ["volume", "ls"],
     ] as const) {
-      const result = await docker([...kind, "--quiet", "--filter", label]);
-      for (const id of result.stdout.split("\n").filter(Boolean)) found.push(`${kind[0]} ${id}`);
+      for (const id of await this.labelled([...kind, "--quiet"])) found.push(`${kind[0]} ${id}`);
     }
     return found;
   }
