@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { pgBinary } from "../src/backup/pg-binary.ts";
+import { shebangNodeOptions } from "../test/support/shebang.ts";
 import { buildLhCiBundle } from "./lh-ci-bundle.ts";
 
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -61,18 +62,6 @@ async function admin(sql: string): Promise<void> {
   } finally {
     await client.end();
   }
-}
-
-/**
- * Node's options from lh-ci's shebang (`#!/usr/bin/env -S node --liftoff-only --`), so that lh-ci is
- * timed and its memory measured as the ops container runs it: without --liftoff-only, V8 optimises
- * the SQL parser's WebAssembly in the background, which takes about 500 MB more and a core.
- */
-function shebangNodeOptions(file: string): string[] {
-  const words = (readFileSync(file, "utf8").split("\n", 1)[0] ?? "").split(" ");
-  const node = words.indexOf("node");
-  if (!words[0]?.startsWith("#!") || node < 0) throw new Error(`${file} has no node shebang`);
-  return words.slice(node + 1).filter((word) => word !== "--");
 }
 
 /**

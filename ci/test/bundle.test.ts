@@ -9,13 +9,17 @@ import { COMMANDS } from "../src/cli/registry.ts";
 import { DB_PASSWORD, databaseFingerprint, seededDatabase } from "./backup/support.ts";
 import { withClient } from "./support/database.ts";
 import { minimalEnvironment, runProcess } from "./support/run-process.ts";
+import { shebangNodeOptions } from "./support/shebang.ts";
 import { tempDir } from "./support/temp-dir.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BUNDLE = join(REPO_ROOT, "ci", "dist", "lh-ci.mjs");
 
 function bundled(args: string[], cwd: string, env: Record<string, string> = {}) {
-  return runProcess(process.execPath, ["--", BUNDLE, ...args], { cwd, env: minimalEnvironment(env) });
+  return runProcess(process.execPath, [...shebangNodeOptions(BUNDLE), "--", BUNDLE, ...args], {
+    cwd,
+    env: minimalEnvironment(env),
+  });
 }
 
 describe("the bundled lh-ci (what the ops image runs)", () => {

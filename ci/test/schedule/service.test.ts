@@ -6,14 +6,14 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compactTimestamp } from "../../src/backup/naming.ts";
 import { DB_PASSWORD, expectNoSecret, seededDatabase } from "../backup/support.ts";
 import { killOnExit } from "../support/child-cleanup.ts";
-import { LH_CI_BIN, runCli } from "../support/run-cli.ts";
+import { LH_CI_NODE_ARGS, runCli } from "../support/run-cli.ts";
 import { minimalEnvironment } from "../support/run-process.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { recordingPushgateway, sample } from "./support.ts";
 
 /** `lh-ci backup schedule` as the container runs it: a real process, with its output collected as it comes. */
 function startService(env: Record<string, string>, args: string[] = []) {
-  const child = spawn(process.execPath, ["--", LH_CI_BIN, "backup", "schedule", ...args], {
+  const child = spawn(process.execPath, [...LH_CI_NODE_ARGS, "backup", "schedule", ...args], {
     env: minimalEnvironment(env),
     stdio: ["ignore", "pipe", "pipe"],
   });

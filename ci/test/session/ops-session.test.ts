@@ -2,19 +2,18 @@
  * `lh-ci session` and its host end (OpsSession), as real processes: the session here is lh-ci
  * itself on this machine, started exactly as compose starts it in the ops container.
  */
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { BoundedLines, ProtocolError, parseAnswer, parseRequest } from "../../src/session/protocol.ts";
 import { Executor } from "../../src/stack/executor.ts";
 import { OpsSession } from "../../src/stack/ops-session.ts";
 import { capturedOutput } from "../stack/support/captured-output.ts";
+import { LH_CI_NODE_ARGS } from "../support/run-cli.ts";
 import { minimalEnvironment, runProcess } from "../support/run-process.ts";
 import { tempDir } from "../support/temp-dir.ts";
 
-const LH_CI = fileURLToPath(new URL("../../bin/lh-ci.mjs", import.meta.url));
 const SECRET = "sk_test_session_canary_7d1e";
 
-function openSession(stateDir: string, args = ["--", LH_CI, "session", "--env", "staging"]) {
+function openSession(stateDir: string, args = [...LH_CI_NODE_ARGS, "session", "--env", "staging"]) {
   const captured = capturedOutput();
   captured.out.redactor.add(SECRET);
   const exec = new Executor(captured.out, minimalEnvironment({ LH_STATE_DIR: stateDir, STRIPE_SECRET_KEY: SECRET }));
@@ -30,7 +29,7 @@ describe("lh-ci session: commands from stdin, answers on stdout", () => {
       { args: ["lock", "acquire", "--owner", "someone-else", "--commit", "b".repeat(40), "--env", "staging"] },
       { args: ["lock", "release", "--owner", "ci", "--env", "staging"] },
     ];
-    const result = await runProcess(process.execPath, ["--", LH_CI, "session"], {
+    const result = await runProcess(process.execPath, [...LH_CI_NODE_ARGS, "session"], {
       env: minimalEnvironment({ LH_STATE_DIR: state }),
       input: requests.map((request) => JSON.stringify(request)).join("\n") + "\n",
     });
@@ -47,7 +46,7 @@ describe("lh-ci session: commands from stdin, answers on stdout", () => {
   });
 
   it("answers a malformed request or a nested session with exit code 2 and goes on", async () => {
-    const result = await runProcess(process.execPath, ["--", LH_CI, "session"], {
+    const result = await runProcess(process.execPath, [...LH_CI_NODE_ARGS, "session"], {
       env: minimalEnvironment({ LH_STATE_DIR: tempDir("lh-session-") }),
       input: 'not json\n{"args": "lock status"}\n{"args": ["session"]}\n{"args": ["lock", "status"]}\n',
     });
@@ -63,7 +62,7 @@ describe("lh-ci session: commands from stdin, answers on stdout", () => {
   });
 
   it("refuses a request line longer than its bound instead of buffering it", async () => {
-    const result = await runProcess(process.execPath, ["--", LH_CI, "session"], {
+    const result = await runProcess(process.execPath, [...LH_CI_NODE_ARGS, "session"], {
       env: minimalEnvironment({ LH_STATE_DIR: tempDir("lh-session-") }),
       input: "x".repeat(200 * 1024),
     });

@@ -1,7 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { minimalEnvironment, type ProcessResult, runProcess } from "./run-process.ts";
+import { shebangNodeOptions } from "./shebang.ts";
 
 export const LH_CI_BIN = fileURLToPath(new URL("../../bin/lh-ci.mjs", import.meta.url));
+/**
+ * Node's arguments that start lh-ci as its container does: its shebang's options, then `--`, which
+ * stops Node from taking our --env-file option for its own. lh-ci's own arguments follow.
+ */
+export const LH_CI_NODE_ARGS = [...shebangNodeOptions(LH_CI_BIN), "--", LH_CI_BIN];
 
 export type CliResult = ProcessResult;
 
@@ -16,6 +22,8 @@ export interface CliOptions {
 
 /** Runs `lh-ci` as a real process, the way an operator or a container runs it. */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  // `node --`: Node would otherwise take our --env-file option for its own.
-  return runProcess(process.execPath, ["--", LH_CI_BIN, ...args], { ...options, env: minimalEnvironment(options.env) });
+  return runProcess(process.execPath, [...LH_CI_NODE_ARGS, ...args], {
+    ...options,
+    env: minimalEnvironment(options.env),
+  });
 }

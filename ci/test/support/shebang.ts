@@ -1,0 +1,13 @@
+import { readFileSync } from "node:fs";
+
+/**
+ * Node's options from an lh-ci entry's shebang (`#!/usr/bin/env -S node --liftoff-only --`), so
+ * that tests and benchmarks start lh-ci as its container does: without --liftoff-only, V8
+ * optimises the SQL parser's WebAssembly in the background, about 500 MB more and a core.
+ */
+export function shebangNodeOptions(file: string): string[] {
+  const words = (readFileSync(file, "utf8").split("\n", 1)[0] ?? "").split(" ");
+  const node = words.indexOf("node");
+  if (!words[0]?.startsWith("#!") || node < 0) throw new Error(`${file} has no node shebang`);
+  return words.slice(node + 1).filter((word) => word !== "--");
+}
