@@ -6,8 +6,6 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "rolldown";
 
-export const LH_CI_DIST = fileURLToPath(new URL("./dist", import.meta.url));
-
 export default defineConfig({
   input: { "lh-ci": fileURLToPath(new URL("./bin/lh-ci.mjs", import.meta.url)) },
   platform: "node",
@@ -15,7 +13,7 @@ export default defineConfig({
   // pg requires only when asked for. Both resolve from node_modules at run time.
   external: ["libpg-query", "pg-native"],
   output: {
-    dir: LH_CI_DIST,
+    dir: fileURLToPath(new URL("./dist", import.meta.url)),
     cleanDir: true, // no chunk of an earlier build stays behind
     format: "esm",
     entryFileNames: "[name].mjs",

@@ -20,8 +20,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { pgBinary } from "../src/backup/pg-binary.ts";
+import { buildLhCiBundle } from "../test/support/lh-ci-bundle.ts";
 import { shebangNodeOptions } from "../test/support/shebang.ts";
-import { buildLhCiBundle } from "./lh-ci-bundle.ts";
 
 const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const LH_CI = buildLhCiBundle();

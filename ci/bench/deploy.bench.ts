@@ -11,7 +11,7 @@ import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildLhCiBundle } from "./lh-ci-bundle.ts";
+import { buildLhCiBundle } from "../test/support/lh-ci-bundle.ts";
 
 const LH_CI = buildLhCiBundle();
 const FIXTURE = fileURLToPath(new URL("../test/stack/fixtures/mini-stack", import.meta.url));

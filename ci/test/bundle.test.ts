@@ -8,35 +8,25 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { COMMANDS } from "../src/cli/registry.ts";
 import { DB_PASSWORD, databaseFingerprint, seededDatabase } from "./backup/support.ts";
 import { withClient } from "./support/database.ts";
+import { buildLhCiBundle } from "./support/lh-ci-bundle.ts";
 import { minimalEnvironment, runProcess } from "./support/run-process.ts";
-import { shebangNodeOptions } from "./support/shebang.ts";
+import { lhCiNodeArgs } from "./support/shebang.ts";
 import { tempDir } from "./support/temp-dir.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BUNDLE = join(REPO_ROOT, "ci", "dist", "lh-ci.mjs");
+let bundle = "";
 
 function bundled(args: string[], cwd: string, env: Record<string, string> = {}) {
-  return runProcess(process.execPath, [...shebangNodeOptions(BUNDLE), "--", BUNDLE, ...args], {
-    cwd,
-    env: minimalEnvironment(env),
-  });
+  return runProcess(process.execPath, [...lhCiNodeArgs(bundle), ...args], { cwd, env: minimalEnvironment(env) });
 }
 
 describe("the bundled lh-ci (what the ops image runs)", () => {
-  beforeAll(async () => {
-    const build = await runProcess(
-      join(REPO_ROOT, "node_modules", ".bin", "rolldown"),
-      ["-c", "ci/rolldown.config.mjs"],
-      {
-        cwd: REPO_ROOT,
-        timeoutMs: 60_000,
-      },
-    );
-    expect(build.code, build.stderr).toBe(0);
-  }, 90_000);
+  beforeAll(() => {
+    bundle = buildLhCiBundle();
+  }, 150_000);
 
   it("keeps lh-ci's shebang and its Node options", () => {
-    expect(readFileSync(BUNDLE, "utf8").split("\n", 1)[0]).toBe("#!/usr/bin/env -S node --liftoff-only --");
+    expect(readFileSync(bundle, "utf8").split("\n", 1)[0]).toBe("#!/usr/bin/env -S node --liftoff-only --");
   });
 
   it("loads every command", async () => {

@@ -196,20 +196,12 @@ export class DumpScanner {
         this.#lineOrigin = this.#data.at(-1)?.table;
         continue;
       }
+      // Outside COPY data (both branches above handle all of it): one SQL line at a time.
       const newline = data.indexOf(NEWLINE, position);
       if (newline < 0) break;
       this.#line++;
-      if (this.#copy) {
-        if (!this.#midLine && data[position] === BACKSLASH && isEndOfCopy(data, position, newline)) {
-          this.#endCopy(data, copyStart, position, forward);
-        } else {
-          this.#copy.rows++;
-        }
-        this.#midLine = false;
-      } else {
-        this.#sqlLine(data.toString("utf8", position, newline + 1), forward);
-        if (this.#copy) copyStart = newline + 1;
-      }
+      this.#sqlLine(data.toString("utf8", position, newline + 1), forward);
+      if (this.#copy) copyStart = newline + 1;
       position = newline + 1;
     }
     if (this.#copy) {

@@ -1,13 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { minimalEnvironment, type ProcessResult, runProcess } from "./run-process.ts";
-import { shebangNodeOptions } from "./shebang.ts";
+import { lhCiNodeArgs } from "./shebang.ts";
 
 export const LH_CI_BIN = fileURLToPath(new URL("../../bin/lh-ci.mjs", import.meta.url));
-/**
- * Node's arguments that start lh-ci as its container does: its shebang's options, then `--`, which
- * stops Node from taking our --env-file option for its own. lh-ci's own arguments follow.
- */
-export const LH_CI_NODE_ARGS = [...shebangNodeOptions(LH_CI_BIN), "--", LH_CI_BIN];
+/** Node's arguments that start lh-ci from its sources as its container does; lh-ci's own follow. */
+export const LH_CI_NODE_ARGS = lhCiNodeArgs(LH_CI_BIN);
 
 export type CliResult = ProcessResult;
 

@@ -11,3 +11,9 @@ export function shebangNodeOptions(file: string): string[] {
   if (!words[0]?.startsWith("#!") || node < 0) throw new Error(`${file} has no node shebang`);
   return words.slice(node + 1).filter((word) => word !== "--");
 }
+
+/** Node's arguments that start the lh-ci entry `file` as its container does; lh-ci's own arguments follow. */
+export function lhCiNodeArgs(file: string): string[] {
+  // `--`: Node would otherwise take our --env-file option for its own.
+  return [...shebangNodeOptions(file), "--", file];
+}

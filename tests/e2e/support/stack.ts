@@ -67,26 +67,22 @@ export class E2EStack {
     const args = ["--profile", "ops", "down", "--remove-orphans", ...(options.volumes ? ["--volumes"] : [])];
     if (options.stopTimeoutSeconds !== undefined) args.push("--timeout", String(options.stopTimeoutSeconds));
     const result = await this.compose(args, { timeoutMs: 180_000 });
+    let left = await this.leftovers();
     // compose down exits 0 yet keeps a network that still has an endpoint ("Resource is still in
     // use"), such as one dockerd kept of a container that is gone; every later run would reuse it.
     // Such endpoints are disconnected, the networks removed, and the run says so.
-    const networks = await this.labelled(["network", "ls", "--format", "{{.Name}}"]);
+    const networks = left.filter((item) => item.startsWith("network ")).map((item) => item.slice("network ".length));
     if (networks.length > 0) {
       const disconnected = await this.disconnectEndpoints(networks);
       for (const network of networks) await docker(["network", "rm", network]);
       console.warn(
         `${this.project}: compose down left ${networks.join(", ")}; disconnected ${disconnected.join(", ") || "no endpoint"} and removed it`,
       );
+      left = await this.leftovers();
     }
-    const left = (await this.leftovers()).filter((item) => options.volumes || !item.startsWith("volume "));
+    left = left.filter((item) => options.volumes || !item.startsWith("volume "));
     if (left.length > 0) throw new Error(`${this.project}: compose down left ${left.join(", ")}`);
     return result;
-  }
-
-  /** What `docker ARGS --filter` lists of this project (by compose's label), one per line. */
-  private async labelled(args: readonly string[]): Promise<string[]> {
-    const listed = await docker([...args, "--filter", `label=com.docker.compose.project=${this.project}`]);
-    return listed.stdout.split("\n").filter(Boolean);
   }
 
   /** Force-disconnects every endpoint still on the networks; returns them as `network/endpoint`. */
@@ -103,15 +99,17 @@ export class E2EStack {
     return disconnected;
   }
 
-  /** What docker still has of the project (containers, networks, volumes), by compose's label. */
+  /** What docker still has of the project, by compose's label: `container|network|volume <name>`. */
   async leftovers(): Promise<string[]> {
+    const label = `label=com.docker.compose.project=${this.project}`;
     const found: string[] = [];
-    for (const kind of [
-      ["ps", "--all"],
-      ["network", "ls"],
-      ["volume", "ls"],
+    for (const [kind, ...list] of [
+      ["container", "ps", "--all", "--format", "{{.Names}}"],
+      ["network", "network", "ls", "--format", "{{.Name}}"],
+      ["volume", "volume", "ls", "--format", "{{.Name}}"],
     ] as const) {
-      for (const id of await this.labelled([...kind, "--quiet"])) found.push(`${kind[0]} ${id}`);
+      const listed = await docker([...list, "--filter", label]);
+      for (const name of listed.stdout.split("\n").filter(Boolean)) found.push(`${kind} ${name}`);
     }
     return found;
   }
