@@ -1,14 +1,24 @@
-#!/usr/bin/env -S node --liftoff-only --
+#!/usr/bin/env -S node --
 // Entry point of the `lh-ci` command: plain JavaScript, so that Node does not load its TypeScript
 // stripper at every start (about 40 ms) when every module of the toolkit is in the compile cache.
 // "node --": stop Node itself from reading our --env-file option (it scans argv for its own --env-file).
-// --liftoff-only: V8 would otherwise optimise the SQL parser's WebAssembly (libpg-query) with TurboFan
-// in the background, which takes over 400 MB: the ops container (512 MB) was OOM-killed at exit.
 import { enableCompileCache } from "node:module";
+
+// --liftoff-only: V8 would otherwise optimise the SQL parser's WebAssembly (libpg-query) with
+// TurboFan in the background, which takes over 400 MB: the ops container (512 MB) was OOM-killed
+// at exit. But any V8 flag makes Node reject the code cache of its own built-in modules (about
+// 20 ms a start), so a plain `lh-ci backup`, which never parses SQL, starts without it, and every
+// other command replaces this process with one that has it (same pid, signals and descriptors).
+const args = process.argv.slice(2);
+const parsesNoSql = args[0] === "backup" && (args[1] === undefined || args[1].startsWith("-"));
+if (!parsesNoSql && !process.execArgv.includes("--liftoff-only")) {
+  const script = process.argv[1] ?? "";
+  process.execve(process.execPath, [process.execPath, "--liftoff-only", ...process.execArgv, "--", script, ...args]);
+}
 
 // Cache compiled (and type-stripped) modules between runs: start-up time is part of every backup
 // and restore. Enabled before anything else loads: a static import of main would be compiled
 // before this line runs, and so would its whole module graph.
 enableCompileCache();
 const { main } = await import("../src/cli/main.ts");
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(args);

@@ -1,7 +1,7 @@
 // lh-ci's bundle (ci/rolldown.config.mjs) is what the ops image runs; every other test runs the
 // sources. This builds it from this checkout and runs it for real: the commands load, the SQL
 // parser (left outside the bundle) resolves, and a backup restores to the same database.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -26,7 +26,22 @@ describe("the bundled lh-ci (what the ops image runs)", () => {
   }, 150_000);
 
   it("keeps lh-ci's shebang and its Node options", () => {
-    expect(readFileSync(bundle, "utf8").split("\n", 1)[0]).toBe("#!/usr/bin/env -S node --liftoff-only --");
+    expect(readFileSync(bundle, "utf8").split("\n", 1)[0]).toBe("#!/usr/bin/env -S node --");
+  });
+
+  it("runs every command that may parse SQL under --liftoff-only, and a plain backup without V8 flags", async () => {
+    // A preloaded probe prints the V8 flags of every Node process the command runs as (execve keeps the pid).
+    const probe = join(tempDir("lh-bundle-probe-"), "print-exec-argv.cjs");
+    writeFileSync(probe, 'process.stderr.write("exec-argv " + JSON.stringify(process.execArgv) + "\\n");\n');
+    const flagsOf = async (args: string[]) => {
+      const result = await bundled(args, REPO_ROOT, { NODE_OPTIONS: `--require ${probe}` });
+      expect(result.code, result.stderr).toBe(0);
+      return result.stderr.split("\n").filter((line) => line.startsWith("exec-argv "));
+    };
+    expect(await flagsOf(["backup", "--help"])).toEqual(["exec-argv []"]);
+    for (const command of [["restore", "--help"], ["backup", "verify", "--help"], ["session", "--help"], ["--help"]]) {
+      expect(await flagsOf(command)).toEqual(["exec-argv []", 'exec-argv ["--liftoff-only"]']);
+    }
   });
 
   it("loads every command", async () => {

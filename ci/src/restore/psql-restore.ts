@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import type { Readable, Writable } from "node:stream";
@@ -11,7 +12,7 @@ import { DumpEdges } from "../backup/dump-edges.ts";
 import type { BackupMetadata } from "../backup/sidecar.ts";
 import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
-import { clearDatabaseSql } from "./clear-database-sql.ts";
+import { dropSetAsideSql, setAsideSql } from "./clear-database-sql.ts";
 import { rowCountDifferences } from "./compare-counts.ts";
 import type { PsqlOutput } from "./psql-output.ts";
 import { PsqlSession } from "./psql-session.ts";
@@ -30,8 +31,15 @@ export interface PsqlRestoreOptions {
   /** Counts the file's bytes as they are read (progress). */
   onBytes?: (total: number) => void;
   applicationName?: string;
-  /** psql started earlier (restore starts it while the safety backup runs); otherwise started here. */
+  /** psql started earlier (restore starts it before ending the other sessions, to spare it); otherwise started here. */
   session?: PsqlSession;
+  /**
+   * Work running alongside the load that must succeed before COMMIT: the safety backup, whose
+   * pg_dump holds the old tables. The old schemas are then only set aside (nothing that would wait
+   * for pg_dump's locks is dropped up front), COMMIT waits for it, and its failure, rethrown as it
+   * is, rolls the load back.
+   */
+  alongside?: Promise<unknown>;
 }
 
 /** Thrown when the restore did not commit: the transaction was rolled back (or never committed). */
@@ -42,9 +50,10 @@ export class RestoreRolledBack extends Error {
 /**
  * Replaces the content of the target database with a backup in ONE transaction, reading the file
  * once: its bytes stream through the sha256, the completeness check and the dump scanner (only
- * checked statements and COPY data reach psql) into psql, after `BEGIN` and the clearing of the
- * old objects. `COMMIT` is sent only when the checksum and size match the sidecar, the dump is
- * complete, every table's rows match the sidecar, and psql's own `COPY n` reports agree; in any
+ * checked statements and COPY data reach psql) into psql, after `BEGIN` and the setting aside of
+ * the old objects (clear-database-sql.ts). `COMMIT` (after the set-aside objects are dropped) is
+ * sent only when the checksum and size match the sidecar, the dump is complete, every table's rows
+ * match the sidecar, psql's own `COPY n` reports agree, and the work `alongside` succeeded; in any
  * other case psql's input ends without it, and PostgreSQL rolls everything back.
  * Returns the rows per table psql reported.
  */
@@ -79,7 +88,11 @@ async function loadThenCommit(
   const meter = new ByteMeter(options.onBytes);
   const edges = new DumpEdges();
   const scanner = new DumpScanner({ countRows: false }); // psql's `COPY n` says how many rows went in
-  stdin.write(`BEGIN;\n${clearDatabaseSql(options.lockTimeout ?? "60s")}`);
+  const setAsidePrefix = `lh_ci_replaced_${randomBytes(4).toString("hex")}_`;
+  const lockTimeout = options.lockTimeout ?? "60s";
+  stdin.write(
+    `BEGIN;\n${setAsideSql({ lockTimeout, setAsidePrefix, alongsideDump: options.alongside !== undefined })}`,
+  );
   const stages: Array<Readable | Writable> = [createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }), meter];
   if (metadata.compression === "gzip") stages.push(createGunzip());
   stages.push(edges, scanner.filter(READ_AHEAD_BYTES));
@@ -102,7 +115,8 @@ async function loadThenCommit(
     return abort(session, `the dump's rows differ from its sidecar: ${differences.join("; ")}`);
   }
 
-  session.end("COMMIT;\n");
+  await options.alongside; // on failure, psqlRestore ends psql's input without COMMIT
+  session.end(`${dropSetAsideSql(setAsidePrefix)}COMMIT;\n`);
   const exit = await exited;
   if (exit.psqlFailed || output.last !== "COMMIT") {
     throw new RestoreRolledBack(

@@ -8,6 +8,7 @@ import { checkBackupRecord } from "../backup/verify-backup.ts";
 import { OperationError, UsageError } from "../cli/exit-codes.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
 import { differencesFromSafetyBackup } from "./check-unchanged.ts";
+import { needsDropFirst } from "./clear-database-sql.ts";
 import { type EndedSessions, endOtherSessions } from "./end-sessions.ts";
 import { psqlRestore, RestoreRolledBack } from "./psql-restore.ts";
 import { PsqlSession } from "./psql-session.ts";
@@ -49,10 +50,11 @@ function since(start: number): number {
 /**
  * Restores a backup over the target database, refusing what it can before the first change: the
  * sidecar must be valid, agree with the file's name and size, carry a valid signature when a key is
- * configured, come from this environment (unless allowed) and be confirmed. The current database
- * is backed up first. The load is one transaction that commits only once the file proved to match
- * its sidecar (psql-restore.ts), so a failure anywhere leaves the database as it was, which is
- * checked against the safety backup's record before it is said.
+ * configured, come from this environment (unless allowed) and be confirmed. Then the other
+ * sessions are ended and the current database is backed up while the load runs (or before it,
+ * see safetyBackupThenLoad). The load is one transaction that commits only once the safety backup
+ * is on disk and the file proved to match its sidecar (psql-restore.ts), so a failure anywhere
+ * leaves the database as it was, which is checked against the safety backup's record before it is said.
  */
 export async function restoreBackup(request: RestoreRequest): Promise<RestoreOutcome> {
   request.step(`Checking ${request.path} against its sidecar...`);
@@ -67,53 +69,25 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
   const verifySeconds = since(start);
   await request.confirm(metadata);
 
-  request.step(`Backing up the current ${request.envName} database first...`);
   start = performance.now();
-  let psql: PsqlSession | undefined;
-  let safetyBackup: BackupResult;
-  try {
-    safetyBackup = await createBackup({
-      target: request.target,
-      envName: request.envName,
-      gzip: false,
-      destination: { dir: request.backupDir },
-      onBytes: request.onBytes?.("safety backup: written"),
-      signingKey: request.signingKey,
-      // What the load needs starts while pg_dump runs, not before it: the SQL parser compiles
-      // (awaited by the load; a failure must not go unhandled meanwhile) and psql connects.
-      whileDumping: () => {
-        loadStatementParser().catch(() => undefined);
-        psql = new PsqlSession(request.target, "lh-ci restore");
-      },
-    });
-  } catch (error) {
-    psql?.end(); // it has been sent nothing to do
-    throw error;
-  }
-
-  const safetyBackupSeconds = since(start);
-  start = performance.now();
+  // psql connects first, so that ending the other sessions spares it.
+  const psql = new PsqlSession(request.target, "lh-ci restore");
   let sessions: EndedSessions;
+  let dropFirst: boolean;
   try {
-    const spare = await psql?.backendPid();
-    sessions = await withClient(request.target, (client) => endOtherSessions(client, spare));
+    ({ sessions, dropFirst } = await withClient(request.target, async (client) => ({
+      dropFirst: await needsDropFirst(client),
+      sessions: await endOtherSessions(client, await psql.backendPid()),
+    })));
   } catch (error) {
-    psql?.end();
-    throw error;
+    psql.end(); // it has been sent nothing to do
+    throw new OperationError(
+      `cannot reach the database ${request.target.label}: ${(error as Error).message}; check DATABASE_URL (host, port, user, password) and that the server is up. Nothing was changed`,
+    );
   }
-  request.step(
-    `Restoring ${metadata.file} into ${request.target.label} in one transaction (committed only if the file proves to match its sidecar)...`,
-  );
-  let tables: RowCounts;
-  try {
-    tables = await psqlRestore(request.target, request.path, metadata, {
-      onBytes: request.onBytes?.("restored"),
-      session: psql,
-    });
-  } catch (error) {
-    if (!(error instanceof RestoreRolledBack)) throw error;
-    throw await failedRestoreError(request.target, safetyBackup, error.message);
-  }
+  const { safetyBackup, tables, safetyBackupSeconds } = dropFirst
+    ? await safetyBackupThenLoad(request, metadata, psql)
+    : await safetyBackupAlongsideLoad(request, metadata, psql);
   const restoreSeconds = since(start);
   start = performance.now();
   const migration = await withClient(request.target, newestMigration);
@@ -131,6 +105,104 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
       rowCounts: since(start),
     },
   };
+}
+
+interface SafetyBackupAndLoad {
+  safetyBackup: BackupResult;
+  tables: RowCounts;
+  safetyBackupSeconds: number;
+}
+
+function takeSafetyBackup(request: RestoreRequest, whileDumping?: () => void): Promise<BackupResult> {
+  return createBackup({
+    target: request.target,
+    envName: request.envName,
+    gzip: false,
+    destination: { dir: request.backupDir },
+    onBytes: request.onBytes?.("safety backup: written"),
+    signingKey: request.signingKey,
+    whileDumping,
+  });
+}
+
+/**
+ * The usual order: the load starts at once, with the old schemas set aside rather than dropped,
+ * while pg_dump writes the safety backup from its snapshot of the database as it was (the load's
+ * changes are invisible to it until COMMIT, and nothing the load does waits for its locks). COMMIT
+ * waits until the safety backup is on disk with its sidecar: the two share the machine instead of
+ * queueing, and still nothing is changed before there is a safety backup.
+ */
+async function safetyBackupAlongsideLoad(
+  request: RestoreRequest,
+  metadata: BackupMetadata,
+  psql: PsqlSession,
+): Promise<SafetyBackupAndLoad> {
+  request.step(
+    `Backing up the current ${request.envName} database and, alongside, restoring ${metadata.file} into ${request.target.label} in one transaction (committed only once the safety backup is on disk and the file proves to match its sidecar)...`,
+  );
+  const start = performance.now();
+  let safetyBackupSeconds = 0;
+  const safetyRun = takeSafetyBackup(request).finally(() => {
+    safetyBackupSeconds = since(start);
+  });
+  const loadRun = psqlRestore(request.target, request.path, metadata, {
+    onBytes: request.onBytes?.("restored"),
+    session: psql,
+    alongside: safetyRun,
+  });
+  const [safety, load] = await Promise.allSettled([safetyRun, loadRun]);
+  if (safety.status === "rejected") {
+    const why = (safety.reason as Error).message;
+    const cause =
+      load.status === "rejected" && load.reason instanceof RestoreRolledBack
+        ? ` (the load failed too: ${load.reason.message})`
+        : "";
+    throw new OperationError(
+      `the safety backup failed, so the restore was rolled back and nothing was changed${cause}: ${why}`,
+    );
+  }
+  if (load.status === "rejected") {
+    if (!(load.reason instanceof RestoreRolledBack)) throw load.reason;
+    throw await failedRestoreError(request.target, safety.value, load.reason.message);
+  }
+  return { safetyBackup: safety.value, tables: load.value, safetyBackupSeconds };
+}
+
+/**
+ * When the database holds extensions or large objects, the load must drop them before anything
+ * else, which waits for the locks pg_dump holds: the safety backup is then taken first.
+ */
+async function safetyBackupThenLoad(
+  request: RestoreRequest,
+  metadata: BackupMetadata,
+  psql: PsqlSession,
+): Promise<SafetyBackupAndLoad> {
+  request.step(
+    `Backing up the current ${request.envName} database first (it holds extensions or large objects, which the restore drops before it loads)...`,
+  );
+  const start = performance.now();
+  let safetyBackup: BackupResult;
+  try {
+    // The SQL parser compiles while pg_dump runs (awaited by the load; a failure must not go unhandled meanwhile).
+    safetyBackup = await takeSafetyBackup(request, () => loadStatementParser().catch(() => undefined));
+  } catch (error) {
+    psql.end(); // it has been sent nothing to do
+    throw error;
+  }
+  const safetyBackupSeconds = since(start);
+  request.step(
+    `Restoring ${metadata.file} into ${request.target.label} in one transaction (committed only if the file proves to match its sidecar)...`,
+  );
+  try {
+    const tables = await psqlRestore(request.target, request.path, metadata, {
+      onBytes: request.onBytes?.("restored"),
+      session: psql,
+    });
+    return { safetyBackup, tables, safetyBackupSeconds };
+  } catch (error) {
+    if (!(error instanceof RestoreRolledBack)) throw error;
+    throw await failedRestoreError(request.target, safetyBackup, error.message);
+  }
 }
 
 /** Says the database is as it was only after checking it; otherwise says so loudly. */
