@@ -1,0 +1,130 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { pgTarget } from "../../src/backup/connection.ts";
+import type { BackupMetadata } from "../../src/backup/sidecar.ts";
+import { psqlRestore } from "../../src/restore/psql-restore.ts";
+import { PsqlSession } from "../../src/restore/psql-session.ts";
+import { withClient } from "../support/database.ts";
+import { tempDir } from "../support/temp-dir.ts";
+import { pgDumpFraming, writeForgedBackup } from "./forge.ts";
+import { databaseFingerprint, lhCi, readJson, seededDatabase, takeBackup } from "./support.ts";
+
+/** Moves the database on after a backup, so that the state before the restore differs from the backup's. */
+async function moveOn(url: string): Promise<void> {
+  await withClient(url, (client) =>
+    client.query(
+      "DELETE FROM matters WHERE id > 20; UPDATE users SET bio = 'moved on'; CREATE TABLE later (id int); INSERT INTO later VALUES (1), (2)",
+    ),
+  );
+}
+
+describe("the restore loads alongside its safety backup, and commits only once that backup is on disk", async () => {
+  it("the safety backup holds the database as it was before the restore, not what the load wrote meanwhile", async () => {
+    const db = await seededDatabase("lh_alongside_safety");
+    const cwd = tempDir("lh-alongside-safety-");
+    const backup = await takeBackup(cwd, db.secretUrl);
+    const backupState = await databaseFingerprint(db.url);
+    await moveOn(db.url);
+    const before = await databaseFingerprint(db.url);
+
+    const restored = await lhCi(["restore", backup, "--yes", "--json"], cwd, db.secretUrl);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stderr).toContain("and, alongside, restoring");
+    expect(await databaseFingerprint(db.url)).toEqual(backupState);
+    const safety = (JSON.parse(restored.stdout.trim().split("\n").at(-1) ?? "{}") as { safetyBackup: string })
+      .safetyBackup;
+
+    const back = await lhCi(["restore", safety, "--yes"], cwd, db.secretUrl);
+    expect(back.code, back.stderr).toBe(0);
+    expect(await databaseFingerprint(db.url)).toEqual(before);
+  });
+
+  it("a safety backup that fails while the load runs rolls the load back", async () => {
+    const db = await seededDatabase("lh_alongside_fail");
+    const cwd = tempDir("lh-alongside-fail-");
+    const backup = await takeBackup(cwd, db.secretUrl);
+    await moveOn(db.url);
+    const before = await databaseFingerprint(db.url);
+    const notADirectory = join(cwd, "a-file");
+    writeFileSync(notADirectory, "");
+
+    // The safety backup cannot create its folder under a file: it fails while the load goes on.
+    const result = await lhCi(
+      ["restore", backup, "--yes", "--backup-dir", join(notADirectory, "safety")],
+      cwd,
+      db.secretUrl,
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /the safety backup failed, so the restore was rolled back and nothing was changed: .*ENOTDIR/,
+    );
+    expect(await databaseFingerprint(db.url)).toEqual(before);
+  });
+
+  it("psqlRestore does not commit when the work alongside fails after the load proved good", async () => {
+    const db = await seededDatabase("lh_alongside_late");
+    const cwd = tempDir("lh-alongside-late-");
+    const backup = await takeBackup(cwd, db.secretUrl);
+    const metadata = readJson(`${backup}.json`) as unknown as BackupMetadata;
+    await moveOn(db.url);
+    const before = await databaseFingerprint(db.url);
+    const session = new PsqlSession(pgTarget(db.url), "lh-ci restore test");
+    const safetyBackup = new Promise<void>((_resolve, reject) =>
+      setTimeout(() => reject(new Error("the safety backup's disk is full (test)")), 1_000),
+    );
+
+    const failure = await psqlRestore(pgTarget(db.url), backup, metadata, {
+      session,
+      alongside: safetyBackup,
+    }).catch((error: Error) => error);
+    expect((failure as Error).message).toBe("the safety backup's disk is full (test)");
+    expect(session.psql.child.exitCode).not.toBeNull(); // psql has exited: nothing is left holding locks
+    expect(await databaseFingerprint(db.url)).toEqual(before);
+  });
+
+  it("a database with an extension keeps the old order: the safety backup first, then the load", async () => {
+    const db = await seededDatabase("lh_alongside_extension");
+    const cwd = tempDir("lh-alongside-extension-");
+    await withClient(db.url, (client) =>
+      client.query(
+        "CREATE EXTENSION citext; CREATE TABLE handles (name citext PRIMARY KEY); INSERT INTO handles VALUES ('Ada'), ('Grace')",
+      ),
+    );
+    const backup = await takeBackup(cwd, db.secretUrl);
+    const backupState = await databaseFingerprint(db.url);
+    await moveOn(db.url);
+
+    const result = await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("database first (it holds extensions or large objects");
+    expect(await databaseFingerprint(db.url)).toEqual(backupState);
+    const found = await withClient(db.url, (client) =>
+      client.query("SELECT count(*)::int AS n FROM handles WHERE name = 'ADA'"),
+    );
+    expect(found.rows[0]?.n).toBe(1); // citext compares without case: the extension came back with the table
+  });
+
+  it("a dump whose objects depend on the objects it replaces (an OID written into it) is refused and nothing changes", async () => {
+    const db = await seededDatabase("lh_alongside_depends");
+    const cwd = tempDir("lh-alongside-depends-");
+    const oid = await withClient(db.url, async (client) =>
+      String((await client.query("SELECT 'public.users_id_seq'::regclass::oid AS oid")).rows[0]?.oid),
+    );
+    const before = await databaseFingerprint(db.url);
+    const path = join(cwd, "depends-on-old.sql");
+    // Set aside, the old sequence is dropped just before COMMIT, and CASCADE would take this default with it.
+    writeForgedBackup(
+      path,
+      pgDumpFraming(`CREATE TABLE public.counters (id integer DEFAULT nextval('${oid}'::regclass));\n\n`),
+    );
+
+    const result = await lhCi(["restore", path, "--yes"], cwd, db.secretUrl);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /1 object\(s\) of the backup depend on the objects it replaces and would have been dropped with them/,
+    );
+    expect(result.stderr).toMatch(/rolled back, so the database is exactly as it was before/);
+    expect(await databaseFingerprint(db.url)).toEqual(before);
+  });
+});
