@@ -25,12 +25,13 @@ const EXTENSIONS_OR_LARGE_OBJECTS =
  */
 export function setAsideSql(options: { lockTimeout: string; setAsidePrefix: string; alongsideDump: boolean }): string {
   const prefix = literal(options.setAsidePrefix);
-  const dropFirst = options.alongsideDump
+  // Alongside a dump, the other sessions were ended just before it started: its own must live.
+  const endSessions = options.alongsideDump ? "" : TERMINATE_RETURNING_SESSIONS;
+  const extensionsAndLargeObjects = options.alongsideDump
     ? `IF ${EXTENSIONS_OR_LARGE_OBJECTS} THEN
     RAISE EXCEPTION 'lh-ci: an extension or a large object appeared during the restore; run it again (nothing was changed)';
   END IF;`
-    : `${TERMINATE_RETURNING_SESSIONS}
-  FOR item IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' LOOP
+    : `FOR item IN SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' LOOP
     EXECUTE format('DROP EXTENSION %I CASCADE', item.extname);
   END LOOP;
   PERFORM lo_unlink(oid) FROM pg_largeobject_metadata;`;
@@ -45,18 +46,20 @@ DECLARE
   public_comment text;
   public_existed boolean := false;
 BEGIN
-  ${dropFirst}
+  ${endSessions}
 
   SELECT true, nspowner, nspacl, obj_description(oid, 'pg_namespace')
     INTO public_existed, public_owner, public_acl, public_comment
     FROM pg_namespace WHERE nspname = 'public';
 
+  -- Event triggers first: they would otherwise run their functions on the drops and renames below.
   FOR item IN SELECT evtname FROM pg_event_trigger LOOP
     EXECUTE format('DROP EVENT TRIGGER %I', item.evtname);
   END LOOP;
   FOR item IN SELECT pubname FROM pg_publication LOOP
     EXECUTE format('DROP PUBLICATION %I', item.pubname);
   END LOOP;
+  ${extensionsAndLargeObjects}
   FOR item IN
     SELECT nspname FROM pg_namespace
     WHERE nspname NOT IN ('pg_catalog', 'information_schema')

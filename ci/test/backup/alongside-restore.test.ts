@@ -105,6 +105,33 @@ describe("the restore loads alongside its safety backup, and commits only once t
     expect(found.rows[0]?.n).toBe(1); // citext compares without case: the extension came back with the table
   });
 
+  for (const [path, extension] of [
+    ["alongside its safety backup", ""],
+    ["after its safety backup (an extension)", "CREATE EXTENSION citext;"],
+  ] as const) {
+    it(`an event trigger of the database does not run on the restore's own DDL (${path})`, async () => {
+      const db = await seededDatabase("lh_alongside_event_trigger");
+      const cwd = tempDir("lh-alongside-event-trigger-");
+      if (extension) await withClient(db.url, (client) => client.query(extension));
+      const backup = await takeBackup(cwd, db.secretUrl);
+      const backupState = await databaseFingerprint(db.url);
+      await withClient(db.url, (client) =>
+        client.query(`
+          CREATE FUNCTION public.refuse_ddl() RETURNS event_trigger LANGUAGE plpgsql AS
+            $$ BEGIN RAISE EXCEPTION 'the event trigger ran on %', tg_tag; END $$;
+          CREATE EVENT TRIGGER refuse_ddl ON ddl_command_start EXECUTE FUNCTION public.refuse_ddl();
+          CREATE EVENT TRIGGER refuse_drop ON sql_drop EXECUTE FUNCTION public.refuse_ddl();`),
+      );
+
+      const result = await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).not.toContain("the event trigger ran");
+      expect(await databaseFingerprint(db.url)).toEqual(backupState);
+      const triggers = await withClient(db.url, (client) => client.query("SELECT evtname FROM pg_event_trigger"));
+      expect(triggers.rows).toEqual([]);
+    });
+  }
+
   it("a dump whose objects depend on the objects it replaces (an OID written into it) is refused and nothing changes", async () => {
     const db = await seededDatabase("lh_alongside_depends");
     const cwd = tempDir("lh-alongside-depends-");
