@@ -93,13 +93,21 @@ async function loadThenCommit(
   stdin.write(
     `BEGIN;\n${setAsideSql({ lockTimeout, setAsidePrefix, alongsideDump: options.alongside !== undefined })}`,
   );
-  const stages: Array<Readable | Writable> = [createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }), meter];
+  const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+  // A failure alongside (the safety backup) ends the read at once: the load is rolled back anyway.
+  let alongsideFailed = false;
+  options.alongside?.catch(() => {
+    alongsideFailed = true;
+    file.destroy();
+  });
+  const stages: Array<Readable | Writable> = [file, meter];
   if (metadata.compression === "gzip") stages.push(createGunzip());
   stages.push(edges, scanner.filter(READ_AHEAD_BYTES));
   const fed = await Promise.allSettled([
     // biome-ignore lint/suspicious/noExplicitAny: pipeline's overloads do not take a spread of stages
     (pipeline as any)(...stages, stdin, { end: false }) as Promise<void>,
   ]).then(([result]) => result);
+  if (alongsideFailed) await options.alongside; // throws its failure; psqlRestore then ends psql's input without COMMIT
 
   const problem =
     fed.status === "rejected" ? failureOf(fed.reason) : checkLoad(basename(path), meter, edges, scanner, metadata);
