@@ -16,14 +16,10 @@ export async function followFile(
   observe: (chunk: Buffer) => void,
 ): Promise<void> {
   let done = false;
-  writerDone.then(
-    () => {
-      done = true;
-    },
-    () => {
-      done = true;
-    },
-  );
+  const finish = () => {
+    done = true;
+  };
+  const settled = writerDone.then(finish, finish);
   const file = await open(path, "r");
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
@@ -38,7 +34,7 @@ export async function followFile(
       } else if (writerFinished) {
         return;
       } else {
-        await sleep(POLL_MS);
+        await Promise.race([sleep(POLL_MS), settled]); // the writer's exit wakes it at once: the end is on the critical path
       }
     }
   } finally {
