@@ -29,7 +29,7 @@ describe("the bundled lh-ci (what the ops image runs)", () => {
     expect(readFileSync(bundle, "utf8").split("\n", 1)[0]).toBe("#!/usr/bin/env -S node --");
   });
 
-  it("runs every command that may parse SQL under --liftoff-only, and a plain backup without V8 flags", async () => {
+  it("runs every command that may parse SQL under --liftoff-only (and --expose-gc), and a plain backup without V8 flags", async () => {
     // A preloaded probe prints the V8 flags of every Node process the command runs as (execve keeps the pid).
     const probe = join(tempDir("lh-bundle-probe-"), "print-exec-argv.cjs");
     writeFileSync(probe, 'process.stderr.write("exec-argv " + JSON.stringify(process.execArgv) + "\\n");\n');
@@ -42,7 +42,7 @@ describe("the bundled lh-ci (what the ops image runs)", () => {
     };
     expect(await flagsOf(["backup", "--help"])).toEqual(["exec-argv []"]);
     for (const command of [["restore", "--help"], ["backup", "verify", "--help"], ["session", "--help"], ["--help"]]) {
-      expect(await flagsOf(command)).toEqual(["exec-argv []", 'exec-argv ["--liftoff-only"]']);
+      expect(await flagsOf(command)).toEqual(["exec-argv []", 'exec-argv ["--liftoff-only","--expose-gc"]']);
     }
   });
 

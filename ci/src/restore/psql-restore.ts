@@ -13,6 +13,7 @@ import type { BackupMetadata } from "../backup/sidecar.ts";
 import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
 import { dropSetAsideSql, setAsideSql } from "./clear-database-sql.ts";
+import { collectReadBuffers } from "./collect-read-buffers.ts";
 import { rowCountDifferences } from "./compare-counts.ts";
 import type { PsqlOutput } from "./psql-output.ts";
 import { PsqlSession } from "./psql-session.ts";
@@ -85,7 +86,11 @@ async function loadThenCommit(
 ): Promise<RowCounts> {
   const { psql, stdin, output, exited } = session;
   await loadStatementParser();
-  const meter = new ByteMeter(options.onBytes);
+  const collect = collectReadBuffers();
+  const meter = new ByteMeter((total) => {
+    collect(total);
+    options.onBytes?.(total);
+  });
   const edges = new DumpEdges();
   const scanner = new DumpScanner({ countRows: false }); // psql's `COPY n` says how many rows went in
   const setAsidePrefix = `lh_ci_replaced_${randomBytes(4).toString("hex")}_`;
