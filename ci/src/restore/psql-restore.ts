@@ -12,11 +12,11 @@ import { DumpEdges } from "../backup/dump-edges.ts";
 import type { BackupMetadata } from "../backup/sidecar.ts";
 import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
-import { dropSetAsideSql, setAsideSql } from "./clear-database-sql.ts";
 import { collectReadBuffers } from "./collect-read-buffers.ts";
 import { rowCountDifferences } from "./compare-counts.ts";
 import type { PsqlOutput } from "./psql-output.ts";
 import { PsqlSession } from "./psql-session.ts";
+import { dropSetAsideSql, setAsideSql } from "./set-aside-sql.ts";
 
 /** Reads of the backup file: few enough calls, small enough to stream. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -52,7 +52,7 @@ export class RestoreRolledBack extends Error {
  * Replaces the content of the target database with a backup in ONE transaction, reading the file
  * once: its bytes stream through the sha256, the completeness check and the dump scanner (only
  * checked statements and COPY data reach psql) into psql, after `BEGIN` and the setting aside of
- * the old objects (clear-database-sql.ts). `COMMIT` (after the set-aside objects are dropped) is
+ * the old objects (set-aside-sql.ts). `COMMIT` (after the set-aside objects are dropped) is
  * sent only when the checksum and size match the sidecar, the dump is complete, every table's rows
  * match the sidecar, psql's own `COPY n` reports agree, and the work `alongside` succeeded; in any
  * other case psql's input ends without it, and PostgreSQL rolls everything back.
@@ -94,10 +94,8 @@ async function loadThenCommit(
   const edges = new DumpEdges();
   const scanner = new DumpScanner({ countRows: false }); // psql's `COPY n` says how many rows went in
   const setAsidePrefix = `lh_ci_replaced_${randomBytes(4).toString("hex")}_`;
-  const lockTimeout = options.lockTimeout ?? "60s";
-  stdin.write(
-    `BEGIN;\n${setAsideSql({ lockTimeout, setAsidePrefix, alongsideDump: options.alongside !== undefined })}`,
-  );
+  const alongsideDump = options.alongside !== undefined;
+  stdin.write(`BEGIN;\n${setAsideSql({ lockTimeout: options.lockTimeout ?? "60s", setAsidePrefix, alongsideDump })}`);
   const file = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
   // A failure alongside (the safety backup) ends the read at once: the load is rolled back anyway.
   let alongsideFailed = false;

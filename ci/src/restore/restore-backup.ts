@@ -8,10 +8,10 @@ import { checkBackupRecord } from "../backup/verify-backup.ts";
 import { OperationError, UsageError } from "../cli/exit-codes.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
 import { differencesFromSafetyBackup } from "./check-unchanged.ts";
-import { needsDropFirst } from "./clear-database-sql.ts";
 import { type EndedSessions, endOtherSessions } from "./end-sessions.ts";
 import { psqlRestore, RestoreRolledBack } from "./psql-restore.ts";
 import { PsqlSession } from "./psql-session.ts";
+import { needsDropFirst } from "./set-aside-sql.ts";
 
 export interface RestoreRequest {
   target: PgTarget;
@@ -85,10 +85,9 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
       `cannot reach the database ${request.target.label}: ${(error as Error).message}; check DATABASE_URL (host, port, user, password) and that the server is up. Nothing was changed`,
     );
   }
-  const { safetyBackup, tables, safetyBackupSeconds } = dropFirst
+  const { safetyBackup, tables, safetyBackupSeconds, restoreSeconds } = dropFirst
     ? await safetyBackupThenLoad(request, metadata, psql)
     : await safetyBackupAlongsideLoad(request, metadata, psql);
-  const restoreSeconds = since(start);
   start = performance.now();
   const migration = await withClient(request.target, newestMigration);
   return {
@@ -111,6 +110,8 @@ interface SafetyBackupAndLoad {
   safetyBackup: BackupResult;
   tables: RowCounts;
   safetyBackupSeconds: number;
+  /** From the load's start to its COMMIT (alongside: the safety backup's time is inside it). */
+  restoreSeconds: number;
 }
 
 function takeSafetyBackup(request: RestoreRequest, whileDumping?: () => void): Promise<BackupResult> {
@@ -165,7 +166,7 @@ async function safetyBackupAlongsideLoad(
     if (!(load.reason instanceof RestoreRolledBack)) throw load.reason;
     throw await failedRestoreError(request.target, safety.value, load.reason.message);
   }
-  return { safetyBackup: safety.value, tables: load.value, safetyBackupSeconds };
+  return { safetyBackup: safety.value, tables: load.value, safetyBackupSeconds, restoreSeconds: since(start) };
 }
 
 /**
@@ -190,6 +191,7 @@ async function safetyBackupThenLoad(
     throw error;
   }
   const safetyBackupSeconds = since(start);
+  const loadStart = performance.now();
   request.step(
     `Restoring ${metadata.file} into ${request.target.label} in one transaction (committed only if the file proves to match its sidecar)...`,
   );
@@ -198,7 +200,7 @@ async function safetyBackupThenLoad(
       onBytes: request.onBytes?.("restored"),
       session: psql,
     });
-    return { safetyBackup, tables, safetyBackupSeconds };
+    return { safetyBackup, tables, safetyBackupSeconds, restoreSeconds: since(loadStart) };
   } catch (error) {
     if (!(error instanceof RestoreRolledBack)) throw error;
     throw await failedRestoreError(request.target, safetyBackup, error.message);

@@ -8,16 +8,7 @@ import { PsqlSession } from "../../src/restore/psql-session.ts";
 import { withClient } from "../support/database.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { pgDumpFraming, writeForgedBackup } from "./forge.ts";
-import { databaseFingerprint, lhCi, readJson, seededDatabase, takeBackup } from "./support.ts";
-
-/** Moves the database on after a backup, so that the state before the restore differs from the backup's. */
-async function moveOn(url: string): Promise<void> {
-  await withClient(url, (client) =>
-    client.query(
-      "DELETE FROM matters WHERE id > 20; UPDATE users SET bio = 'moved on'; CREATE TABLE later (id int); INSERT INTO later VALUES (1), (2)",
-    ),
-  );
-}
+import { databaseFingerprint, lhCi, moveOn, readJson, seededDatabase, takeBackup } from "./support.ts";
 
 describe("the restore loads alongside its safety backup, and commits only once that backup is on disk", async () => {
   it("the safety backup holds the database as it was before the restore, not what the load wrote meanwhile", async () => {

@@ -6,16 +6,7 @@ import { psqlRestore, RestoreRolledBack } from "../../src/restore/psql-restore.t
 import { PsqlSession } from "../../src/restore/psql-session.ts";
 import { createTestDatabase, withClient } from "../support/database.ts";
 import { tempDir } from "../support/temp-dir.ts";
-import { databaseFingerprint, lhCi, readJson, seededDatabase, takeBackup } from "./support.ts";
-
-/** Moves the database on after a backup, so that a restore that went through would show. */
-async function moveOn(url: string): Promise<void> {
-  await withClient(url, (client) =>
-    client.query(
-      "DELETE FROM matters WHERE id > 10; UPDATE users SET bio = 'moved on'; CREATE TABLE IF NOT EXISTS later (id int); INSERT INTO later VALUES (1); SELECT nextval('users_id_seq')",
-    ),
-  );
-}
+import { databaseFingerprint, lhCi, moveOn, readJson, seededDatabase, takeBackup } from "./support.ts";
 
 /** Row counts by count(*) of every ordinary table outside the system schemas. */
 async function countStar(url: string): Promise<Record<string, number>> {

@@ -97,3 +97,12 @@ export function modeOf(path: string): number {
 export function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, "utf8"));
 }
+
+/** Moves the database on after a backup, so that a restore that went through (or not) would show. */
+export async function moveOn(url: string): Promise<void> {
+  await withClient(url, (client) =>
+    client.query(
+      "DELETE FROM matters WHERE id > 10; UPDATE users SET bio = 'moved on'; CREATE TABLE IF NOT EXISTS later (id int); INSERT INTO later VALUES (1); SELECT nextval('users_id_seq')",
+    ),
+  );
+}
