@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { ReadinessCheck } from "@lawyers-hub/service-kit";
-import type pg from "pg";
+import type { HealthIndicatorFunction, HealthIndicatorService } from "@nestjs/terminus";
+import type { PrismaClient } from "./generated/prisma/client.ts";
 
 /** The migrations of a Prisma migrations folder: the folder names that hold a migration.sql. */
 export function migrationNames(dir: string): string[] {
@@ -13,34 +13,54 @@ export function migrationNames(dir: string): string[] {
     .sort();
 }
 
+interface MigrationRow {
+  migration_name: string;
+  finished_at: Date | null;
+  rolled_back_at: Date | null;
+}
+
 /**
  * Ready only when every migration the code expects is recorded as applied in `_prisma_migrations`:
  * an api running ahead of its schema would fail on its first query.
  */
-export function migrationsCheck(pool: pg.Pool, expected: string[]): ReadinessCheck {
-  return {
-    name: "migrations",
-    check: async () => {
-      let rows: Array<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>;
-      try {
-        rows = (await pool.query("SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations")).rows;
-      } catch (error) {
-        if ((error as { code?: string }).code === "42P01") {
-          throw new Error("no migration has been applied (_prisma_migrations is missing); run prisma migrate deploy");
+export function migrationsIndicator(
+  indicators: HealthIndicatorService,
+  prisma: PrismaClient,
+  expected: string[],
+  timeoutMs: number,
+): HealthIndicatorFunction {
+  return () =>
+    indicators
+      .check("migrations")
+      .attempt(async () => {
+        const rows = await appliedMigrations(prisma);
+        const failed = rows.filter((row) => !row.finished_at && !row.rolled_back_at).map((row) => row.migration_name);
+        if (failed.length > 0) {
+          throw new Error(
+            `failed migration(s) ${failed.join(", ")}; resolve them (prisma migrate resolve) and redeploy`,
+          );
         }
-        throw error;
-      }
-      const failed = rows.filter((row) => !row.finished_at && !row.rolled_back_at).map((row) => row.migration_name);
-      if (failed.length > 0) {
-        throw new Error(`failed migration(s) ${failed.join(", ")}; resolve them (prisma migrate resolve) and redeploy`);
-      }
-      const applied = new Set(
-        rows.filter((row) => row.finished_at && !row.rolled_back_at).map((r) => r.migration_name),
-      );
-      const pending = expected.filter((name) => !applied.has(name));
-      if (pending.length > 0) {
-        throw new Error(`${pending.length} pending: ${pending.join(", ")}; run prisma migrate deploy`);
-      }
-    },
-  };
+        const applied = new Set(
+          rows.filter((row) => row.finished_at && !row.rolled_back_at).map((r) => r.migration_name),
+        );
+        const pending = expected.filter((name) => !applied.has(name));
+        if (pending.length > 0) {
+          throw new Error(`${pending.length} pending: ${pending.join(", ")}; run prisma migrate deploy`);
+        }
+      })
+      .withTimeout(timeoutMs);
+}
+
+async function appliedMigrations(prisma: PrismaClient): Promise<MigrationRow[]> {
+  try {
+    return await prisma.$queryRaw<
+      MigrationRow[]
+    >`SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations`;
+  } catch (error) {
+    // PostgreSQL's undefined_table, as Prisma's driver adapter reports it.
+    if (/42P01|_prisma_migrations" does not exist/.test(String((error as Error).message))) {
+      throw new Error("no migration has been applied (_prisma_migrations is missing); run prisma migrate deploy");
+    }
+    throw error;
+  }
 }

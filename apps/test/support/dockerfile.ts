@@ -63,3 +63,18 @@ export function dockerignorePatterns(text: string): string[] {
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));
 }
+
+/**
+ * The stages an image is made of, base first: the stage `name` (default: the last) and the stages
+ * it is built FROM, followed back to the first one that starts from an image.
+ */
+export function stageChain(stages: Stage[], name?: string): Stage[] {
+  const chain: Stage[] = [];
+  let current = name === undefined ? stages.at(-1) : stages.find((stage) => stage.name === name);
+  while (current && !chain.includes(current)) {
+    chain.unshift(current);
+    const from = current.from;
+    current = stages.find((stage) => stage.name === from);
+  }
+  return chain;
+}

@@ -83,7 +83,7 @@ function appDir(app: AppName): string {
 }
 
 function spawnApp(app: AppName, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ["src/main.ts"], {
+  const child = spawn(process.execPath, ["--conditions=development", "src/main.ts"], {
     cwd: appDir(app),
     // Nothing leaks in from the test runner's environment but PATH and HOME.
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },

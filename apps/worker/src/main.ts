@@ -1,10 +1,12 @@
 import {
   Counter,
+  createJsonLogger,
   errorMessage,
   Gauge,
   Logger,
   loadConfigOrExit,
   ServiceMetrics,
+  secretValues,
   startService,
 } from "@lawyers-hub/service-kit";
 import { createPool, createRedis, postgresCheck, redisCheck } from "@lawyers-hub/service-kit/data-stores";
@@ -15,11 +17,16 @@ import { processIntake, recordUndecodable } from "./intake.ts";
 const bootLogger = new Logger({ service: "worker" });
 const config = loadConfigOrExit(workerConfigSchema, bootLogger);
 const logger = bootLogger.withLevel(config.LOG_LEVEL);
+const clientLogger = createJsonLogger({
+  service: "worker",
+  level: config.LOG_LEVEL,
+  secrets: secretValues(process.env),
+});
 
-const pool = createPool(config.DATABASE_URL, logger);
+const pool = createPool(config.DATABASE_URL, clientLogger);
 const redisSettings = { host: config.REDIS_HOST, port: config.REDIS_PORT, password: config.REDIS_PASSWORD };
-const commands = createRedis(redisSettings, logger, "worker");
-const blocking = createRedis(redisSettings, logger, "worker-reader");
+const commands = createRedis(redisSettings, clientLogger, "worker");
+const blocking = createRedis(redisSettings, clientLogger, "worker-reader");
 
 const metrics = new ServiceMetrics("worker");
 const jobs = new Counter({

@@ -5,11 +5,11 @@
 
 import { Redis } from "ioredis";
 import pg from "pg";
-import type { Logger } from "./logger.ts";
+import type { JsonLogger } from "./json-logger.ts";
 import type { ReadinessCheck } from "./readiness.ts";
 
 /** The PostgreSQL pool; connection failures surface quickly instead of queueing forever. */
-export function createPool(url: string, logger: Logger): pg.Pool {
+export function createPool(url: string, logger: JsonLogger): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -17,7 +17,7 @@ export function createPool(url: string, logger: Logger): pg.Pool {
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on("error", (error) => logger.warn("postgres: idle connection lost", { error }));
+  pool.on("error", (error) => logger.warn({ error }, "postgres: idle connection lost"));
   return pool;
 }
 
@@ -31,7 +31,7 @@ export interface RedisSettings {
  * A Redis client that fails fast while disconnected (no offline queue) and keeps reconnecting in
  * the background, so that readiness reports Redis as down at once and recovers on its own.
  */
-export function createRedis(settings: RedisSettings, logger: Logger, name: string): Redis {
+export function createRedis(settings: RedisSettings, logger: JsonLogger, name: string): Redis {
   const redis = new Redis({
     host: settings.host,
     port: settings.port,
@@ -47,10 +47,10 @@ export function createRedis(settings: RedisSettings, logger: Logger, name: strin
     // One line per distinct error, not one per reconnect attempt.
     if (error.message === lastError) return;
     lastError = error.message;
-    logger.warn("redis: connection problem", { connection: name, error });
+    logger.warn({ connection: name, error }, "redis: connection problem");
   });
   redis.on("ready", () => {
-    if (lastError) logger.info("redis: connected again", { connection: name });
+    if (lastError) logger.info({ connection: name }, "redis: connected again");
     lastError = "";
   });
   return redis;

@@ -17,6 +17,7 @@ export {
   required,
   secretValues,
 } from "./config.ts";
+export { probe } from "./healthcheck.ts";
 export { HttpError, readJson, sendJson, sendText } from "./http.ts";
 export {
   DEFAULT_JOBS_GROUP,
@@ -27,6 +28,7 @@ export {
   type MatterIntakeJob,
   matterIntakeJob,
 } from "./jobs.ts";
+export { createJsonLogger, type JsonLogger, type JsonLoggerOptions, redactor } from "./json-logger.ts";
 export { describeError, errorMessage, type LogFields, Logger, type LogLevel } from "./logger.ts";
 export { ServiceMetrics } from "./metrics.ts";
 export { checkReadiness, type ReadinessCheck, type ReadinessReport } from "./readiness.ts";

@@ -2,11 +2,11 @@ import type { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../../../ci/test/support/redis-server.ts";
 import { createRedis, redisCheck } from "../src/data-stores.ts";
-import { Logger } from "../src/logger.ts";
+import { createJsonLogger } from "../src/json-logger.ts";
 import { checkReadiness } from "../src/readiness.ts";
 
 /** Against the machine's real Redis (127.0.0.1:6379) and a port where nothing listens. */
-const logger = new Logger({ service: "test", write: () => {} });
+const logger = createJsonLogger({ service: "test", level: "silent" as "info" });
 const clients: Redis[] = [];
 afterEach(() => {
   for (const client of clients.splice(0)) client.disconnect();

@@ -1,0 +1,65 @@
+import type { INestApplication, INestApplicationContext } from "@nestjs/common";
+import type { z } from "zod";
+import { ConfigError, parseConfig, secretValues } from "../config.ts";
+import { createJsonLogger, type JsonLogger } from "../json-logger.ts";
+
+/**
+ * The start of every service's main.ts: a JSON logger that already knows the environment's
+ * secrets, then the configuration, validated. A bad or missing variable stops the process with
+ * one fatal line per problem naming the variable (never its value) and exit code 1.
+ */
+export function loggerAndConfig<Schema extends z.ZodObject>(
+  service: string,
+  schema: Schema,
+  env: Record<string, string | undefined> = process.env,
+): { logger: JsonLogger; config: z.infer<Schema> } {
+  const logger = createJsonLogger({ service, secrets: secretValues(env) });
+  try {
+    const config = parseConfig(schema, env);
+    if (typeof config.LOG_LEVEL === "string") logger.level = config.LOG_LEVEL;
+    return { logger, config };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const problem of error.problems) {
+      logger.fatal({ variable: problem.variable }, `invalid configuration: ${problem.variable} ${problem.message}`);
+    }
+    process.exit(1);
+  }
+}
+
+/**
+ * SIGTERM (docker stop, compose down) and SIGINT: Nest's shutdown hooks run through app.close()
+ * (readiness turns 503, the HTTP server stops accepting and drains, consumers finish their job in
+ * hand, pools close), bounded by `timeoutMs`; then the process exits 0, or 1 when the deadline
+ * passed. Nest's own enableShutdownHooks would re-raise the signal and end with 143 instead.
+ */
+export function closeOnSignals(
+  app: INestApplication | INestApplicationContext,
+  logger: JsonLogger,
+  timeoutMs: number,
+): void {
+  let started = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (started) return;
+    started = true;
+    const begun = Date.now();
+    logger.info(`${signal} received: shutting down (at most ${timeoutMs} ms)`);
+    const deadline = setTimeout(() => {
+      logger.error(`shutdown did not finish within ${timeoutMs} ms; exiting anyway`);
+      process.exit(1);
+    }, timeoutMs);
+    deadline.unref();
+    app.close().then(
+      () => {
+        logger.info({ duration_ms: Date.now() - begun, exit_code: 0 }, "stopped");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}
