@@ -1,8 +1,11 @@
 import { httpUrl, logLevel, milliseconds, optional, port } from "@lawyers-hub/service-kit";
 import { z } from "zod";
 
+/** The gateway's port unless PORT says otherwise. */
+export const GATEWAY_PORT = 4100;
+
 export const gatewayConfigSchema = z.object({
-  PORT: port(4100),
+  PORT: port(GATEWAY_PORT),
   /** Without it the AI features are disabled: /v1/complete answers 503 and the service stays ready. */
   OPENAI_API_KEY: optional(),
   /** Any OpenAI-compatible API (OpenAI, Azure OpenAI, a local model server). */
@@ -13,6 +16,9 @@ export const gatewayConfigSchema = z.object({
   AI_REQUEST_TIMEOUT_MS: milliseconds(60_000),
   LOG_LEVEL: logLevel(),
   SHUTDOWN_TIMEOUT_MS: milliseconds(8000),
+  /** The release (commit) this process runs; the pipeline sets it. */
+  RELEASE: z.string().trim().min(1).default("unknown"),
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+export const GATEWAY_CONFIG = Symbol("GatewayConfig");

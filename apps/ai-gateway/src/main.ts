@@ -1,33 +1,18 @@
-import { Logger, loadConfigOrExit, Router, startService } from "@lawyers-hub/service-kit";
-import { Agent } from "undici";
-import { completionRoutes } from "./completions.ts";
+import "reflect-metadata";
+import { closeOnSignals, loggerAndConfig } from "@lawyers-hub/service-kit/nest";
+import { NestFactory } from "@nestjs/core";
+import { Logger } from "nestjs-pino";
 import { gatewayConfigSchema } from "./config.ts";
+import { GatewayModule } from "./gateway.module.ts";
 
-const bootLogger = new Logger({ service: "ai-gateway" });
-const config = loadConfigOrExit(gatewayConfigSchema, bootLogger);
-const logger = bootLogger.withLevel(config.LOG_LEVEL);
-
-const agent = new Agent({
-  connect: { timeout: config.AI_CONNECT_TIMEOUT_MS },
-  headersTimeout: config.AI_REQUEST_TIMEOUT_MS,
-  bodyTimeout: config.AI_REQUEST_TIMEOUT_MS,
-});
-
-const router = new Router();
-completionRoutes(router, config, agent, logger);
-
-await startService({
-  name: "ai-gateway",
-  port: config.PORT,
-  logger,
-  router,
-  // The provider is outside our stack: its outages make completions fail, not the gateway unready.
-  readiness: [],
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  close: [{ name: "upstream", run: () => agent.close() }],
-});
+const { logger, config } = loggerAndConfig("ai-gateway", gatewayConfigSchema);
+const app = await NestFactory.create(GatewayModule.forRoot(config, logger), { bufferLogs: true });
+app.useLogger(app.get(Logger));
+closeOnSignals(app, logger, config.SHUTDOWN_TIMEOUT_MS);
+await app.listen(config.PORT, "0.0.0.0");
+logger.info({ port: config.PORT, release: config.RELEASE }, "ai-gateway started");
 if (config.OPENAI_API_KEY) {
-  logger.info("AI features enabled", { base_url: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL });
+  logger.info({ base_url: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL }, "AI features enabled");
 } else {
   logger.warn("OPENAI_API_KEY is not set: AI features are disabled (POST /v1/complete answers 503)");
 }

@@ -6,12 +6,23 @@ import { freePort } from "../../../ci/test/support/redis-server.ts";
 
 export type AppName = "api" | "web" | "ai-gateway" | "worker";
 
+/**
+ * How each image starts its service, run from the service's folder after `npm run build` (see
+ * support/build.ts): the NestJS services' compiled main, the web's Next.js standalone server.
+ */
+const ENTRY: Record<AppName, string> = {
+  api: "dist/main.js",
+  "ai-gateway": "dist/main.js",
+  worker: "dist/main.js",
+  web: ".next/standalone/apps/web/server.js",
+};
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
 }
 
-/** One reference service running as a real process (`node src/main.ts` in its folder, as its image runs it). */
+/** One service running as a real process, started as its image starts it. */
 export class ServiceProcess {
   readonly app: AppName;
   readonly port: number;
@@ -83,7 +94,7 @@ function appDir(app: AppName): string {
 }
 
 function spawnApp(app: AppName, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ["--conditions=development", "src/main.ts"], {
+  const child = spawn(process.execPath, [ENTRY[app]], {
     cwd: appDir(app),
     // Nothing leaks in from the test runner's environment but PATH and HOME.
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },

@@ -2,9 +2,11 @@ import { hostname } from "node:os";
 import { DEFAULT_JOBS_GROUP, dataStoreVariables, logLevel, milliseconds, port } from "@lawyers-hub/service-kit";
 import { z } from "zod";
 
+/** Port of the worker's /health, /ready and /metrics server unless PORT says otherwise. */
+export const WORKER_PORT = 4200;
+
 export const workerConfigSchema = z.object({
-  /** Port of the worker's /health, /ready and /metrics server. */
-  PORT: port(4200),
+  PORT: port(WORKER_PORT),
   ...dataStoreVariables(),
   JOBS_GROUP: z.string().trim().min(1).default(DEFAULT_JOBS_GROUP),
   /** This consumer's name in the group; the container's host name by default. */
@@ -17,6 +19,9 @@ export const workerConfigSchema = z.object({
   LOG_LEVEL: logLevel(),
   SHUTDOWN_TIMEOUT_MS: milliseconds(8000),
   READINESS_TIMEOUT_MS: milliseconds(2000),
+  /** The release (commit) this process runs; the pipeline sets it. */
+  RELEASE: z.string().trim().min(1).default("unknown"),
 });
 
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+export const WORKER_CONFIG = Symbol("WorkerConfig");

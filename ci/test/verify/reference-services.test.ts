@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { buildWorkspaces } from "../../../apps/test/support/build.ts";
 import { startApp } from "../../../apps/test/support/service-process.ts";
 import { createTestDatabase, withClient } from "../support/database.ts";
 import { applyMigrations } from "../support/prisma-migrations.ts";
@@ -10,6 +11,8 @@ import { runCli } from "../support/run-cli.ts";
 const API_MIGRATIONS = fileURLToPath(new URL("../../../apps/api/prisma/migrations", import.meta.url));
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
+// The services run as their images run them: compiled (NestJS) and built (Next.js standalone).
+buildWorkspaces(["packages/service-kit", "apps/api", "apps/web"]);
 const database = await createTestDatabase("lh_verify_ref");
 await withClient(database.url, (client) => applyMigrations(client, API_MIGRATIONS));
 const redis = await PrivateRedis.start();

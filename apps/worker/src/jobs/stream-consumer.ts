@@ -1,4 +1,4 @@
-import { decodeJob, errorMessage, type Logger } from "@lawyers-hub/service-kit";
+import { decodeJob, errorMessage, type JsonLogger } from "@lawyers-hub/service-kit";
 import type { Redis } from "ioredis";
 
 export interface StreamEntry {
@@ -17,7 +17,7 @@ export interface ConsumerOptions {
   blockMs: number;
   claimIdleMs: number;
   batchSize: number;
-  logger: Logger;
+  logger: JsonLogger;
   /** Does the work; resolves once the result is durably written. Throwing leaves the entry pending for a retry. */
   handle(job: ReturnType<typeof decodeJob>, entry: StreamEntry): Promise<string>;
   /** Records an entry that is not a job at all, so that it is acknowledged instead of retried forever. */
@@ -46,7 +46,10 @@ export class StreamConsumer {
     this.#loop = this.#run();
   }
 
-  /** Stops taking new entries and waits for the batch in hand to be written and acknowledged. */
+  /**
+   * Stops taking new entries and waits for the job in hand to be written and acknowledged; the
+   * rest of its batch is handed back (see #handBack), so that a deploy never loses a job.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
     // A read that is only waiting holds no work: cut it instead of waiting for its timeout.
@@ -77,7 +80,13 @@ export class StreamConsumer {
         await this.#ensureGroup();
         const entries = await this.#claimStale();
         const batch = entries.length > 0 ? entries : await this.#readNew();
-        for (const entry of batch) await this.#process(entry);
+        for (const [index, entry] of batch.entries()) {
+          if (this.#stopping) {
+            await this.#handBack(batch.slice(index));
+            break;
+          }
+          await this.#process(entry);
+        }
         failures = 0;
       } catch (error) {
         if (this.#stopping) break;
@@ -85,7 +94,7 @@ export class StreamConsumer {
         if (errorMessage(error).includes("NOGROUP")) this.#groupReady = false;
         failures += 1;
         if (failures === 1 || failures % 30 === 0) {
-          logger.warn("consumer: cannot read jobs; retrying", { error: errorMessage(error), attempts: failures });
+          logger.warn({ error: errorMessage(error), attempts: failures }, "consumer: cannot read jobs; retrying");
         }
         await sleep(Math.min(200 * failures, 2000));
       }
@@ -107,6 +116,23 @@ export class StreamConsumer {
     this.#groupReady = true;
   }
 
+  /**
+   * Entries delivered to this consumer but not started when it stops: they stay pending (never
+   * lost), and XCLAIM ... IDLE marks them idle for claimIdleMs at once, so that the next worker's
+   * XAUTOCLAIM takes them over now instead of after claimIdleMs. JUSTID leaves their delivery
+   * count alone: they were not attempted.
+   */
+  async #handBack(entries: StreamEntry[]): Promise<void> {
+    const { commands, stream, group, consumer, claimIdleMs, logger } = this.#options;
+    const ids = entries.map((entry) => entry.id);
+    try {
+      await commands.xclaim(stream, group, consumer, 0, ...ids, "IDLE", claimIdleMs, "JUSTID");
+      logger.info({ count: ids.length }, "consumer: stopping; handed back the jobs not started");
+    } catch (error) {
+      logger.warn({ count: ids.length, error }, "consumer: stopping; jobs not started stay pending until claimIdleMs");
+    }
+  }
+
   async #claimStale(): Promise<StreamEntry[]> {
     const { commands, stream, group, consumer, claimIdleMs, batchSize } = this.#options;
     const reply = (await commands.xautoclaim(stream, group, consumer, claimIdleMs, "0-0", "COUNT", batchSize)) as [
@@ -115,7 +141,7 @@ export class StreamConsumer {
       string[]?,
     ];
     const entries = toEntries(reply[1]);
-    if (entries.length > 0) this.#options.logger.info("consumer: took over stale jobs", { count: entries.length });
+    if (entries.length > 0) this.#options.logger.info({ count: entries.length }, "consumer: took over stale jobs");
     return entries;
   }
 
@@ -148,10 +174,10 @@ export class StreamConsumer {
     try {
       job = decodeJob(entry.fields);
     } catch (error) {
-      logger.error("consumer: entry is not a job; recorded as failed and acknowledged", {
-        entry_id: entry.id,
-        reason: errorMessage(error),
-      });
+      logger.error(
+        { entry_id: entry.id, reason: errorMessage(error) },
+        "consumer: entry is not a job; recorded as failed and acknowledged",
+      );
       await this.#options.reject(entry, errorMessage(error));
       await commands.xack(stream, group, entry.id);
       this.#options.onOutcome?.("rejected");
@@ -162,12 +188,12 @@ export class StreamConsumer {
       outcome = await this.#options.handle(job, entry);
     } catch (error) {
       // Not acknowledged: it stays pending and is retried once idle for claimIdleMs.
-      logger.error("consumer: job failed; it will be retried", { job_id: job.id, entry_id: entry.id, error });
+      logger.error({ job_id: job.id, entry_id: entry.id, error }, "consumer: job failed; it will be retried");
       this.#options.onOutcome?.("retry");
       return;
     }
     await commands.xack(stream, group, entry.id);
-    logger.info("job done", { job_id: job.id, type: job.type, outcome, entry_id: entry.id });
+    logger.info({ job_id: job.id, type: job.type, outcome, entry_id: entry.id }, "job done");
     this.#options.onOutcome?.(outcome);
   }
 }

@@ -1,0 +1,2 @@
+/** The service's JSON logger (pino), injectable. */
+export const LOGGER = Symbol("JsonLogger");
