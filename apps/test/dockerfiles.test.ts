@@ -12,7 +12,7 @@ const IMAGES = [
   { app: "api", dockerfile: "apps/Dockerfile", port: 4000 },
   { app: "ai-gateway", dockerfile: "apps/Dockerfile", port: 4100 },
   { app: "worker", dockerfile: "apps/Dockerfile", port: 4200 },
-  { app: "web", dockerfile: "apps/web/Dockerfile", port: 3000 },
+  { app: "web", dockerfile: "apps/Dockerfile", port: 3000 },
 ] as const;
 const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIALS?|_KEY|DATABASE_URL)\b/i;
 

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
+import { buildWorkspaces } from "../../apps/test/support/build.ts";
+import type { AppName } from "../../apps/test/support/service-process.ts";
 import { createTestDatabase, withClient } from "../../ci/test/support/database.ts";
 import { applyMigrations } from "../../ci/test/support/prisma-migrations.ts";
 import { PrivateRedis } from "../../ci/test/support/redis-server.ts";
@@ -11,7 +13,7 @@ import { ReferenceApp } from "./support/reference-app.ts";
 import { runTool } from "./support/run-tool.ts";
 
 /** The reference services whose real /metrics output the dashboards and alerts may rely on. */
-const APPS = ["api", "worker", "web", "ai-gateway"];
+const APPS: AppName[] = ["api", "worker", "web", "ai-gateway"];
 
 const exporterMetrics = Object.keys(
   (JSON.parse(readFileSync(EXPORTER_METRICS, "utf8")) as { metrics: Record<string, unknown> }).metrics,
@@ -56,6 +58,7 @@ const apps: ReferenceApp[] = [];
 // At the top level, not in beforeAll: the helpers register their own afterAll clean-up, which
 // vitest ignores when registered from inside another hook.
 await (async () => {
+  buildWorkspaces(["packages/service-kit", "apps/api", "apps/worker", "apps/web", "apps/ai-gateway"]);
   const database = await createTestDatabase("lh_stack_apps");
   await withClient(database.url, (client) => applyMigrations(client, repoPath("apps/api/prisma/migrations")));
   const redis = await PrivateRedis.start();

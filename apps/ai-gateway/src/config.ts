@@ -1,11 +1,8 @@
 import { httpUrl, logLevel, milliseconds, optional, port } from "@lawyers-hub/service-kit";
 import { z } from "zod";
 
-/** The gateway's port unless PORT says otherwise. */
-export const GATEWAY_PORT = 4100;
-
 export const gatewayConfigSchema = z.object({
-  PORT: port(GATEWAY_PORT),
+  PORT: port(4100),
   /** Without it the AI features are disabled: /v1/complete answers 503 and the service stays ready. */
   OPENAI_API_KEY: optional(),
   /** Any OpenAI-compatible API (OpenAI, Azure OpenAI, a local model server). */

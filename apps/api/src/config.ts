@@ -5,11 +5,8 @@ import { z } from "zod";
 /** The api's own migrations folder, which the image ships beside the code (dist/ and src/ alike). */
 const OWN_MIGRATIONS = fileURLToPath(new URL("../prisma/migrations", import.meta.url));
 
-/** The api's port unless PORT says otherwise. */
-export const API_PORT = 4000;
-
 export const apiConfigSchema = z.object({
-  PORT: port(API_PORT),
+  PORT: port(4000),
   ...dataStoreVariables(),
   /** Readiness requires every migration of this folder to be applied. */
   MIGRATIONS_DIR: z.string().trim().min(1).default(OWN_MIGRATIONS),

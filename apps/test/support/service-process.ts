@@ -10,7 +10,7 @@ export type AppName = "api" | "web" | "ai-gateway" | "worker";
  * How each image starts its service, run from the service's folder after `npm run build` (see
  * support/build.ts): the NestJS services' compiled main, the web's Next.js standalone server.
  */
-const ENTRY: Record<AppName, string> = {
+export const APP_ENTRY: Record<AppName, string> = {
   api: "dist/main.js",
   "ai-gateway": "dist/main.js",
   worker: "dist/main.js",
@@ -94,7 +94,7 @@ function appDir(app: AppName): string {
 }
 
 function spawnApp(app: AppName, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [ENTRY[app]], {
+  const child = spawn(process.execPath, [APP_ENTRY[app]], {
     cwd: appDir(app),
     // Nothing leaks in from the test runner's environment but PATH and HOME.
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },

@@ -2,11 +2,9 @@ import { hostname } from "node:os";
 import { DEFAULT_JOBS_GROUP, dataStoreVariables, logLevel, milliseconds, port } from "@lawyers-hub/service-kit";
 import { z } from "zod";
 
-/** Port of the worker's /health, /ready and /metrics server unless PORT says otherwise. */
-export const WORKER_PORT = 4200;
-
 export const workerConfigSchema = z.object({
-  PORT: port(WORKER_PORT),
+  /** Port of the worker's /health, /ready and /metrics server. */
+  PORT: port(4200),
   ...dataStoreVariables(),
   JOBS_GROUP: z.string().trim().min(1).default(DEFAULT_JOBS_GROUP),
   /** This consumer's name in the group; the container's host name by default. */

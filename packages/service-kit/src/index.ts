@@ -17,7 +17,6 @@ export {
   required,
   secretValues,
 } from "./config.ts";
-export { probe } from "./healthcheck.ts";
 export { HttpError, readJson, sendJson, sendText } from "./http.ts";
 export {
   DEFAULT_JOBS_GROUP,

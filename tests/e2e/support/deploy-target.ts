@@ -118,6 +118,7 @@ export class DeployTarget {
         "--build-arg",
         `NODE_IMAGE=${NODE_IMAGE}`,
       ];
+      if (service !== "ops") args.push("--build-arg", `APP=${service}`);
       if (service === "api") args.push("--build-arg", "PRISMA_FETCH_ENGINES=false");
       if (existsSync(EXTRA_CA)) args.push("--secret", `id=extra_ca,src=${EXTRA_CA}`);
       await phase(`build ${service} ${release.slice(0, 7)}`, () =>

@@ -4,11 +4,11 @@ import { IMAGE_PREFIX, NODE_IMAGE } from "./paths.ts";
 
 /**
  * The five images of a release, each from its real Dockerfile with the repository root as context.
- * The NestJS services share apps/Dockerfile, which builds the one its build argument APP names.
+ * The four services share apps/Dockerfile, which builds the one its build argument APP names.
  */
 export const SERVICE_DOCKERFILES = {
   api: "apps/Dockerfile",
-  web: "apps/web/Dockerfile",
+  web: "apps/Dockerfile",
   "ai-gateway": "apps/Dockerfile",
   worker: "apps/Dockerfile",
   ops: "ci/Dockerfile",
@@ -37,7 +37,7 @@ export async function buildImage(service: ImageService, release: string): Promis
     "--tag",
     imageName(service, release),
   ];
-  if (SERVICE_DOCKERFILES[service] === "apps/Dockerfile") args.push("--build-arg", `APP=${service}`);
+  if (service !== "ops") args.push("--build-arg", `APP=${service}`);
   // Prisma's schema engine cannot be downloaded here (only the api fetches it).
   if (service === "api") args.push("--build-arg", "PRISMA_FETCH_ENGINES=false");
   if (existsSync(EXTRA_CA)) args.push("--secret", `id=extra_ca,src=${EXTRA_CA}`);

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { APP_ENTRY, type AppName } from "../../../apps/test/support/service-process.ts";
 import { killOnExit } from "../../../ci/test/support/child-cleanup.ts";
 import { freePort } from "../../../ci/test/support/redis-server.ts";
 import { repoPath } from "./paths.ts";
 
-/** A reference service started as a real process from its source, the way its image runs it. */
+/** A reference service started as a real process from its build (see apps/test/support/build.ts), the way its image runs it. */
 export class ReferenceApp {
   readonly name: string;
   readonly port: number;
@@ -18,9 +19,9 @@ export class ReferenceApp {
     child.stderr?.on("data", (chunk: Buffer) => this.#output.push(chunk.toString("utf8")));
   }
 
-  static async start(name: string, env: Record<string, string>): Promise<ReferenceApp> {
+  static async start(name: AppName, env: Record<string, string>): Promise<ReferenceApp> {
     const port = await freePort();
-    const child = spawn(process.execPath, ["--", repoPath(`apps/${name}/src/main.ts`)], {
+    const child = spawn(process.execPath, ["--", APP_ENTRY[name]], {
       cwd: repoPath(`apps/${name}`),
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env, PORT: String(port) },
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,5 +1,5 @@
 import { errorMessage } from "@lawyers-hub/service-kit";
-import { type Agent, request } from "undici";
+import type { WebConfig } from "./config.ts";
 
 export interface ApiStatus {
   /** True when the api's /ready answered 200. */
@@ -11,14 +11,17 @@ export interface ApiStatus {
   error?: string;
 }
 
-/** Asks the api whether it is ready, within the agent's timeouts. */
-export async function apiStatus(apiUrl: string, agent: Agent): Promise<ApiStatus> {
+/** Asks the api whether it is ready, within API_TIMEOUT_MS; never throws. */
+export async function apiStatus(config: WebConfig): Promise<ApiStatus> {
   try {
-    const response = await request(new URL("/ready", apiUrl), { dispatcher: agent });
-    const body = (await response.body.json().catch(() => ({}))) as { checks?: Record<string, string> };
+    const response = await fetch(new URL("/ready", config.API_URL), {
+      cache: "no-store",
+      signal: AbortSignal.timeout(config.API_TIMEOUT_MS),
+    });
+    const body = (await response.json().catch(() => ({}))) as { checks?: Record<string, string> };
     return {
-      ready: response.statusCode === 200,
-      httpStatus: response.statusCode,
+      ready: response.status === 200,
+      httpStatus: response.status,
       checks: typeof body.checks === "object" && body.checks ? body.checks : {},
     };
   } catch (error) {
