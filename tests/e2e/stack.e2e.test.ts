@@ -99,6 +99,20 @@ describe("the staging stack on a real Docker engine", () => {
     expect(result.stdout).toMatch(/all 5 checks passed/);
   });
 
+  it("serves the web page from its container with the api ready, and every asset the page names answers 200", async () => {
+    const web = `http://127.0.0.1:${env.ports.web}`;
+    const page = await fetch(`${web}/`, { signal: AbortSignal.timeout(10_000) });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toMatch(/data-testid="api-status" data-api-status="ready"/);
+    const assets = [...new Set([...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((match) => match[1] ?? ""))];
+    expect(assets.some((path) => path.startsWith("/_next/static/") && path.endsWith(".js"))).toBe(true);
+    for (const path of assets) {
+      const asset = await fetch(`${web}${path}`, { signal: AbortSignal.timeout(10_000) });
+      expect(`${path}: ${asset.status}`).toBe(`${path}: 200`);
+    }
+  });
+
   it("backs up into the backups volume and restores it: the database returns to its state at backup time", async () => {
     const before = await createMatter("written before the backup");
     const backup = await phase("lh-ci backup", () => stack.lhCi(["backup"]));
