@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import type { HealthIndicatorFunction, HealthIndicatorService } from "@nestjs/terminus";
+import type { HealthIndicatorResult, HealthIndicatorService } from "@nestjs/terminus";
 import type { PrismaClient } from "./generated/prisma/client.ts";
 
 /** The migrations of a Prisma migrations folder: the folder names that hold a migration.sql. */
@@ -28,7 +28,7 @@ export function migrationsIndicator(
   prisma: PrismaClient,
   expected: string[],
   timeoutMs: number,
-): HealthIndicatorFunction {
+): () => PromiseLike<HealthIndicatorResult> {
   return () =>
     indicators
       .check("migrations")

@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { DEFAULT_JOBS_STREAM } from "./jobs.ts";
-import type { Logger } from "./logger.ts";
 
 /**
  * Configuration from the environment, validated with zod at start-up. A bad or missing variable
@@ -57,27 +56,6 @@ export function parseConfig<Schema extends z.ZodObject>(
   throw new ConfigError(
     parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? "config"), message: issue.message })),
   );
-}
-
-/**
- * Loads the configuration or stops the process: registers every secret with the logger first,
- * then logs one fatal line per problem and exits 1.
- */
-export function loadConfigOrExit<Schema extends z.ZodObject>(
-  schema: Schema,
-  logger: Logger,
-  env: Record<string, string | undefined> = process.env,
-): z.infer<Schema> {
-  for (const secret of secretValues(env)) logger.addSecret(secret);
-  try {
-    return parseConfig(schema, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) {
-      logger.fatal(`invalid configuration: ${problem.variable} ${problem.message}`, { variable: problem.variable });
-    }
-    process.exit(1);
-  }
 }
 
 // Building blocks for the services' schemas; every message says what is wrong and what to do.

@@ -6,7 +6,6 @@
 import { Redis } from "ioredis";
 import pg from "pg";
 import type { JsonLogger } from "./json-logger.ts";
-import type { ReadinessCheck } from "./readiness.ts";
 
 /** The PostgreSQL pool; connection failures surface quickly instead of queueing forever. */
 export function createPool(url: string, logger: JsonLogger): pg.Pool {
@@ -54,39 +53,4 @@ export function createRedis(settings: RedisSettings, logger: JsonLogger, name: s
     lastError = "";
   });
   return redis;
-}
-
-export function postgresCheck(pool: pg.Pool): ReadinessCheck {
-  return { name: "postgres", check: () => pool.query("SELECT 1") };
-}
-
-export function redisCheck(redis: Redis): ReadinessCheck {
-  return {
-    name: "redis",
-    check: async (signal) => {
-      if (CONNECTING.has(redis.status)) await connectionAttempt(redis, signal);
-      if (redis.status !== "ready") throw new Error(`not connected (${redis.status})`);
-      await redis.ping();
-    },
-  };
-}
-
-/** ioredis states while a connection attempt is under way (at start-up or a reconnect). */
-const CONNECTING = new Set(["connecting", "connect"]);
-
-/**
- * Waits for the attempt under way to end, so that a probe arriving just after start-up reports
- * whether Redis answers rather than that the first connection has not finished yet. A refused
- * connection ends the attempt at once; the probe's own deadline bounds a hanging one.
- */
-function connectionAttempt(redis: Redis, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      redis.off("ready", done).off("close", done).off("end", done);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    redis.on("ready", done).on("close", done).on("end", done);
-    signal.addEventListener("abort", done);
-  });
 }

@@ -1,26 +1,9 @@
+import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ConfigError, parseConfig, port, postgresUrl, required, secretValues } from "../src/config.ts";
 import { decodeJob } from "../src/jobs.ts";
-import { Logger } from "../src/logger.ts";
-import { checkReadiness } from "../src/readiness.ts";
-import { Router } from "../src/router.ts";
-
-describe("Router", () => {
-  const router = new Router().get("/v1/matters", () => {}).post("/v1/matters", () => {});
-  router.get("/v1/matters/:id", () => {});
-
-  it("matches patterns, decodes parameters and reports the pattern as the route", () => {
-    const match = router.match("GET", "/v1/matters/a%20b");
-    expect(match).toMatchObject({ route: "/v1/matters/:id", params: { id: "a b" } });
-    expect(router.match("POST", "/v1/matters")).toMatchObject({ route: "/v1/matters" });
-    expect(router.match("GET", "/v1/matters/1/extra")).toBeUndefined();
-  });
-
-  it("tells a wrong method (405 with the allowed ones) from an unknown path", () => {
-    expect(router.match("DELETE", "/v1/matters")).toEqual({ route: "/v1/matters", allowed: ["GET", "POST"] });
-  });
-});
+import { createJsonLogger } from "../src/json-logger.ts";
 
 describe("parseConfig", () => {
   const schema = z.object({
@@ -53,41 +36,25 @@ describe("parseConfig", () => {
   });
 });
 
-describe("Logger", () => {
-  it("writes one JSON object per line, with registered secrets replaced", () => {
+describe("createJsonLogger", () => {
+  it("writes one JSON object per line (pino), with the environment's secrets replaced wherever they appear", () => {
     const lines: string[] = [];
-    const logger = new Logger({ service: "t", write: (line) => lines.push(line) });
-    logger.addSecret("s3cret-value");
-    logger.info("connecting", { url: "postgresql://u:s3cret-value@db/x", error: new Error("bad s3cret-value") });
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, done) => {
+        lines.push(chunk.toString("utf8"));
+        done();
+      },
+    });
+    const secrets = secretValues({ DATABASE_URL: "postgresql://u:s3cret-value@db/x" });
+    const logger = createJsonLogger({ service: "t", secrets, destination: sink });
+    logger.info({ url: "postgresql://u:s3cret-value@db/x", error: new Error("bad s3cret-value") }, "connecting");
     logger.debug("not shown at info");
     expect(lines).toHaveLength(1);
     expect(lines[0]?.endsWith("\n")).toBe(true);
     const entry = JSON.parse(lines[0] ?? "") as Record<string, unknown>;
     expect(entry).toMatchObject({ level: "info", service: "t", msg: "connecting", error: { message: "bad ***" } });
+    expect(typeof entry.time).toBe("string");
     expect(lines[0]).not.toContain("s3cret-value");
-  });
-});
-
-describe("checkReadiness", () => {
-  it("names failing and hanging dependencies, each bounded by the timeout", async () => {
-    const report = await checkReadiness(
-      [
-        { name: "postgres", check: async () => "ok" },
-        {
-          name: "redis",
-          check: async () => {
-            throw new Error("connection refused");
-          },
-        },
-        { name: "hangs", check: () => new Promise(() => {}) },
-      ],
-      200,
-    );
-    expect(report).toEqual({
-      ready: false,
-      checks: { postgres: "ok", redis: "connection refused", hangs: "did not answer within 200 ms" },
-      failing: ["redis", "hangs"],
-    });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { HealthIndicatorFunction, HealthIndicatorService } from "@nestjs/terminus";
+import type { HealthIndicatorResult, HealthIndicatorService } from "@nestjs/terminus";
 import type { Redis } from "ioredis";
 
 /** ioredis states while a connection attempt is under way (at start-up or a reconnect). */
@@ -14,7 +14,7 @@ export function redisIndicator(
   redis: Redis,
   timeoutMs: number,
   key = "redis",
-): HealthIndicatorFunction {
+): () => PromiseLike<HealthIndicatorResult> {
   return () =>
     indicators
       .check(key)
