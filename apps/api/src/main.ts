@@ -1,7 +1,5 @@
 import "reflect-metadata";
-import { closeOnSignals, loggerAndConfig } from "@lawyers-hub/service-kit/nest";
-import { NestFactory } from "@nestjs/core";
-import { Logger } from "nestjs-pino";
+import { loggerAndConfig, serveNestApplication } from "@lawyers-hub/service-kit/nest";
 import { ApiModule } from "./api.module.ts";
 import { apiConfigSchema } from "./config.ts";
 import { migrationNames } from "./migrations.ts";
@@ -16,10 +14,10 @@ try {
   process.exit(1);
 }
 
-const app = await NestFactory.create(ApiModule.forRoot({ config, logger, expectedMigrations }), { bufferLogs: true });
-app.useLogger(app.get(Logger));
-closeOnSignals(app, logger, config.SHUTDOWN_TIMEOUT_MS);
-await app.listen(config.PORT, "0.0.0.0");
+await serveNestApplication(ApiModule.forRoot({ config, logger, expectedMigrations }), logger, {
+  port: config.PORT,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+});
 logger.info(
   {
     port: config.PORT,

@@ -1,15 +1,13 @@
 import "reflect-metadata";
-import { closeOnSignals, loggerAndConfig } from "@lawyers-hub/service-kit/nest";
-import { NestFactory } from "@nestjs/core";
-import { Logger } from "nestjs-pino";
+import { loggerAndConfig, serveNestApplication } from "@lawyers-hub/service-kit/nest";
 import { workerConfigSchema } from "./config.ts";
 import { WorkerModule } from "./worker.module.ts";
 
 const { logger, config } = loggerAndConfig("worker", workerConfigSchema);
-const app = await NestFactory.create(WorkerModule.forRoot(config, logger), { bufferLogs: true });
-app.useLogger(app.get(Logger));
-closeOnSignals(app, logger, config.SHUTDOWN_TIMEOUT_MS);
-await app.listen(config.PORT, "0.0.0.0");
+await serveNestApplication(WorkerModule.forRoot(config, logger), logger, {
+  port: config.PORT,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+});
 logger.info(
   {
     port: config.PORT,

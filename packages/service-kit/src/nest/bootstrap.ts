@@ -1,4 +1,6 @@
-import type { INestApplication, INestApplicationContext } from "@nestjs/common";
+import type { DynamicModule, INestApplication, INestApplicationContext } from "@nestjs/common";
+import { NestFactory } from "@nestjs/core";
+import { Logger } from "nestjs-pino";
 import type { z } from "zod";
 import { ConfigError, parseConfig, secretValues } from "../config.ts";
 import { createJsonLogger, type JsonLogger } from "../json-logger.ts";
@@ -62,4 +64,20 @@ export function closeOnSignals(
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+}
+
+/**
+ * Creates the Nest application of `root` with the service's JSON logger for Nest's own messages,
+ * closes it on SIGTERM/SIGINT (see closeOnSignals) and listens on every interface of `port`.
+ */
+export async function serveNestApplication(
+  root: DynamicModule,
+  logger: JsonLogger,
+  options: { port: number; shutdownTimeoutMs: number },
+): Promise<INestApplication> {
+  const app = await NestFactory.create(root, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  closeOnSignals(app, logger, options.shutdownTimeoutMs);
+  await app.listen(options.port, "0.0.0.0");
+  return app;
 }
