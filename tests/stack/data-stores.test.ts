@@ -105,9 +105,10 @@ describe("the PostgreSQL service's health check", () => {
   const shell = Array.isArray(test) && test[0] === "CMD-SHELL" ? interpolate(test[1] ?? "", {}) : "";
 
   it("passes against a running PostgreSQL with the container's own POSTGRES_USER and POSTGRES_DB", async () => {
-    expect(shell).toMatch(/pg_isready -q -U "\$\{POSTGRES_USER\}" -d "\$\{POSTGRES_DB\}"/);
+    // Over TCP (-h 127.0.0.1), never the socket: tests/stack/postgres-first-start.engine.test.ts says why.
+    expect(shell).toMatch(/pg_isready -q -h 127\.0\.0\.1 -U "\$\{POSTGRES_USER\}" -d "\$\{POSTGRES_DB\}"/);
     const result = await runTool("env", [
-      "PGHOST=127.0.0.1",
+      "PGHOST=/nonexistent",
       "PGPORT=5432",
       "POSTGRES_USER=postgres",
       "POSTGRES_DB=postgres",
@@ -121,7 +122,6 @@ describe("the PostgreSQL service's health check", () => {
   it("fails when nothing listens", async () => {
     const port = await freePort();
     const result = await runTool("env", [
-      "PGHOST=127.0.0.1",
       `PGPORT=${port}`,
       "POSTGRES_USER=postgres",
       "POSTGRES_DB=postgres",

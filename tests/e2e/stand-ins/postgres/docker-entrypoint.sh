@@ -19,11 +19,15 @@ if [ "$1" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -f "$pwfile"
   echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
   echo "listen_addresses = '*'" >>"$PGDATA/postgresql.conf"
-  if [ "$db" != postgres ]; then
-    pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
-    createdb --username="$user" -- "$db"
-    pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
-  fi
+  # As the official image does on a fresh volume: a temporary server on the unix socket only
+  # creates the database and runs the init scripts, then stops. A health check that probes the
+  # socket (pg_isready without -h) passes during this window although nothing listens on TCP yet;
+  # the init step is held for STAND_IN_INIT_SECONDS (default 5) so that the window is always there.
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
+  if [ "$db" != postgres ]; then createdb --username="$user" -- "$db"; fi
+  echo "stand-in postgres: init step on a unix-socket-only server for ${STAND_IN_INIT_SECONDS:-5} s"
+  sleep "${STAND_IN_INIT_SECONDS:-5}"
+  pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
   echo "stand-in postgres: initialised $PGDATA (user $user, database $db)"
 fi
 exec "$@"
