@@ -1,13 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { createTestDatabase, withClient } from "./support/database.ts";
 import { runCli } from "./support/run-cli.ts";
+import { stackValues } from "./support/stack-values.ts";
 
+const PASSWORD = "guard-pa55word-xyz";
 const KEYS = {
   REDIS_HOST: "redis",
   CLERK_SECRET_KEY: "sk_test_clerkTestValue999",
   STRIPE_SECRET_KEY: "sk_test_stripeTestValue999",
+  // The stack's credentials agree with the URLs this file accepts (user u).
+  ...stackValues(PASSWORD, "u"),
 };
-const PASSWORD = "guard-pa55word-xyz";
 
 async function envCheck(databaseUrl: string) {
   const result = await runCli(["env", "check"], { env: { ...KEYS, DATABASE_URL: databaseUrl } });

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { UsageError } from "../cli/exit-codes.ts";
 import type { Redactor } from "../output/redact.ts";
-import { type ConfigFinding, configWarnings, consistencyRules, environmentRules } from "./rules.ts";
+import { type ConfigFinding, configWarnings, consistencyRules, environmentRules, placeholderRules } from "./rules.ts";
 import { type Config, type ConfigName, configSchema } from "./schema.ts";
 
 export interface ConfigSource {
@@ -89,7 +89,7 @@ export function loadConfig(source: ConfigSource, redactor: Redactor, only?: read
   const candidate = (parsed.success ? parsed.data : values) as Partial<Config>;
   const relevant = (finding: ConfigFinding) => !only || only.includes(finding.variable as ConfigName);
   problems.push(...environmentRules(source.envName, candidate).filter(relevant));
-  if (!only) problems.push(...consistencyRules(candidate));
+  if (!only) problems.push(...consistencyRules(candidate), ...placeholderRules(candidate));
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
