@@ -47,11 +47,14 @@ export function withDatabase(target: PgTarget, database: string): PgTarget {
   return { ...target, url: url.toString(), database, label: target.label.replace(/\/[^/]*$/, `/${database}`) };
 }
 
-/** Environment for pg_dump / psql: the caller's, with our password and a connect timeout. */
+/**
+ * Environment for pg_dump / psql: the caller's without any PG* variable (PGHOSTADDR, PGSERVICE,
+ * PGOPTIONS... would send the connection elsewhere than the URL the guards judged, or change how
+ * it behaves), plus our password and a connect timeout.
+ */
 export function childEnvironment(target: PgTarget, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, PGCONNECT_TIMEOUT: base.PGCONNECT_TIMEOUT ?? "10" };
-  delete env.PGPASSWORD;
-  delete env.PGPASSFILE;
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(base).filter(([name]) => !/^PG/i.test(name)));
+  env.PGCONNECT_TIMEOUT = "10";
   if (target.password !== undefined) env.PGPASSWORD = target.password;
   return env;
 }
