@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -251,6 +252,26 @@ describe("lh-ci env check", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("--env-file:");
     expect(result.stderr).toContain("does not exist");
+  });
+
+  it("refuses a FIFO, a directory or a device as the env file at once instead of hanging (exit 2)", async () => {
+    const fifo = join(dir, "env-fifo");
+    execFileSync("mkfifo", [fifo]);
+    for (const path of [fifo, dir, "/dev/zero"]) {
+      const started = Date.now();
+      const result = await runCli(["env", "check", "--env-file", path], { timeoutMs: 10_000 });
+      expect(result.code, path).toBe(2);
+      expect(result.stderr).toContain(
+        `error: --env-file: ${path} is not a regular file; pass the path of a regular environment file`,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
+    // .env.<env> as a FIFO in the current directory: named too.
+    const cwd = tempDir("lh-env-fifo-");
+    execFileSync("mkfifo", [join(cwd, ".env.staging")]);
+    const fallback = await runCli(["env", "check"], { cwd, timeoutMs: 10_000 });
+    expect(fallback.code).toBe(2);
+    expect(fallback.stderr).toContain(`${join(cwd, ".env.staging")} is not a regular file`);
   });
 
   it("prints JSON with --json, secrets redacted", async () => {
