@@ -4,7 +4,7 @@
  * What it shows: the files, project and env file are lh-ci's, RELEASE and IMAGE_PREFIX are set as
  * a deploy sets them, and the output goes through the redactor.
  */
-import { writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -33,7 +33,21 @@ function stackCompose(args: string[]) {
   return runCli(["stack", "compose", "--env-file", envFile, ...args], { cwd: REPO_ROOT, env: NO_ENGINE });
 }
 
+/** compose/README.md shows this command; it runs here as written, in a checkout with a .env.staging. */
+const DOCUMENTED =
+  "npx -- lh-ci stack compose --env-file .env.staging --release 0123456789abcdef0123456789abcdef01234567 -- config --images";
+
 describe("lh-ci stack compose", () => {
+  it("runs as compose/README.md shows it, in a checkout with its .env.staging", async () => {
+    const checkout = tempDir("lh-stack-compose-checkout-");
+    for (const folder of ["compose", "monitoring"])
+      cpSync(join(REPO_ROOT, folder), join(checkout, folder), { recursive: true });
+    copyFileSync(envFile, join(checkout, ".env.staging"));
+    const result = await runCli(DOCUMENTED.split(" ").slice(3), { cwd: checkout, env: NO_ENGINE });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`lawyers-hub/api:${RELEASE}`);
+  });
+
   it("runs the compose command with RELEASE and the image prefix set, as a deploy does", async () => {
     const result = await stackCompose([
       "--release",
