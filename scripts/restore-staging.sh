@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# The seed's `./scripts/restore-staging.sh backups/staging/lawyers_hub_staging_TIMESTAMP.sql`:
+# `./scripts/restore-staging.sh backups/staging/lawyers_hub_staging_TIMESTAMP.sql`:
 # restores a staging backup through the Dagger module. The toolkit inside checks the backup
 # against its sidecar, refuses a backup of another environment, takes a safety backup of the
 # current database first, and restores in one transaction (a failed restore changes nothing).

@@ -9,8 +9,8 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const WORKFLOWS = join(ROOT, ".github", "workflows");
 
 /**
- * The secrets of the seed's table (staging-deployment.md, "Environment Variables") that are secret,
- * plus the staging env file and the SSH key of the staging host. The seed's REDIS_HOST is a line
+ * The application's secrets (one GitHub secret each),
+ * plus the staging env file and the SSH key of the staging host. REDIS_HOST is a line
  * of the env file (the stack's own Redis service), not an argument of its own.
  */
 const SECRETS = [
