@@ -15,9 +15,13 @@ const OUTSIDE = /DESIGN\.md|shared folder|\bthe seed\b|\bseed's\b|staging-deploy
 const TEXT_FILE = /\.(ts|mts|mjs|cjs|js|md|sh|yml|yaml|json|toml)$|Dockerfile$|^\.ci\/run$/;
 
 function trackedTextFiles(): string[] {
-  return execFileSync("git", ["ls-files"], { cwd: REPO_ROOT, encoding: "utf8" })
-    .split("\n")
-    .filter((path) => TEXT_FILE.test(path) && !path.endsWith("package-lock.json") && !path.startsWith("dagger/sdk/"));
+  return (
+    execFileSync("git", ["ls-files"], { cwd: REPO_ROOT, encoding: "utf8" })
+      .split("\n")
+      .filter((path) => TEXT_FILE.test(path) && !path.endsWith("package-lock.json") && !path.startsWith("dagger/sdk/"))
+      // This file states the rule, so it names what the rule forbids.
+      .filter((path) => path !== "tests/repository/self-contained.test.ts")
+  );
 }
 
 describe("the repository is self-contained", () => {
@@ -28,7 +32,7 @@ describe("the repository is self-contained", () => {
       readFileSync(repoPath(path), "utf8")
         .split("\n")
         .map((line, index) => ({ where: `${path}:${index + 1}`, line }))
-        .filter(({ line }) => OUTSIDE.test(line) && !line.includes("OUTSIDE = ")),
+        .filter(({ line }) => OUTSIDE.test(line)),
     );
     expect(found.map(({ where, line }) => `${where}: ${line.trim().slice(0, 120)}`)).toEqual([]);
   });
