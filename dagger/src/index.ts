@@ -25,7 +25,6 @@ import {
   IMAGE_SERVICES,
   type ImageService,
   lhCi,
-  npm,
   RESTORE_IN_DIR,
   type TargetScope,
 } from "./commands.ts";
