@@ -113,8 +113,21 @@ const TEST_TOOLS: readonly SetupStep[] = [
   { kind: "exec", args: ["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...TEST_TOOL_PACKAGES] },
 ];
 
+/**
+ * npm's global configuration: no update check. npm runs it in the background of every npm and npx
+ * (tests run npx with a minimal environment), and a process waits for it to end: without the
+ * registry, or behind a TLS-inspecting proxy whose CA such a child does not get, that is minutes.
+ */
+const NPM_GLOBAL_CONFIG: SetupStep = {
+  kind: "file",
+  path: "/usr/local/etc/npmrc",
+  contents: "update-notifier=false\n",
+  permissions: 0o644,
+};
+
 /** Dependencies from the manifests first, then the source. */
 const INSTALL: readonly SetupStep[] = [
+  NPM_GLOBAL_CONFIG,
   { kind: "manifests" },
   { kind: "exec", args: [...npm.install] },
   { kind: "source" },
