@@ -70,7 +70,7 @@ describe("the deployer recipe (dagger call --docker-socket ... deploy) on the re
   }, 3_600_000);
 
   afterAll(async () => {
-    replay?.remove();
+    await replay?.remove();
     await target?.cleanUp();
   }, 600_000);
 

@@ -55,7 +55,8 @@ export interface DeployerReplay {
   /** The Dockerfile lines of the deployer image and the `docker run` options, for the checks. */
   dockerfile: string[];
   runOptions: string[];
-  remove(): void;
+  /** The replay's files and its deployer image gone. */
+  remove(): Promise<void>;
 }
 
 async function idOf(image: string, user: string, flag: "-u" | "-g"): Promise<number> {
@@ -161,9 +162,9 @@ export async function replayDeployer(options: DeployerReplayOptions): Promise<De
     envFile: envCopy,
     dockerfile,
     runOptions,
-    remove: () => {
+    remove: async () => {
       rmSync(work, { recursive: true, force: true });
-      void docker(["image", "rm", "--force", tag], { allowFailure: true });
+      await docker(["image", "rm", "--force", tag], { allowFailure: true });
     },
   };
 }
