@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { killOnExit, stopChild } from "../../ci/test/support/child-cleanup.ts";
 import { freePort } from "../../ci/test/support/redis-server.ts";
+import { TEST_POSTGRES } from "../../ci/test/support/service-addresses.ts";
 import { tempDir } from "../../ci/test/support/temp-dir.ts";
 import { environmentOf, interpolate, loadCompose } from "./support/compose-file.ts";
 import { runTool } from "./support/run-tool.ts";
@@ -109,12 +110,13 @@ describe("the PostgreSQL service's health check", () => {
     expect(shell).toMatch(/pg_isready -q -h 127\.0\.0\.1 -U "\$\{POSTGRES_USER\}" -d "\$\{POSTGRES_DB\}"/);
     const result = await runTool("env", [
       "PGHOST=/nonexistent",
-      "PGPORT=5432",
+      `PGPORT=${TEST_POSTGRES.port}`,
       "POSTGRES_USER=postgres",
       "POSTGRES_DB=postgres",
       "sh",
       "-c",
-      shell,
+      // In its container the server is on the loopback; here it is the shared one (TEST_POSTGRES).
+      shell.replace("-h 127.0.0.1", `-h ${TEST_POSTGRES.host}`),
     ]);
     expect(result.code, result.output).toBe(0);
   });

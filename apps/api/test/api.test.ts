@@ -3,12 +3,14 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { withClient } from "../../../ci/test/support/database.ts";
 import { applyMigrations } from "../../../ci/test/support/prisma-migrations.ts";
+import { TEST_REDIS } from "../../../ci/test/support/service-addresses.ts";
 import { API_MIGRATIONS, migratedDatabase } from "../../test/support/database.ts";
 import { runAppToExit, startApp } from "../../test/support/service-process.ts";
 
-const REDIS_HOST = "127.0.0.1";
+const REDIS_HOST = TEST_REDIS.host;
+const REDIS_PORT = String(TEST_REDIS.port);
 const stream = `lh-test:api:${randomBytes(4).toString("hex")}`;
-const redis = new Redis({ host: REDIS_HOST, lazyConnect: true });
+const redis = new Redis({ host: REDIS_HOST, port: TEST_REDIS.port, lazyConnect: true });
 afterAll(async () => {
   await redis.del(stream);
   redis.disconnect();
@@ -19,6 +21,7 @@ describe("api", async () => {
   const api = await startApp("api", {
     DATABASE_URL: database.url,
     REDIS_HOST,
+    REDIS_PORT,
     JOBS_STREAM: stream,
     RELEASE: "0123abcd",
   });
@@ -87,7 +90,7 @@ describe("api", async () => {
 
   it("is not ready while a migration of its folder is not applied, and ready once it is", async () => {
     const partial = await migratedDatabase(1);
-    const behind = await startApp("api", { DATABASE_URL: partial.url, REDIS_HOST, JOBS_STREAM: stream });
+    const behind = await startApp("api", { DATABASE_URL: partial.url, REDIS_HOST, REDIS_PORT, JOBS_STREAM: stream });
     const notReady = await behind.get("/ready");
     expect(notReady.status).toBe(503);
     const body = (await notReady.json()) as { failing: string[]; checks: Record<string, string> };
@@ -102,7 +105,7 @@ describe("api", async () => {
 
   it("is not ready, naming PostgreSQL, when the database does not answer", async () => {
     const unreachable = "postgresql://postgres:hunter2-db-secret@127.0.0.1:1/nowhere";
-    const orphan = await startApp("api", { DATABASE_URL: unreachable, REDIS_HOST, JOBS_STREAM: stream });
+    const orphan = await startApp("api", { DATABASE_URL: unreachable, REDIS_HOST, REDIS_PORT, JOBS_STREAM: stream });
     const response = await orphan.get("/ready");
     expect(response.status).toBe(503);
     const body = (await response.json()) as { failing: string[] };

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll } from "vitest";
+import { TEST_POSTGRES } from "./service-addresses.ts";
 
-/** The machine's PostgreSQL 15 (trust auth); override with TEST_POSTGRES_URL. */
-export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+/** The shared PostgreSQL 15 (trust auth): the machine's, or TEST_POSTGRES_URL (service-addresses.ts). */
+export const ADMIN_URL = TEST_POSTGRES.url;
 
 export function databaseUrl(name: string, base = ADMIN_URL): string {
   const url = new URL(base);

@@ -168,7 +168,9 @@ describe("lh-ci verify", () => {
   });
 
   it("fails when PostgreSQL is unreachable, without printing the password", async () => {
+    // A closed port on this process's own loopback (the shared PostgreSQL may be another host).
     const url = new URL(databaseUrl("lawyers_hub"));
+    url.hostname = "127.0.0.1";
     url.port = String(closedPort);
     url.username = "lawyers_hub";
     url.password = "verify-db-secret-42";

@@ -8,16 +8,23 @@ if [ "$1" = postgres ] && [ "$(id -u)" = 0 ]; then
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 if [ "$1" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
-  : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}"
   user="${POSTGRES_USER:-postgres}"
   db="${POSTGRES_DB:-$user}"
-  pwfile="$(mktemp)"
-  printf '%s' "$POSTGRES_PASSWORD" >"$pwfile"
-  # UTF8, as the official image initialises (a bare minbase container would give SQL_ASCII).
-  initdb -D "$PGDATA" --username="$user" --pwfile="$pwfile" --auth-local=trust --auth-host=scram-sha-256 \
-    --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-  rm -f "$pwfile"
-  echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
+  # POSTGRES_HOST_AUTH_METHOD=trust, as the official image: no password, every network client trusted.
+  auth="${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}"
+  if [ "$auth" = trust ]; then
+    initdb -D "$PGDATA" --username="$user" --auth-local=trust --auth-host=trust \
+      --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  else
+    : "${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set (or POSTGRES_HOST_AUTH_METHOD=trust)}"
+    pwfile="$(mktemp)"
+    printf '%s' "$POSTGRES_PASSWORD" >"$pwfile"
+    # UTF8, as the official image initialises (a bare minbase container would give SQL_ASCII).
+    initdb -D "$PGDATA" --username="$user" --pwfile="$pwfile" --auth-local=trust --auth-host="$auth" \
+      --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$pwfile"
+  fi
+  echo "host all all all $auth" >>"$PGDATA/pg_hba.conf"
   echo "listen_addresses = '*'" >>"$PGDATA/postgresql.conf"
   # As the official image does on a fresh volume: a temporary server on the unix socket only
   # creates the database and runs the init scripts, then stops. A health check that probes the
