@@ -2,6 +2,11 @@ import { defineConfig } from "vitest/config";
 
 /** Tests that need a Docker engine: their own tier (`npm run test:engine`, vitest.engine.config.ts). */
 export const ENGINE_TESTS = "**/*.engine.test.ts";
+/**
+ * Tests that need the host's root privileges (a mount namespace with a tmpfs of its own), which no
+ * check container has: they run on the host with the engine tier.
+ */
+export const HOST_TESTS = "**/*.host.test.ts";
 
 // `npm run test:vitest`, what `dagger call test` runs: every workspace's tests against a real
 // PostgreSQL and Redis (the machine's, or the services named by TEST_POSTGRES_URL / TEST_REDIS_HOST,
@@ -10,8 +15,8 @@ export const ENGINE_TESTS = "**/*.engine.test.ts";
 export default defineConfig({
   test: {
     include: ["{ci,packages,apps,dagger,tests}/**/*.test.ts"],
-    // tests/e2e and the engine tier need a Docker engine and run on their own.
-    exclude: ["**/node_modules/**", "dagger/sdk/**", "tests/e2e/**", ENGINE_TESTS],
+    // tests/e2e and the engine tier need a Docker engine (or the host's privileges) and run on their own.
+    exclude: ["**/node_modules/**", "dagger/sdk/**", "tests/e2e/**", ENGINE_TESTS, HOST_TESTS],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",

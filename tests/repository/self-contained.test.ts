@@ -3,25 +3,41 @@
  * no issue tracker. Nothing tracked may send them there, and the docs that list what the code
  * defines must list what it defines now.
  */
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { configSchema } from "../../ci/src/config/schema.ts";
-import { ALERT_RULES, REPO_ROOT, repoPath } from "../stack/support/paths.ts";
+import { ALERT_RULES, repoPath } from "../stack/support/paths.ts";
 
 /** References to what is not in the repository: the design document, the shared folder, the seed, issue numbers. */
 const OUTSIDE = /DESIGN\.md|shared folder|\bthe seed\b|\bseed's\b|staging-deployment\.md|\bissue #?\d+|\bissues? #\d+/i;
 const TEXT_FILE = /\.(ts|mts|mjs|cjs|js|md|sh|yml|yaml|json|toml)$|Dockerfile$|^\.ci\/run$/;
 
-function trackedTextFiles(): string[] {
-  return (
-    execFileSync("git", ["ls-files"], { cwd: REPO_ROOT, encoding: "utf8" })
-      .split("\n")
-      .filter((path) => TEXT_FILE.test(path) && !path.endsWith("package-lock.json") && !path.startsWith("dagger/sdk/"))
-      // This file states the rule, so it names what the rule forbids.
-      .filter((path) => path !== "tests/repository/self-contained.test.ts")
-  );
+/**
+ * Folders that are not the repository's own text: dependencies, tool installs, reports, state and
+ * build output (the check container's copy has no .git, so the tree is walked, not `git ls-files`).
+ */
+const NOT_SOURCE = new Set([
+  "node_modules",
+  ".git",
+  ".tools",
+  ".vitest-report",
+  ".lh-state",
+  "backups",
+  "dist",
+  "build",
+  "coverage",
+  ".next",
+]);
+
+function trackedTextFiles(dir = ""): string[] {
+  return readdirSync(repoPath(dir || "."), { withFileTypes: true }).flatMap((entry) => {
+    const path = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) return NOT_SOURCE.has(entry.name) || path === "dagger/sdk" ? [] : trackedTextFiles(path);
+    if (!entry.isFile() || !TEXT_FILE.test(path) || path.endsWith("package-lock.json")) return [];
+    // This file states the rule, so it names what the rule forbids.
+    return path === "tests/repository/self-contained.test.ts" ? [] : [path];
+  });
 }
 
 describe("the repository is self-contained", () => {
