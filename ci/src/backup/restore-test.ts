@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { OperationError } from "../cli/exit-codes.ts";
-import { psqlRestore, RestoreRolledBack } from "../restore/psql-restore.ts";
+import { loadBackup, RestoreRolledBack } from "../restore/load-backup.ts";
 import { clientConfig, type PgTarget, withDatabase } from "./connection.ts";
 import type { RowCounts } from "./database-facts.ts";
 import type { BackupMetadata } from "./sidecar.ts";
@@ -14,7 +14,7 @@ export interface RestoreTestResult {
 /**
  * The only proof that a backup restores: load it into a scratch database on the same server, the
  * way restore does (checked content only; committed only when checksum and every table's row count,
- * as psql reports loading them, match the sidecar), then drop the scratch database (also when the
+ * as the server reports loading them, match the sidecar), then drop the scratch database (also when the
  * test fails). Needs the CREATEDB privilege.
  */
 export async function restoreTest(
@@ -44,7 +44,7 @@ export async function restoreTest(
       const scratchTarget = withDatabase(target, scratch);
       let tables: RowCounts;
       try {
-        tables = await psqlRestore(scratchTarget, path, metadata, { onBytes, applicationName: "lh-ci backup verify" });
+        tables = await loadBackup(scratchTarget, path, metadata, { onBytes, applicationName: "lh-ci backup verify" });
       } catch (error) {
         if (error instanceof RestoreRolledBack) {
           throw new OperationError(

@@ -9,9 +9,10 @@ import { OperationError, UsageError } from "../cli/exit-codes.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
 import { differencesFromSafetyBackup } from "./check-unchanged.ts";
 import { type EndedSessions, endOtherSessions } from "./end-sessions.ts";
-import { psqlRestore, RestoreRolledBack } from "./psql-restore.ts";
-import { PsqlSession } from "./psql-session.ts";
+import { loadBackup, RestoreRolledBack } from "./load-backup.ts";
+import { ServerLoad } from "./server-load.ts";
 import { needsDropFirst } from "./set-aside-sql.ts";
+import { differencesOutsideTables, type StateOutsideTables, stateOutsideTables } from "./state-outside-tables.ts";
 
 export interface RestoreRequest {
   target: PgTarget;
@@ -35,7 +36,7 @@ export interface RestoreOutcome {
   metadata: BackupMetadata;
   safetyBackup: BackupResult;
   sessions: EndedSessions;
-  /** Rows per table, as psql reported loading them (equal to the backup's record, or it would not have committed). */
+  /** Rows per table, as the server reported loading them (equal to the backup's record, or it would not have committed). */
   tables: RowCounts;
   newestMigration: string | null;
   signature: SignatureCheck;
@@ -53,7 +54,7 @@ function since(start: number): number {
  * configured, come from this environment (unless allowed) and be confirmed. Then the other
  * sessions are ended and the current database is backed up while the load runs (or before it,
  * see safetyBackupThenLoad). The load is one transaction that commits only once the safety backup
- * is on disk and the file proved to match its sidecar (psql-restore.ts), so a failure anywhere
+ * is on disk and the file proved to match its sidecar (load-backup.ts), so a failure anywhere
  * leaves the database as it was, which is checked against the safety backup's record before it is said.
  */
 export async function restoreBackup(request: RestoreRequest): Promise<RestoreOutcome> {
@@ -70,24 +71,28 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
   await request.confirm(metadata);
 
   start = performance.now();
-  // psql connects first, so that ending the other sessions spares it.
-  const psql = new PsqlSession(request.target, "lh-ci restore");
+  let load: ServerLoad | undefined;
   let sessions: EndedSessions;
   let dropFirst: boolean;
+  let before: StateOutsideTables;
   try {
-    ({ sessions, dropFirst } = await withClient(request.target, async (client) => ({
+    // The load connects first, so that ending the other sessions spares it.
+    load = await ServerLoad.connect(request.target, "lh-ci restore");
+    const spare = load.pid;
+    ({ sessions, dropFirst, before } = await withClient(request.target, async (client) => ({
       dropFirst: await needsDropFirst(client),
-      sessions: await endOtherSessions(client, await psql.backendPid()),
+      sessions: await endOtherSessions(client, spare),
+      before: await stateOutsideTables(client),
     })));
   } catch (error) {
-    psql.end(); // it has been sent nothing to do
+    await load?.end(); // it has been sent nothing to do
     throw new OperationError(
       `cannot reach the database ${request.target.label}: ${(error as Error).message}; check DATABASE_URL (host, port, user, password) and that the server is up. Nothing was changed`,
     );
   }
   const { safetyBackup, tables, safetyBackupSeconds, restoreSeconds } = dropFirst
-    ? await safetyBackupThenLoad(request, metadata, psql)
-    : await safetyBackupAlongsideLoad(request, metadata, psql);
+    ? await safetyBackupThenLoad(request, metadata, load, before)
+    : await safetyBackupAlongsideLoad(request, metadata, load, before);
   start = performance.now();
   const migration = await withClient(request.target, newestMigration);
   return {
@@ -136,7 +141,8 @@ function takeSafetyBackup(request: RestoreRequest, whileDumping?: () => void): P
 async function safetyBackupAlongsideLoad(
   request: RestoreRequest,
   metadata: BackupMetadata,
-  psql: PsqlSession,
+  session: ServerLoad,
+  before: StateOutsideTables,
 ): Promise<SafetyBackupAndLoad> {
   request.step(
     `Backing up the current ${request.envName} database and, alongside, restoring ${metadata.file} into ${request.target.label} in one transaction (committed only once the safety backup is on disk and the file proves to match its sidecar)...`,
@@ -146,9 +152,9 @@ async function safetyBackupAlongsideLoad(
   const safetyRun = takeSafetyBackup(request).finally(() => {
     safetyBackupSeconds = since(start);
   });
-  const loadRun = psqlRestore(request.target, request.path, metadata, {
+  const loadRun = loadBackup(request.target, request.path, metadata, {
     onBytes: request.onBytes?.("restored"),
-    session: psql,
+    session,
     alongside: safetyRun,
   });
   const [safety, load] = await Promise.allSettled([safetyRun, loadRun]);
@@ -164,7 +170,7 @@ async function safetyBackupAlongsideLoad(
   }
   if (load.status === "rejected") {
     if (!(load.reason instanceof RestoreRolledBack)) throw load.reason;
-    throw await failedRestoreError(request.target, safety.value, load.reason.message);
+    throw await failedRestoreError(request.target, safety.value, before, load.reason.message);
   }
   return { safetyBackup: safety.value, tables: load.value, safetyBackupSeconds, restoreSeconds: since(start) };
 }
@@ -176,7 +182,8 @@ async function safetyBackupAlongsideLoad(
 async function safetyBackupThenLoad(
   request: RestoreRequest,
   metadata: BackupMetadata,
-  psql: PsqlSession,
+  load: ServerLoad,
+  before: StateOutsideTables,
 ): Promise<SafetyBackupAndLoad> {
   request.step(
     `Backing up the current ${request.envName} database first (it holds extensions or large objects, which the restore drops before it loads)...`,
@@ -187,7 +194,7 @@ async function safetyBackupThenLoad(
     // The SQL parser compiles while pg_dump runs (awaited by the load; a failure must not go unhandled meanwhile).
     safetyBackup = await takeSafetyBackup(request, () => loadStatementParser().catch(() => undefined));
   } catch (error) {
-    psql.end(); // it has been sent nothing to do
+    await load.end(); // it has been sent nothing to do
     throw error;
   }
   const safetyBackupSeconds = since(start);
@@ -196,14 +203,14 @@ async function safetyBackupThenLoad(
     `Restoring ${metadata.file} into ${request.target.label} in one transaction (committed only if the file proves to match its sidecar)...`,
   );
   try {
-    const tables = await psqlRestore(request.target, request.path, metadata, {
+    const tables = await loadBackup(request.target, request.path, metadata, {
       onBytes: request.onBytes?.("restored"),
-      session: psql,
+      session: load,
     });
     return { safetyBackup, tables, safetyBackupSeconds, restoreSeconds: since(loadStart) };
   } catch (error) {
     if (!(error instanceof RestoreRolledBack)) throw error;
-    throw await failedRestoreError(request.target, safetyBackup, error.message);
+    throw await failedRestoreError(request.target, safetyBackup, before, error.message);
   }
 }
 
@@ -211,21 +218,23 @@ async function safetyBackupThenLoad(
 async function failedRestoreError(
   target: PgTarget,
   safetyBackup: BackupResult,
+  before: StateOutsideTables,
   cause: string,
 ): Promise<OperationError> {
   const safety = safetyBackup.path ?? safetyBackup.metadata.file;
   let differences: string[];
   try {
-    differences = await withClient(target, (client) =>
-      differencesFromSafetyBackup(client, safetyBackup.metadata.tables),
-    );
+    differences = await withClient(target, async (client) => [
+      ...(await differencesFromSafetyBackup(client, safetyBackup.metadata.tables)),
+      ...differencesOutsideTables(before, await stateOutsideTables(client)),
+    ]);
   } catch (error) {
     differences = [`the check itself failed (${(error as Error).message})`];
   }
   if (differences.length === 0) {
     const tables = Object.keys(safetyBackup.metadata.tables).length;
     return new OperationError(
-      `the restore failed and was rolled back, so the database is exactly as it was before (checked: its ${tables} tables and their row counts match the safety backup's record). Cause: ${cause}. ` +
+      `the restore failed and was rolled back, so the database is exactly as it was before (checked: its ${tables} tables and their row counts match the safety backup's record, its ${before.sequences.size} sequences and the role settings are as they were). Cause: ${cause}. ` +
         `Check the backup with lh-ci backup verify --restore-test; the safety backup ${safetyBackup.metadata.file} is there too`,
     );
   }
