@@ -2,9 +2,20 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { OperationError } from "../cli/exit-codes.ts";
 import { loadBackup, RestoreRolledBack } from "../restore/load-backup.ts";
+import { checkBinding } from "./binding.ts";
 import { clientConfig, type PgTarget, withDatabase } from "./connection.ts";
 import type { RowCounts } from "./database-facts.ts";
 import type { BackupMetadata } from "./sidecar.ts";
+import { checkSignature } from "./signature.ts";
+import type { SigningKey } from "./signing-key.ts";
+
+/** Whose backup may be tested: signed with this key, of this environment and of the target's database. */
+export interface RestoreTestTrust {
+  key: SigningKey | undefined;
+  allowUnsigned: boolean;
+  envName: string;
+  allowCrossEnv?: boolean;
+}
 
 export interface RestoreTestResult {
   scratchDatabase: string;
@@ -21,8 +32,17 @@ export async function restoreTest(
   target: PgTarget,
   path: string,
   metadata: BackupMetadata,
+  trust: RestoreTestTrust,
   onBytes?: (total: number) => void,
 ): Promise<RestoreTestResult> {
+  // Before a byte reaches the server: the same trust as a restore's.
+  checkSignature(metadata, trust.key, trust.allowUnsigned);
+  checkBinding(metadata, {
+    path,
+    envName: trust.envName,
+    database: target.database,
+    allowCrossEnv: trust.allowCrossEnv ?? false,
+  });
   const scratch = `lh_restore_test_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client(clientConfig(target, "lh-ci backup verify"));
   try {

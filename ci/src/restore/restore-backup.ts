@@ -1,11 +1,13 @@
 import pg from "pg";
+import { checkBinding } from "../backup/binding.ts";
 import { clientConfig, type PgTarget } from "../backup/connection.ts";
 import { type BackupResult, createBackup } from "../backup/create-backup.ts";
 import { newestMigration, type RowCounts } from "../backup/database-facts.ts";
 import type { BackupMetadata } from "../backup/sidecar.ts";
 import { checkSignature, type SignatureCheck } from "../backup/signature.ts";
+import type { SigningKey } from "../backup/signing-key.ts";
 import { checkBackupRecord } from "../backup/verify-backup.ts";
-import { OperationError, UsageError } from "../cli/exit-codes.ts";
+import { OperationError } from "../cli/exit-codes.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
 import { differencesFromSafetyBackup } from "./check-unchanged.ts";
 import { type EndedSessions, endOtherSessions } from "./end-sessions.ts";
@@ -20,9 +22,11 @@ export interface RestoreRequest {
   path: string;
   envName: string;
   allowCrossEnv: boolean;
-  /** BACKUP_SIGNING_KEY: when set, the backup must be signed with it unless `allowUnsigned`. */
-  signingKey?: string;
+  /** The environment's signing key (signing-key.ts): the backup must be signed with it unless `allowUnsigned`. */
+  signingKey?: SigningKey;
   allowUnsigned: boolean;
+  /** The key the safety backup is signed with (made on first use when the environment has none yet). */
+  safetyBackupKey(): SigningKey;
   /** Where the safety backup of the current database goes. */
   backupDir: string;
   /** Asks the operator; throws to cancel. Called after the backup is proven good, before any change. */
@@ -62,11 +66,12 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
   let start = performance.now();
   const metadata = checkBackupRecord(request.path);
   const signature = checkSignature(metadata, request.signingKey, request.allowUnsigned);
-  if (metadata.environment !== request.envName && !request.allowCrossEnv) {
-    throw new UsageError(
-      `refusing to restore a backup of ${metadata.environment} into ${request.envName}: pass --allow-cross-env if that is really intended (nothing was changed)`,
-    );
-  }
+  checkBinding(metadata, {
+    path: request.path,
+    envName: request.envName,
+    database: request.target.database,
+    allowCrossEnv: request.allowCrossEnv,
+  });
   const verifySeconds = since(start);
   await request.confirm(metadata);
 
@@ -126,7 +131,7 @@ function takeSafetyBackup(request: RestoreRequest, whileDumping?: () => void): P
     gzip: false,
     destination: { dir: request.backupDir },
     onBytes: request.onBytes?.("safety backup: written"),
-    signingKey: request.signingKey,
+    signingKey: request.safetyBackupKey().key,
     whileDumping,
   });
 }

@@ -135,6 +135,8 @@ describe("the restore loads alongside its safety backup, and commits only once t
     writeForgedBackup(
       path,
       pgDumpFraming(`CREATE TABLE public.counters (id integer DEFAULT nextval('${oid}'::regclass));\n\n`),
+      {},
+      { database: db.name },
     );
 
     const result = await lhCi(["restore", path, "--yes"], cwd, db.secretUrl);

@@ -7,6 +7,7 @@ import { loadBackup, RestoreRolledBack } from "../../src/restore/load-backup.ts"
 import { ServerLoad } from "../../src/restore/server-load.ts";
 import { createTestDatabase, sessionAlive, withClient } from "../support/database.ts";
 import { tempDir } from "../support/temp-dir.ts";
+import { resign } from "./forge.ts";
 import { databaseFingerprint, lhCi, moveOn, readJson, seededDatabase, takeBackup } from "./support.ts";
 
 /** Row counts by count(*) of every ordinary table outside the system schemas. */
@@ -52,6 +53,7 @@ describe("the restore commits only what proves to match its sidecar, in one read
     const sidecar = readJson(`${backup}.json`) as { tables: Record<string, number> };
     sidecar.tables["public.users"] = (sidecar.tables["public.users"] ?? 0) + 1;
     writeFileSync(`${backup}.json`, JSON.stringify(sidecar));
+    resign(backup); // signed with the key, as if it had leaked: the proofs below must still hold
     await moveOn(db.url);
     const before = await databaseFingerprint(db.url);
 

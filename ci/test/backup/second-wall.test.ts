@@ -55,8 +55,8 @@ async function nonSuperuserDatabase(prefix: string): Promise<{ name: string; url
 }
 
 /** A forged dump whose sidecar carries a valid signature made with the leaked key. */
-function signedForgery(path: string, body: string, tables: Record<string, number>): string {
-  writeForgedBackup(path, pgDumpFraming(body), tables);
+function signedForgery(path: string, body: string, tables: Record<string, number>, database: string): string {
+  writeForgedBackup(path, pgDumpFraming(body), tables, { database });
   const metadata = JSON.parse(readFileSync(`${path}.json`, "utf8")) as BackupMetadata;
   writeFileSync(`${path}.json`, JSON.stringify({ ...metadata, signature: signMetadata(metadata, LEAKED_KEY) }));
   return path;
@@ -97,7 +97,7 @@ describe("the second wall: a leaked key's hostile dumps, restored as a non-super
 
   it("a NUL byte that would make psql join lines is refused before anything runs (and so is the COMMIT behind it)", async () => {
     const body = `CREATE TABLE public.a (x integer)\0 $x$\n; COPY (SELECT 1) TO PROGRAM 'touch ${marker}';\nCOMMIT;\n-- $x$;\n`;
-    const path = signedForgery(join(cwd, "nul.sql"), body, {});
+    const path = signedForgery(join(cwd, "nul.sql"), body, {}, db.name);
     const verify = await lhCi(["backup", "verify", path], cwd, db.url, env);
     expect(verify.code).toBe(1);
     expect(verify.stderr).toMatch(/a control character \(0x00\) outside COPY data/);
@@ -130,10 +130,15 @@ COMMENT ON TABLE public.trigger_happy IS 'a\\';
 
 CREATE TABLE public.after (x integer);
 `;
-      const path = signedForgery(join(cwd, `flip-${setting}.sql`), body, {
-        "public.trigger_happy": 1,
-        "public.after": 0,
-      });
+      const path = signedForgery(
+        join(cwd, `flip-${setting}.sql`),
+        body,
+        {
+          "public.trigger_happy": 1,
+          "public.after": 0,
+        },
+        db.name,
+      );
       await restoreRefused(path, new RegExp(`the load was stopped: ${setting} changed to .${value}. during the load`));
       expect(await roleSettings(db.role)).toEqual([]);
     });
@@ -145,15 +150,25 @@ CREATE TABLE public.after (x integer);
     );
     const oid = Number(rows[0]?.oid);
     await restoreRefused(
-      signedForgery(join(cwd, "setval-oid.sql"), `SELECT pg_catalog.setval('${oid}'::regclass, 1, false);\n`, {}),
+      signedForgery(
+        join(cwd, "setval-oid.sql"),
+        `SELECT pg_catalog.setval('${oid}'::regclass, 1, false);\n`,
+        {},
+        db.name,
+      ),
       /setval must name its sequence as a literal 'schema\.sequence'/,
     );
     await restoreRefused(
-      signedForgery(join(cwd, "setval-int.sql"), `SELECT pg_catalog.setval(${oid}, 1, false);\n`, {}),
+      signedForgery(join(cwd, "setval-int.sql"), `SELECT pg_catalog.setval(${oid}, 1, false);\n`, {}, db.name),
       /setval must name its sequence as a literal/,
     );
     await restoreRefused(
-      signedForgery(join(cwd, "setval-live.sql"), "SELECT pg_catalog.setval('public.users_id_seq', 1, false);\n", {}),
+      signedForgery(
+        join(cwd, "setval-live.sql"),
+        "SELECT pg_catalog.setval('public.users_id_seq', 1, false);\n",
+        {},
+        db.name,
+      ),
       /setval of a sequence the dump did not create/,
     );
   });
@@ -171,7 +186,7 @@ COPY public.grab (id) FROM stdin;
 
 `;
     // The sidecar records 3 rows: the load is refused after the COPY ran its DEFAULTs.
-    const path = signedForgery(join(cwd, "nextval.sql"), body, { "public.grab": 3 });
+    const path = signedForgery(join(cwd, "nextval.sql"), body, { "public.grab": 3 }, db.name);
     const result = await lhCi(["restore", path, "--yes"], cwd, db.url, env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
@@ -186,15 +201,21 @@ COPY public.grab (id) FROM stdin;
         join(cwd, "catalog.sql"),
         "CREATE FUNCTION pg_catalog.upper(text) RETURNS text LANGUAGE sql AS $$SELECT 'x'$$;\n",
         {},
+        db.name,
       ),
       /an object in the system schema pg_catalog/,
     );
     await restoreRefused(
-      signedForgery(join(cwd, "infoschema.sql"), "CREATE VIEW information_schema.spy AS SELECT 1 AS one;\n", {}),
+      signedForgery(
+        join(cwd, "infoschema.sql"),
+        "CREATE VIEW information_schema.spy AS SELECT 1 AS one;\n",
+        {},
+        db.name,
+      ),
       /an object in the system schema information_schema/,
     );
     await restoreRefused(
-      signedForgery(join(cwd, "search-path.sql"), "SET search_path = pg_catalog;\n", {}),
+      signedForgery(join(cwd, "search-path.sql"), "SET search_path = pg_catalog;\n", {}, db.name),
       /SET search_path may only keep the value pg_dump uses/,
     );
   });
@@ -204,6 +225,7 @@ COPY public.grab (id) FROM stdin;
       join(cwd, "lock.sql"),
       "CREATE TABLE public.fresh (id integer);\n\nCOPY public.fresh (id) FROM stdin;\n1\n\\.\n\n",
       { "public.fresh": 1 },
+      db.name,
     );
     const metadata = JSON.parse(readFileSync(`${path}.json`, "utf8")) as BackupMetadata;
     // A superuser's open transaction on an old table: this role cannot end it; the final drop waits for it.
