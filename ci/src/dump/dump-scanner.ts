@@ -62,6 +62,8 @@ export class DumpScanner {
   /** Inside COPY data, the current line's start was already passed on (so it is not `\\.`). */
   #midLine = false;
   #refusal: DumpRefused | undefined;
+  /** Between pg_dump's BEGIN and COMMIT around large-object data. */
+  #inLargeObjects = false;
   /** Sequences the dump created (sequenceKey): the only ones its setval calls may move. */
   readonly #sequences = new Set<string>();
   /** Restore counts rows from the server's reports instead (cheaper): COPY data is then not split into lines. */
@@ -149,6 +151,10 @@ export class DumpScanner {
       this.#scan(Buffer.from("\n"), IGNORE); // a last line without its newline
     }
     if (this.#copy) throw new DumpRefused(`it ends inside the COPY data of ${this.#copy.table}`);
+    if (this.#inLargeObjects)
+      throw new DumpRefused(
+        "it ends after a BEGIN without its COMMIT (transaction control passes only around pg_dump's large-object data)",
+      );
     const unfinished = this.#splitter.unfinished();
     if (unfinished) throw new DumpRefused(unfinished);
     if (this.#restrictKey !== undefined && !this.#ended) {
@@ -301,6 +307,7 @@ export class DumpScanner {
         if (!(error instanceof StatementRefused)) throw error;
         throw new DumpRefused(`${where}: ${excerpt(text)}: ${error.message}`);
       }
+      this.#checkLargeObjects(checked, text, where);
       for (const sequence of checked.createsSequences ?? []) this.#sequences.add(sequence);
       if (checked.setval !== undefined && !this.#sequences.has(checked.setval)) {
         throw new DumpRefused(
@@ -319,6 +326,23 @@ export class DumpScanner {
         this.#copy = { ...loads, rows: 0 };
       }
     });
+  }
+
+  /**
+   * pg_dump's large-object block: `BEGIN;`, then only lo_open / lowrite / lo_close, then `COMMIT;`.
+   * Anything else of transaction control, or those calls outside the block, is refused.
+   */
+  #checkLargeObjects(checked: CheckedStatement, text: string, where: string): void {
+    const part = checked.largeObjects;
+    const inBlock = this.#inLargeObjects;
+    const fits = inBlock ? part === "data" || part === "commit" : part === undefined || part === "begin";
+    if (!fits) {
+      throw new DumpRefused(
+        `${where}: ${excerpt(text)}: transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT...) would break the restore's single transaction; only pg_dump's BEGIN and COMMIT around large-object data (lo_open, lowrite, lo_close) pass`,
+      );
+    }
+    if (part === "begin") this.#inLargeObjects = true;
+    if (part === "commit") this.#inLargeObjects = false;
   }
 
   /** pg_dump's own `\restrict KEY` (before any statement) and `\unrestrict KEY` (at the end): the only backslash lines allowed. */

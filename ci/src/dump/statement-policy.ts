@@ -32,6 +32,11 @@ export interface CheckedStatement {
   setval?: string;
   /** The setting a SET or set_config changes. */
   setting?: string;
+  /**
+   * pg_dump's large-object data: `BEGIN;` and `COMMIT;` around it (never sent: the restore's one
+   * transaction holds it), and the lo_open / lowrite / lo_close calls allowed only between them.
+   */
+  largeObjects?: "begin" | "commit" | "data";
 }
 
 /** One key per sequence, whatever dots its names hold. */
@@ -80,6 +85,9 @@ const DEFINITIONS = new Set([
   "AlterTSConfigurationStmt",
   "AlterTSDictionaryStmt",
   "SecLabelStmt",
+  // pg_dump writes event triggers last; only a superuser can create them.
+  "CreateEventTrigStmt",
+  "AlterEventTrigStmt",
 ]);
 
 /** Settings pg_dump writes at the top of a dump (and with SET inside it), with the values allowed. */
@@ -150,6 +158,8 @@ export function checkStatement(sql: string): CheckedStatement {
     case "InsertStmt":
       return { data: checkInsert(body) };
     case "TransactionStmt":
+      if (body.kind === "TRANS_STMT_BEGIN" && !body.options) return { largeObjects: "begin" };
+      if (body.kind === "TRANS_STMT_COMMIT" && !body.chain) return { largeObjects: "commit" };
       throw new StatementRefused(
         "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT...) would break the restore's single transaction",
       );
@@ -207,6 +217,8 @@ function checkSelect(body: Node): CheckedStatement {
     }
     return { setval: sequence };
   }
+  if (plain && name === "pg_catalog.lo_create" && args.length === 1) return {};
+  if (plain && LARGE_OBJECT_DATA.has(name)) return { largeObjects: "data" };
   if (plain && name === "pg_catalog.set_config" && args.length === 3) {
     const setting = constantText(args[0]) ?? "";
     const rule = SETTINGS[setting];
@@ -216,6 +228,9 @@ function checkSelect(body: Node): CheckedStatement {
     "a query; only SELECT pg_catalog.set_config(...) of a pg_dump setting and SELECT pg_catalog.setval(...) with constants pass",
   );
 }
+
+/** The calls pg_dump writes a large object's content with, between its own BEGIN and COMMIT. */
+const LARGE_OBJECT_DATA = new Set(["pg_catalog.lo_open", "pg_catalog.lowrite", "pg_catalog.lo_close"]);
 
 /** `'schema.name'` or `'"Schema"."Name"'::regclass` as pg_dump writes it, as a sequenceKey; undefined for anything else. */
 function literalSequenceName(node: Node | undefined): string | undefined {

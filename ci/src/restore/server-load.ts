@@ -116,6 +116,8 @@ export class ServerLoad {
       return this.#copy.write(piece);
     }
     this.#checkUntampered();
+    // pg_dump's BEGIN / COMMIT around large-object data: the restore's one transaction stands for them.
+    if (piece.checked.largeObjects === "begin" || piece.checked.largeObjects === "commit") return;
     const data = piece.checked.data;
     if (data?.kind === "copy") return this.#startCopy(piece);
     let result: pg.QueryResult;
