@@ -195,29 +195,22 @@ COPY public.grab (id) FROM stdin;
     before = await databaseFingerprint(db.url); // the sequence did move: the tests after this compare with now
   });
 
-  it("objects in pg_catalog or information_schema are refused", async () => {
-    await restoreRefused(
-      signedForgery(
-        join(cwd, "catalog.sql"),
+  it("objects in pg_catalog or information_schema are refused, and so is a search_path that would reach them", async () => {
+    for (const [name, sql, message] of [
+      [
+        "catalog.sql",
         "CREATE FUNCTION pg_catalog.upper(text) RETURNS text LANGUAGE sql AS $$SELECT 'x'$$;\n",
-        {},
-        db.name,
-      ),
-      /an object in the system schema pg_catalog/,
-    );
-    await restoreRefused(
-      signedForgery(
-        join(cwd, "infoschema.sql"),
+        /an object in the system schema pg_catalog/,
+      ],
+      [
+        "infoschema.sql",
         "CREATE VIEW information_schema.spy AS SELECT 1 AS one;\n",
-        {},
-        db.name,
-      ),
-      /an object in the system schema information_schema/,
-    );
-    await restoreRefused(
-      signedForgery(join(cwd, "search-path.sql"), "SET search_path = pg_catalog;\n", {}, db.name),
-      /SET search_path may only keep the value pg_dump uses/,
-    );
+        /an object in the system schema information_schema/,
+      ],
+      ["search-path.sql", "SET search_path = pg_catalog;\n", /SET search_path may only keep the value pg_dump uses/],
+    ] as const) {
+      await restoreRefused(signedForgery(join(cwd, name), sql, {}, db.name), message);
+    }
   });
 
   it("pg_dump's own `SET lock_timeout = 0` does not lift lh-ci's lock timeout: a lock it cannot end fails the load in time", async () => {
