@@ -333,13 +333,20 @@ export class LawyersHub {
    * @param file the dump, as written by backup
    * @param sidecar its .json sidecar
    * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
+   * @param allowUnsigned DANGEROUS: restore a backup whose signature is not the environment's key's
    */
   @func({ cache: "never" })
-  async restore(env: Environment, file: File, sidecar?: File, extraCa?: Secret): Promise<string> {
+  async restore(
+    env: Environment,
+    file: File,
+    sidecar?: File,
+    extraCa?: Secret,
+    allowUnsigned = false,
+  ): Promise<string> {
     const path = `${RESTORE_IN_DIR}/${await file.name()}`;
     let container = (await this.deployerFor(env, extraCa)).withMountedFile(path, file, { owner: DEPLOYER_USER });
     if (sidecar) container = container.withMountedFile(`${path}.json`, sidecar, { owner: DEPLOYER_USER });
-    return (await runLhCi(container, lhCi.restore(this.scope(env), this.operator, path))).stdout;
+    return (await runLhCi(container, lhCi.restore(this.scope(env), this.operator, path, allowUnsigned))).stdout;
   }
 
   /**

@@ -60,24 +60,6 @@ export function childEnvironment(target: PgTarget, base: NodeJS.ProcessEnv = pro
 }
 
 /**
- * Environment for psql loading a dump: nothing from ours (no PGSERVICE, PGOPTIONS, ~/.pgpass...),
- * only what the toolkit sets. Quotes and encoding are pinned so that psql reads the dump exactly
- * as the validator did (a backslash inside a string must stay inside it).
- */
-export function psqlEnvironment(target: PgTarget, applicationName: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    PGCONNECT_TIMEOUT: "10",
-    PGCLIENTENCODING: "UTF8",
-    PGOPTIONS: "-c standard_conforming_strings=on",
-    PGAPPNAME: applicationName,
-    PGPASSFILE: "/dev/null",
-  };
-  if (target.password !== undefined) env.PGPASSWORD = target.password;
-  return env;
-}
-
-/**
  * The pg client's settings. The password goes back into the URL: pg lets every field parsed from
  * `connectionString` override the explicit ones, so a separate `password` would be replaced by the
  * URL's empty one (seen on the first real run, against a server that asks for a password).

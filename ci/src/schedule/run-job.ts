@@ -7,6 +7,7 @@ import { createBackup } from "../backup/create-backup.ts";
 import { Progress } from "../backup/progress.ts";
 import { applyPrune, planPrune } from "../backup/prune.ts";
 import { restoreTest } from "../backup/restore-test.ts";
+import { signingKeyFor } from "../backup/signing-key.ts";
 import { verifyBackupFile } from "../backup/verify-backup.ts";
 import { DeployLock } from "../lock/deploy-lock.ts";
 import { reportBackupToPushgateway } from "../pushgateway/report-backup.ts";
@@ -28,6 +29,8 @@ export interface JobContext {
   /** The backups folder. */
   dir: string;
   stateDir: string;
+  /** BACKUP_SIGNING_KEY, when set; else the state directory's key (made on first use) signs. */
+  signingKey?: string;
   settings: ScheduleSettings;
   pushgatewayUrl?: string;
   clock: Clock;
@@ -171,6 +174,7 @@ async function backUp(context: JobContext, record: RunRecord): Promise<void> {
       destination: { dir: context.dir },
       onBytes: (total) => progress.update(total),
       now: () => context.clock.now(),
+      signingKey: signingKeyFor({ configured: context.signingKey, stateDir: context.stateDir, create: true })?.key,
     });
     record.backupMs = Math.round(performance.now() - backupStarted);
     record.file = path;
@@ -219,7 +223,12 @@ async function testRestore(context: JobContext, path: string, state: ScheduleSta
   const attemptAt = context.clock.now().toISOString();
   try {
     const metadata = await verifyBackupFile(path);
-    const result = await restoreTest(context.target, path, metadata);
+    const key = signingKeyFor({ configured: context.signingKey, stateDir: context.stateDir, create: false });
+    const result = await restoreTest(context.target, path, metadata, {
+      key,
+      allowUnsigned: false,
+      envName: context.envName,
+    });
     const tables = Object.keys(result.tables).length;
     state.restoreTest = { lastAttemptAt: attemptAt, ok: true, file: basename(path), lastSuccessAt: attemptAt };
     record.restoreTest = { outcome: "ok", durationMs: Math.round(performance.now() - started), tables };

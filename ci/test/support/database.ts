@@ -55,3 +55,15 @@ export async function withClient<T>(url: string, run: (client: pg.Client) => Pro
     await client.end();
   }
 }
+
+/** Whether a server process still serves a session (waits a moment: a closed connection's process exits just after). */
+export async function sessionAlive(url: string, pid: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const { rows } = await withClient(url, (client) =>
+      client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1", [pid]),
+    );
+    if (rows[0]?.n === 0) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
+}
