@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# The seed's `./scripts/backup-staging.sh`: a backup of the staging database taken through the
+# `./scripts/backup-staging.sh`: a backup of the staging database taken through the
 # Dagger module (pg_dump runs inside the stack's own network), exported with its checksum sidecar
 # into backups/staging/, then the 7-day retention applied by the toolkit.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# The seed's `./scripts/restore-staging.sh backups/staging/lawyers_hub_staging_TIMESTAMP.sql`:
+# `./scripts/restore-staging.sh backups/staging/lawyers_hub_staging_TIMESTAMP.sql`:
 # restores a staging backup through the Dagger module. The toolkit inside checks the backup
 # against its sidecar, refuses a backup of another environment, takes a safety backup of the
 # current database first, and restores in one transaction (a failed restore changes nothing).
@@ -14,6 +14,9 @@ lawyers_hub_staging_<YYYYMMDDTHHMMSSZ>.sql (or .sql.gz), with its sidecar FILE.j
 as ./scripts/backup-staging.sh leaves them in backups/staging/.
 
   --yes       do not ask: the restore replaces the current data (a safety backup is taken first)
+  --allow-unsigned
+              DANGEROUS: restore a backup that is not signed with the environment's key
+              (a dump you made yourself and trust; its content is still checked)
   --dry-run   print the command that would run, run nothing
   -h, --help  this help
 
@@ -28,6 +31,7 @@ SCRIPT_DIR=.
 source "$SCRIPT_DIR/lib/common.sh"
 
 assume_yes=false
+allow_unsigned=()
 positionals=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -37,6 +41,7 @@ while [[ $# -gt 0 ]]; do
       ;;
     --dry-run) DRY_RUN=true ;;
     --yes) assume_yes=true ;;
+    --allow-unsigned) allow_unsigned=(--allow-unsigned=true) ;;
     --) shift && positionals+=("$@") && break ;;
     -*) usage_error "unknown option '$1'" ;;
     *) positionals+=("$1") ;;
@@ -75,4 +80,5 @@ if [[ "$DRY_RUN" != true && "$assume_yes" != true ]]; then
 fi
 
 announce_dry_run
-run "$DAGGER" call restore --env "$LH_ENV" --file "$file" --sidecar "$file.json"
+[[ ${#allow_unsigned[@]} -eq 0 ]] || info "WARNING: --allow-unsigned: the backup's signature is NOT checked, only its content"
+run "$DAGGER" call restore --env "$LH_ENV" --file "$file" --sidecar "$file.json" "${allow_unsigned[@]}"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# The seed's rollback plan, steps 1-3, as one command: redeploy a known-good release of staging.
+# The runbook's rollback (docs/runbook.md, Rollback), steps 1-3, as one command: redeploy a known-good release of staging.
 # Without COMMIT the Dagger module picks the previous release that verified (from the release ledger).
 set -euo pipefail
 
@@ -9,8 +9,8 @@ USAGE="Usage: $SCRIPT_NAME [--dry-run] [--help] [COMMIT]
 
 Rolls staging back to COMMIT (a 7 to 40 character hexadecimal commit SHA), or, without COMMIT, to
 the previous release that verified. The images of recent releases stay on the staging host, so no
-rebuild is needed; the database schema is left alone (Prisma migrations are forward-only: see the
-README's Runbook, section Rollback).
+rebuild is needed; the database schema is left alone (Prisma migrations are forward-only: see
+docs/runbook.md, section Rollback, for when the schema must go back).
 
   --dry-run   print the command that would run, run nothing
   -h, --help  this help

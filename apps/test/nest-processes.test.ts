@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { TEST_REDIS } from "../../ci/test/support/service-addresses.ts";
 import { buildWorkspaces } from "./support/build.ts";
 import { migratedDatabase } from "./support/database.ts";
 import { runAppToExit, startApp } from "./support/service-process.ts";
@@ -7,7 +8,7 @@ import { runAppToExit, startApp } from "./support/service-process.ts";
 // The three NestJS services compiled as their images compile them and run as processes: what only a
 // real process shows (configuration errors before Nest starts, SIGTERM, every stdout line JSON).
 
-const REDIS_HOST = "127.0.0.1";
+const REDIS_HOST = TEST_REDIS.host;
 const JOBS_STREAM = `lh-test:processes:${randomBytes(4).toString("hex")}`;
 
 beforeAll(() => buildWorkspaces(["packages/service-kit", "apps/api", "apps/ai-gateway", "apps/worker"]), 600_000);
@@ -15,7 +16,13 @@ beforeAll(() => buildWorkspaces(["packages/service-kit", "apps/api", "apps/ai-ga
 describe("the compiled NestJS services as processes", () => {
   it("api and worker serve, then on SIGTERM run the shutdown hooks and exit 0, logging only JSON lines", async () => {
     const database = await migratedDatabase();
-    const env = { DATABASE_URL: database.url, REDIS_HOST, JOBS_STREAM, RELEASE: "0123abcd" };
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_HOST,
+      REDIS_PORT: String(TEST_REDIS.port),
+      JOBS_STREAM,
+      RELEASE: "0123abcd",
+    };
     const api = await startApp("api", env);
     const worker = await startApp("worker", { ...env, WORKER_BLOCK_MS: "300" });
     expect(await (await api.get("/health")).json()).toEqual({ status: "ok", service: "api", release: "0123abcd" });

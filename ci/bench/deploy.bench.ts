@@ -31,7 +31,7 @@ const envFile = join(source, ".env.staging");
 const password = randomBytes(12).toString("hex");
 writeFileSync(
   envFile,
-  `DATABASE_URL=postgresql://lhstack:${password}@postgres:5432/lhstack\nREDIS_HOST=redis\nREDIS_PORT=6379\nCLERK_SECRET_KEY=sk_test_bench\nSTRIPE_SECRET_KEY=sk_test_bench\nPOSTGRES_USER=lhstack\nPOSTGRES_PASSWORD=${password}\nPOSTGRES_DB=lhstack\nLHSTACK_POSTGRES_IMAGE=lh-e2e/postgres:15\nLHSTACK_REDIS_IMAGE=lh-e2e/redis:7\n`,
+  `DATABASE_URL=postgresql://lhstack:${password}@postgres:5432/lhstack\nREDIS_HOST=redis\nREDIS_PORT=6379\nCLERK_SECRET_KEY=sk_test_bench\nSTRIPE_SECRET_KEY=sk_test_bench\nPOSTGRES_USER=lhstack\nPOSTGRES_PASSWORD=${password}\nPOSTGRES_DB=lhstack\nGRAFANA_ADMIN_USER=admin\nGRAFANA_ADMIN_PASSWORD=grafana-bench\nALERTMANAGER_CRITICAL_WEBHOOK_URL=http://127.0.0.1:9/critical\nALERTMANAGER_WARNING_WEBHOOK_URL=http://127.0.0.1:9/warning\nLHSTACK_POSTGRES_IMAGE=lh-e2e/postgres:15\nLHSTACK_REDIS_IMAGE=lh-e2e/redis:7\n`,
 );
 const lhCiOptions = ["--env-file", envFile, "--project-name", name, "--image-prefix", name, "--project-dir", host];
 const compose = [

@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { createTestDatabase, withClient } from "./support/database.ts";
 import { runCli } from "./support/run-cli.ts";
+import { postgresAuthority, TEST_POSTGRES } from "./support/service-addresses.ts";
+import { stackValues } from "./support/stack-values.ts";
 
+const PASSWORD = "guard-pa55word-xyz";
 const KEYS = {
   REDIS_HOST: "redis",
   CLERK_SECRET_KEY: "sk_test_clerkTestValue999",
   STRIPE_SECRET_KEY: "sk_test_stripeTestValue999",
+  // The stack's credentials agree with the URLs this file accepts (user u).
+  ...stackValues(PASSWORD, "u"),
 };
-const PASSWORD = "guard-pa55word-xyz";
 
 async function envCheck(databaseUrl: string) {
   const result = await runCli(["env", "check"], { env: { ...KEYS, DATABASE_URL: databaseUrl } });
@@ -27,7 +31,7 @@ describe("DATABASE_URL guard: judges what the client connects to", () => {
   it("decodes the database name: lh_%70rod is refused as lh_prod, the database pg really opens", async () => {
     const { name } = await createTestDatabase("lh_test_guard_prod");
     const encoded = name.replace(/_prod_/, "_%70rod_");
-    const url = `postgresql://postgres@127.0.0.1:5432/${encoded}`;
+    const url = `postgresql://postgres@${postgresAuthority()}/${encoded}`;
     expect((await connectedTo(url)).database).toBe(name);
 
     const result = await envCheck(url.replace("postgres@", `postgres:${PASSWORD}@`));
@@ -42,7 +46,7 @@ describe("DATABASE_URL guard: judges what the client connects to", () => {
 
   it("refuses ?host=: the URL names one host while pg connects to the other", async () => {
     const { name } = await createTestDatabase("lh_test_guard");
-    const url = `postgresql://postgres@staging-db.invalid:5432/${name}?host=127.0.0.1`;
+    const url = `postgresql://postgres@staging-db.invalid:${TEST_POSTGRES.port}/${name}?host=${TEST_POSTGRES.host}`;
     expect((await connectedTo(url)).database).toBe(name);
 
     const result = await envCheck(url);
@@ -52,8 +56,8 @@ describe("DATABASE_URL guard: judges what the client connects to", () => {
 
   it("refuses ?dbname= and ?port=, which pg or libpq would follow", async () => {
     const { name } = await createTestDatabase("lh_test_guard");
-    const ported = `postgresql://postgres@127.0.0.1:1/${name}?port=5432`;
-    expect((await connectedTo(ported)).port).toBe(5432);
+    const ported = `postgresql://postgres@${postgresAuthority(1)}/${name}?port=${TEST_POSTGRES.port}`;
+    expect((await connectedTo(ported)).port).toBe(TEST_POSTGRES.port);
     expect((await envCheck(ported)).stderr).toMatch(/has query parameter\(s\) port, refused/);
     expect((await envCheck(`postgresql://postgres@127.0.0.1/${name}?dbname=lh_prod`)).stderr).toMatch(
       /has query parameter\(s\) dbname, refused/,

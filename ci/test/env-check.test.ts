@@ -1,8 +1,10 @@
-import { copyFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { runCli } from "./support/run-cli.ts";
+import { stackValues } from "./support/stack-values.ts";
 import { tempDir } from "./support/temp-dir.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../.env.staging.example", import.meta.url));
@@ -16,6 +18,7 @@ const VALID: Record<string, string> = {
   CLERK_SECRET_KEY: "sk_test_clerkTestValue999",
   STRIPE_SECRET_KEY: "sk_test_stripeTestValue999",
   OPENAI_API_KEY: "sk-openaiValue999",
+  ...stackValues(DB_PASSWORD),
 };
 const SECRETS = [
   DB_PASSWORD,
@@ -24,15 +27,28 @@ const SECRETS = [
   VALID.CLERK_SECRET_KEY,
   VALID.STRIPE_SECRET_KEY,
   VALID.OPENAI_API_KEY,
+  VALID.GRAFANA_ADMIN_PASSWORD,
+  VALID.ALERTMANAGER_CRITICAL_WEBHOOK_URL,
+];
+/** The example's placeholders: each refused, by name, never quoted. */
+const EXAMPLE_PLACEHOLDERS = [
+  "DATABASE_URL",
+  "POSTGRES_PASSWORD",
+  "GRAFANA_ADMIN_PASSWORD",
+  "CLERK_SECRET_KEY",
+  "STRIPE_SECRET_KEY",
+  "ALERTMANAGER_CRITICAL_WEBHOOK_URL",
+  "ALERTMANAGER_WARNING_WEBHOOK_URL",
 ];
 
-function envFile(dir: string, name: string, vars: Record<string, string>): string {
+function envFile(dir: string, name: string, vars: Record<string, string>, text?: string): string {
   const path = join(dir, name);
   writeFileSync(
     path,
-    Object.entries(vars)
-      .map(([key, value]) => `${key}=${value}`)
-      .join("\n"),
+    text ??
+      Object.entries(vars)
+        .map(([key, value]) => `${key}=${value}`)
+        .join("\n"),
   );
   return path;
 }
@@ -44,15 +60,51 @@ function expectNoSecret(output: string): void {
 describe("lh-ci env check", () => {
   const dir = tempDir();
 
-  it("accepts the committed example file, warning that AI features are disabled", async () => {
+  it("refuses the committed example copied unchanged, naming each placeholder and never its value", async () => {
     const result = await runCli(["env", "check", "--env-file", EXAMPLE]);
+    expect(result.code).toBe(2);
+    const named = result.stderr
+      .split("\n")
+      .filter((line) => line.includes("placeholder"))
+      .map((line) => line.split(":")[1]?.trim());
+    expect(named.sort()).toEqual([...EXAMPLE_PLACEHOLDERS].sort());
+    expect(result.stderr).not.toMatch(/change-me|REPLACE|replace_with/);
+    expect(result.stdout).not.toContain("configuration is valid");
+  });
+
+  it("accepts the example once its placeholders are filled in, warning that AI features are disabled", async () => {
+    const filled = readFileSync(EXAMPLE, "utf8")
+      .replace(/change-me(-too)?/g, "Filled1n-by-the-0perator")
+      .replace(/sk_test_replace_with_/g, "sk_test_filled_")
+      .replace(/REPLACE\/(CRITICAL|WARNING)\/HOOK/g, "T0000/B0000/filledhook");
+    const result = await runCli(["env", "check", "--env-file", envFile(dir, "example-filled", {}, filled)]);
+    expect(result.stderr).not.toContain("error:");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("staging: configuration is valid");
     expect(result.stderr).toContain("warning: OPENAI_API_KEY: is not set; AI features are disabled");
   });
 
+  it("refuses a placeholder however it is written, in any secret", async () => {
+    for (const [variable, value] of [
+      ["GRAFANA_ADMIN_PASSWORD", "ChangeMe"],
+      ["OPENAI_API_KEY", "sk-replace-me"],
+      ["BACKUP_SIGNING_KEY", "change_me_change_me_change_me_change_me"],
+      ["REDIS_PASSWORD", "changeme"],
+    ] as const) {
+      const result = await runCli([
+        "env",
+        "check",
+        "--env-file",
+        envFile(dir, `placeholder-${variable}`, { ...VALID, [variable]: value }),
+      ]);
+      expect(result.code, variable).toBe(2);
+      expect(result.stderr).toContain(`error: ${variable}: is still the placeholder of .env.staging.example`);
+      expect(result.stderr).not.toContain(value);
+    }
+  });
+
   it("reads .env.<env> from the current directory by default", async () => {
-    copyFileSync(EXAMPLE, join(dir, ".env.staging"));
+    envFile(dir, ".env.staging", VALID);
     const result = await runCli(["env", "check"], { cwd: dir });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(join(dir, ".env.staging"));
@@ -200,6 +252,26 @@ describe("lh-ci env check", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("--env-file:");
     expect(result.stderr).toContain("does not exist");
+  });
+
+  it("refuses a FIFO, a directory or a device as the env file at once instead of hanging (exit 2)", async () => {
+    const fifo = join(dir, "env-fifo");
+    execFileSync("mkfifo", [fifo]);
+    for (const path of [fifo, dir, "/dev/zero"]) {
+      const started = Date.now();
+      const result = await runCli(["env", "check", "--env-file", path], { timeoutMs: 10_000 });
+      expect(result.code, path).toBe(2);
+      expect(result.stderr).toContain(
+        `error: --env-file: ${path} is not a regular file; pass the path of a regular environment file`,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+    }
+    // .env.<env> as a FIFO in the current directory: named too.
+    const cwd = tempDir("lh-env-fifo-");
+    execFileSync("mkfifo", [join(cwd, ".env.staging")]);
+    const fallback = await runCli(["env", "check"], { cwd, timeoutMs: 10_000 });
+    expect(fallback.code).toBe(2);
+    expect(fallback.stderr).toContain(`${join(cwd, ".env.staging")} is not a regular file`);
   });
 
   it("prints JSON with --json, secrets redacted", async () => {

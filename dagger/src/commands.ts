@@ -114,11 +114,12 @@ export const lhCi = {
   ],
   verify: (scope: TargetScope) => ["stack", "verify", "--timeout", VERIFY_TIMEOUT, ...scoped(scope)],
   backup: (scope: TargetScope) => ["stack", "backup", "--out", BACKUP_OUT_DIR, ...scoped(scope)],
-  restore: (scope: TargetScope, operator: string, file: string) => [
+  restore: (scope: TargetScope, operator: string, file: string, allowUnsigned = false) => [
     "stack",
     "restore",
     file,
     "--yes",
+    ...(allowUnsigned ? ["--allow-unsigned"] : []),
     "--operator",
     operator,
     ...scoped(scope),

@@ -6,16 +6,13 @@
  * given one by one as variables (they win over the file, in lh-ci and in compose).
  */
 import { type Container, type Directory, dag, ReturnType, type Secret } from "@dagger.io/dagger";
-import { ENV_FILE_PATH, type ImageService, imageTarball, PROJECT_SOURCE_DIR } from "./commands.ts";
+import type { ImageService } from "./commands.ts";
 import { type ExecResult, failureMessage } from "./exec-report.ts";
-import { DOCKER_CLI_IMAGE } from "./images-ref.ts";
-import { DEPLOYER_USER, type TargetOptions, withTarget } from "./target.ts";
-
-const DOCKER_BINARY = "/usr/local/bin/docker";
-const COMPOSE_PLUGIN = "/usr/local/libexec/docker/cli-plugins/docker-compose";
+import { DEPLOYER, type OverrideVariable } from "./recipes.ts";
+import { type TargetOptions, withTarget } from "./target.ts";
 
 /** Secrets given one by one (GitHub secrets), by the variable they set. */
-export type SecretOverrides = Partial<Record<string, Secret>>;
+export type SecretOverrides = Partial<Record<OverrideVariable, Secret>>;
 
 export interface DeployerOptions {
   env: string;
@@ -39,28 +36,31 @@ export interface DeployerOptions {
  * variables, which win over the file. For the deployer and for the early `lh-ci env check`.
  */
 export function withConfiguration(container: Container, envFile: Secret, overrides: SecretOverrides): Container {
-  let configured = container.withMountedSecret(ENV_FILE_PATH, envFile, { owner: DEPLOYER_USER, mode: 0o400 });
-  for (const [name, secret] of Object.entries(overrides)) {
+  const file = DEPLOYER.envFile;
+  let configured = container.withMountedSecret(file.path, envFile, { owner: file.owner, mode: file.mode });
+  for (const name of DEPLOYER.secretVariables) {
+    const secret = overrides[name];
     if (secret) configured = configured.withSecretVariable(name, secret);
   }
   return configured;
 }
 
 export function deployer(options: DeployerOptions): Container {
-  const cli = dag.container().from(DOCKER_CLI_IMAGE);
-  const asRoot = options.toolkit
-    .withUser("root")
-    .withFile(DOCKER_BINARY, cli.file(DOCKER_BINARY), { permissions: 0o755 })
-    .withFile(COMPOSE_PLUGIN, cli.file(COMPOSE_PLUGIN), { permissions: 0o755 });
+  const { binaries, user } = DEPLOYER;
+  const cli = dag.container().from(binaries.image);
+  let asRoot = options.toolkit.withUser("root");
+  for (const path of binaries.files) {
+    asRoot = asRoot.withFile(path, cli.file(path), { permissions: binaries.permissions });
+  }
   let container: Container = withTarget(asRoot, options.env, options.projectDir, options.target)
-    .withUser(DEPLOYER_USER)
-    .withDirectory(PROJECT_SOURCE_DIR, options.projectFiles, { owner: DEPLOYER_USER })
-    .withWorkdir(PROJECT_SOURCE_DIR);
+    .withUser(user)
+    .withDirectory(DEPLOYER.workdir, options.projectFiles, { owner: user })
+    .withWorkdir(DEPLOYER.workdir);
   container = withConfiguration(container, options.envFile, options.overrides);
   for (const [service, image] of Object.entries(options.images ?? {})) {
     if (!image) continue;
-    container = container.withMountedFile(imageTarball(service as ImageService), image.asTarball(), {
-      owner: DEPLOYER_USER,
+    container = container.withMountedFile(DEPLOYER.imageTarball(service as ImageService), image.asTarball(), {
+      owner: user,
     });
   }
   return container;

@@ -25,7 +25,6 @@ import {
   IMAGE_SERVICES,
   type ImageService,
   lhCi,
-  npm,
   RESTORE_IN_DIR,
   type TargetScope,
 } from "./commands.ts";
@@ -34,8 +33,9 @@ import type { Environment } from "./environment.ts";
 import { type BuildInputs, buildAll, buildImage } from "./images.ts";
 import { NODE_IMAGE } from "./images-ref.ts";
 import { missingConfiguration, unknownService } from "./messages.ts";
-import { DEPLOYER_USER, describeTarget, type TargetOptions } from "./target.ts";
-import { nodeBase, testContainer } from "./toolchain.ts";
+import { checkRecipes } from "./recipes.ts";
+import { DEPLOYER_USER, deployHeadline, type TargetOptions } from "./target.ts";
+import { checkContainer, runCheck } from "./toolchain.ts";
 
 /**
  * The Lawyers Hub delivery pipeline: checks, images, deploy, migrations, verification, backup,
@@ -142,40 +142,40 @@ export class LawyersHub {
    * Lint the repository with Biome.
    *
    *   dagger call lint
+   *
+   * @param extraCa extra CA certificates (PEM) that npm trusts while it installs, for a TLS-inspecting proxy
    */
   @func()
   @check()
-  async lint(): Promise<void> {
-    await nodeBase(this.source, this.nodeImage)
-      .withExec([...npm.lint])
-      .sync();
+  async lint(extraCa?: Secret): Promise<void> {
+    await runCheck(checkRecipes(this.nodeImage).lint, { source: this.source, extraCa }).sync();
   }
 
   /**
    * Typecheck every workspace and this module (tsc, strict).
    *
    *   dagger call typecheck
+   *
+   * @param extraCa extra CA certificates (PEM) that npm trusts while it installs, for a TLS-inspecting proxy
    */
   @func()
   @check()
-  async typecheck(): Promise<void> {
-    await nodeBase(this.source, this.nodeImage)
-      .withExec([...npm.typecheck])
-      .sync();
+  async typecheck(extraCa?: Secret): Promise<void> {
+    await runCheck(checkRecipes(this.nodeImage).typecheck, { source: this.source, extraCa }).sync();
   }
 
   /**
-   * Run the whole test suite against PostgreSQL 15 and Redis 7 services (promtool, amtool and
-   * shellcheck included). Debug with: dagger call test-env terminal
+   * Run the vitest suite (npm run test:vitest) against PostgreSQL 15 and Redis 7 services
+   * (promtool, amtool and shellcheck included; no Docker engine). Debug with: dagger call test-env terminal
    *
    *   dagger call test
+   *
+   * @param extraCa extra CA certificates (PEM) that npm trusts while it installs, for a TLS-inspecting proxy
    */
   @func()
   @check()
-  async test(): Promise<void> {
-    await this.testEnv()
-      .withExec([...npm.test])
-      .sync();
+  async test(extraCa?: Secret): Promise<void> {
+    await runCheck(checkRecipes(this.nodeImage).test, { source: this.source, extraCa }).sync();
   }
 
   /**
@@ -183,10 +183,12 @@ export class LawyersHub {
    * PostgreSQL and Redis bound as services (postgres:5432, redis:6379).
    *
    *   dagger call test-env terminal
+   *
+   * @param extraCa extra CA certificates (PEM) that npm trusts while it installs, for a TLS-inspecting proxy
    */
   @func()
-  testEnv(): Container {
-    return testContainer(this.source, this.nodeImage);
+  testEnv(extraCa?: Secret): Container {
+    return checkContainer(checkRecipes(this.nodeImage).test, { source: this.source, extraCa });
   }
 
   /**
@@ -246,7 +248,7 @@ export class LawyersHub {
     // The configuration first: a wrong env file fails in seconds, not after the test suite.
     const toolkit = await buildImage("ops", inputs);
     await runLhCi(withConfiguration(toolkit, this.configuration(env), this.overrides()), lhCi.envCheck(env));
-    if (!skipChecks) await Promise.all([this.lint(), this.typecheck(), this.test()]);
+    if (!skipChecks) await Promise.all([this.lint(extraCa), this.typecheck(extraCa), this.test(extraCa)]);
     const images = await buildAll(inputs);
     const run = await runLhCi(
       this.deployer(env, images.ops, images),
@@ -257,7 +259,9 @@ export class LawyersHub {
         noRollback,
       }),
     );
-    return `deploy of ${inputs.release} to ${env} on ${describeTarget(this.target())}\n${run.stdout}`;
+    const headline = deployHeadline(this.target(), env, inputs.release);
+    // First and last line: where it went (a rehearsal on the built-in engine touched no environment).
+    return `${headline}\n${run.stdout.trimEnd()}\n${headline}`;
   }
 
   /**
@@ -329,13 +333,20 @@ export class LawyersHub {
    * @param file the dump, as written by backup
    * @param sidecar its .json sidecar
    * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
+   * @param allowUnsigned DANGEROUS: restore a backup whose signature is not the environment's key's
    */
   @func({ cache: "never" })
-  async restore(env: Environment, file: File, sidecar?: File, extraCa?: Secret): Promise<string> {
+  async restore(
+    env: Environment,
+    file: File,
+    sidecar?: File,
+    extraCa?: Secret,
+    allowUnsigned = false,
+  ): Promise<string> {
     const path = `${RESTORE_IN_DIR}/${await file.name()}`;
     let container = (await this.deployerFor(env, extraCa)).withMountedFile(path, file, { owner: DEPLOYER_USER });
     if (sidecar) container = container.withMountedFile(`${path}.json`, sidecar, { owner: DEPLOYER_USER });
-    return (await runLhCi(container, lhCi.restore(this.scope(env), this.operator, path))).stdout;
+    return (await runLhCi(container, lhCi.restore(this.scope(env), this.operator, path, allowUnsigned))).stdout;
   }
 
   /**

@@ -6,6 +6,7 @@
 import { CacheSharingMode, type Container, dag, type Secret, type Service, type Socket } from "@dagger.io/dagger";
 import { DOCKER_DIND_IMAGE } from "./images-ref.ts";
 import { MISSING_SSH_KEY } from "./messages.ts";
+import { DEPLOYER } from "./recipes.ts";
 
 export interface TargetOptions {
   dockerSocket?: Socket;
@@ -21,8 +22,7 @@ export interface TargetOptions {
 export type TargetKind = "socket" | "ssh" | "ephemeral";
 
 /** The user the deployer runs as: the ops image's own. Everything it reads is mounted for it. */
-export const DEPLOYER_USER = "node";
-const SOCKET_PATH = "/var/run/docker.sock";
+export const DEPLOYER_USER = DEPLOYER.user;
 const SSH_DIR = "/run/lawyers-hub/ssh";
 const DIND_PORT = 2375;
 
@@ -45,6 +45,17 @@ export function describeTarget(options: TargetOptions): string {
 }
 
 /**
+ * The first and last line of a deploy's report: where the release went. On the built-in engine
+ * it was a rehearsal and says so, so that no one reads it as a deploy of the environment.
+ */
+export function deployHeadline(options: TargetOptions, env: string, release: string): string {
+  if (targetKind(options) === "ephemeral") {
+    return `REHEARSAL: ${release} was deployed to an ephemeral Docker engine inside Dagger, not to ${env}; ${env} was not touched (pass --docker-host or --docker-socket to deploy it)`;
+  }
+  return `deploy of ${release} to ${env} on ${describeTarget(options)}`;
+}
+
+/**
  * The dind engine of an environment. It stops shortly after its last client and only cache
  * volumes survive it: one keeps its images, containers and volumes (/var/lib/docker), the other
  * the project files lh-ci puts on the engine's host (projectDir), which the stack bind-mounts.
@@ -61,11 +72,18 @@ export function ephemeralEngine(env: string, projectDir: string): Service {
       sharing: CacheSharingMode.Locked,
     })
     .withExposedPort(DIND_PORT)
-    .asService({
-      useEntrypoint: true,
-      insecureRootCapabilities: true,
-      args: [`--host=tcp://0.0.0.0:${DIND_PORT}`, "--tls=false"],
-    });
+    .asService({ useEntrypoint: true, insecureRootCapabilities: true, args: dindArgs() });
+}
+
+/**
+ * The dind service's arguments, after the image's entrypoint. They start with `dockerd`: given a
+ * first argument that starts with `-` (and TLS off), dockerd-entrypoint.sh prepends `dockerd
+ * --host=unix://... --host=tcp://0.0.0.0:2375` itself, and dockerd binds each --host once per
+ * mention, so a second tcp://0.0.0.0:2375 makes it exit. With `dockerd` first the entrypoint
+ * adds nothing and these are the listeners.
+ */
+export function dindArgs(): string[] {
+  return ["dockerd", "--host=unix:///var/run/docker.sock", `--host=tcp://0.0.0.0:${DIND_PORT}`, "--tls=false"];
 }
 
 /** The SSH client configuration: the deploy key, and strict host keys when they are given. */
@@ -109,8 +127,8 @@ export function withTarget(container: Container, env: string, projectDir: string
   switch (targetKind(options)) {
     case "socket":
       return container
-        .withUnixSocket(SOCKET_PATH, options.dockerSocket as Socket, { owner: DEPLOYER_USER })
-        .withEnvVariable("DOCKER_HOST", `unix://${SOCKET_PATH}`);
+        .withUnixSocket(DEPLOYER.socket.path, options.dockerSocket as Socket, { owner: DEPLOYER.socket.owner })
+        .withEnvVariable("DOCKER_HOST", DEPLOYER.socket.dockerHost);
     case "ssh":
       return withSsh(container, options);
     default:

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE_IMAGE } from "../src/images-ref.ts";
 import { missingConfiguration } from "../src/messages.ts";
+import { SOURCE_IGNORE } from "../src/recipes.ts";
 import { introspect, type PreparedModule, prepareModule, scanModule } from "./support/introspect.ts";
 
 interface TypeDef {
@@ -58,8 +59,8 @@ const SIDE_EFFECTS = [
   "toolbox",
 ];
 const CHECKS = ["lint", "typecheck", "test"];
-/** Functions that build an image (the deployer's toolkit included): each takes --extra-ca. */
-const BUILDS = ["build", "images", ...SIDE_EFFECTS];
+/** Functions that install from a registry (checks) or build an image (the deployer's toolkit included): each takes --extra-ca. */
+const BUILDS = [...CHECKS, "testEnv", "build", "images", ...SIDE_EFFECTS];
 /** Argument names that carry a secret (or, like CA bundles and host keys, come as one); each must be a Secret. */
 const SECRET_NAME = /(key|password|secret|token|url|envFile|extraCa|knownHosts)$/i;
 
@@ -151,12 +152,18 @@ describe("the module as the Dagger engine will register it", () => {
     expect(hub.methods.logs?.arguments.service).toMatchObject({ type: str, isOptional: true });
   });
 
-  it("takes extra CA certificates as an optional Secret on every function that builds an image", () => {
+  it("takes extra CA certificates as an optional Secret on every function that installs or builds", () => {
+    expect(Object.keys(hub.methods).sort()).toEqual([...BUILDS].sort());
     for (const name of BUILDS) {
       expect(hub.methods[name]?.arguments.extraCa, name).toMatchObject({ type: obj("Secret"), isOptional: true });
       expect(hub.methods[name]?.arguments.extraCa?.description ?? "", name).not.toBe("");
     }
-    for (const name of [...CHECKS, "testEnv"]) expect(hub.methods[name]?.arguments.extraCa, name).toBeUndefined();
+    // dagger check runs the checks without arguments: none may be required.
+    for (const name of CHECKS) {
+      for (const argument of Object.values(hub.methods[name]?.arguments ?? {})) {
+        expect(argument.isOptional, `${name} --${argument.name}`).toBe(true);
+      }
+    }
   });
 
   it("takes the source from the repository root, without dependencies, backups, env files or build output", () => {
@@ -165,6 +172,8 @@ describe("the module as the Dagger engine will register it", () => {
     expect(source?.ignore).toEqual(
       expect.arrayContaining(["**/node_modules", "**/.env", "**/.env.*", "backups", "**/dist", "dagger/sdk"]),
     );
+    // The replay of the recipes in tests/e2e leaves out the same files.
+    expect(source?.ignore).toEqual([...SOURCE_IGNORE]);
     expect(hub.constructor.arguments.git).toMatchObject({ type: obj("GitRef"), defaultPath: "/" });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeTarget, sshConfig, targetKind } from "../src/target.ts";
+import { deployHeadline, describeTarget, dindArgs, sshConfig, targetKind } from "../src/target.ts";
 
 describe("the target", () => {
   it("is the socket when given, else the SSH host, else the ephemeral engine", () => {
@@ -24,5 +24,26 @@ describe("the target", () => {
     const config = sshConfig(false);
     expect(config).toContain("  StrictHostKeyChecking accept-new\n");
     expect(config).not.toContain("UserKnownHostsFile");
+  });
+});
+
+describe("the built-in engine (docker:dind)", () => {
+  it("starts with dockerd, so that the image's entrypoint adds no second tcp listener", () => {
+    const args = dindArgs();
+    expect(args[0]).toBe("dockerd");
+    const hosts = args.filter((arg) => arg.startsWith("--host="));
+    expect(hosts).toEqual(["--host=unix:///var/run/docker.sock", "--host=tcp://0.0.0.0:2375"]);
+    expect(new Set(hosts).size).toBe(hosts.length);
+    expect(args).toContain("--tls=false");
+  });
+
+  it("a deploy there says in its headline that it was a rehearsal and the environment was not touched", () => {
+    const line = deployHeadline({}, "staging", "0123abc");
+    expect(line).toMatch(/^REHEARSAL: /);
+    expect(line).toContain("ephemeral Docker engine inside Dagger");
+    expect(line).toContain("staging was not touched");
+    expect(line).not.toContain("\n");
+    const real = deployHeadline({ dockerHost: "ssh://deploy@staging.example" }, "staging", "0123abc");
+    expect(real).toBe("deploy of 0123abc to staging on the Docker engine at ssh://deploy@staging.example");
   });
 });

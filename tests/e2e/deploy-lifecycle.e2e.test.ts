@@ -6,7 +6,7 @@ import { IMAGE_SERVICES } from "./support/images.ts";
 import { REPO_ROOT } from "./support/paths.ts";
 import { phase } from "./support/timing.ts";
 
-// Issue 12's scenarios 9 (a service container killed during `up --wait`) and 7 (retention after
+// The deploy scenarios 9 (a service container killed during `up --wait`) and 7 (retention after
 // seven releases) with `lh-ci deploy` on the real compose file (plus tests/e2e/compose.e2e.yml),
 // in a compose project and under an image prefix of their own (the engine is shared with the
 // other e2e files). Release 1 is built from this checkout; releases 2..7 are the same images

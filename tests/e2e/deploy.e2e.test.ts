@@ -8,7 +8,7 @@ import { docker, run } from "./support/docker.ts";
 import { getJson, postJson, waitFor } from "./support/http.ts";
 import { phase } from "./support/timing.ts";
 
-// Issue 12's deploy scenarios with `lh-ci deploy`, `rollback` and `stack ...` run on the host
+// The deploy scenarios with `lh-ci deploy`, `rollback` and `stack ...` run on the host
 // against the real compose file (plus tests/e2e/compose.e2e.yml) on the local engine, exactly as
 // the Dagger module runs them in its deployer container. Images are under a prefix of their own
 // (deploys prune the prefix's images of releases the ledger does not keep).

@@ -92,6 +92,17 @@ describe("scripts/restore-staging.sh", () => {
     expect(result.stderr).toContain(`would run in ${REPO_ROOT}`);
   });
 
+  it("--allow-unsigned is passed on to the Dagger function, with a warning", async () => {
+    const result = await runScript(SCRIPT, ["--dry-run", "--allow-unsigned", join("staging", NAME)], {
+      cwd: join(dir, "backups"),
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `dagger call restore --env staging --file ${good} --sidecar ${good}.json --allow-unsigned=true\n`,
+    );
+    expect(result.stderr).toContain("WARNING: --allow-unsigned: the backup's signature is NOT checked");
+  });
+
   it("--dry-run names a backup inside the repository relative to its root, as the runbook writes it", async () => {
     const root = join(dir, "repo");
     const script = join(scriptsCopy(root), "restore-staging.sh");

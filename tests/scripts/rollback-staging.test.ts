@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { tempDir } from "../../ci/test/support/temp-dir.ts";
@@ -15,6 +16,9 @@ describe("scripts/rollback-staging.sh", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: rollback-staging\.sh \[--dry-run\] \[--help\] \[COMMIT\]$/m);
     expect(result.stdout).toContain("previous release that verified");
+    // It points at the runbook's section, which exists.
+    expect(result.stdout).toContain("docs/runbook.md, section Rollback");
+    expect(readFileSync(join(REPO_ROOT, "docs", "runbook.md"), "utf8")).toMatch(/^## Rollback$/m);
   });
 
   it("--dry-run prints the rollback to the previous verified release, from any directory", async () => {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { killOnExit, stopChild } from "../../ci/test/support/child-cleanup.ts";
 import { freePort } from "../../ci/test/support/redis-server.ts";
+import { TEST_POSTGRES } from "../../ci/test/support/service-addresses.ts";
 import { tempDir } from "../../ci/test/support/temp-dir.ts";
 import { environmentOf, interpolate, loadCompose } from "./support/compose-file.ts";
 import { runTool } from "./support/run-tool.ts";
@@ -105,15 +106,17 @@ describe("the PostgreSQL service's health check", () => {
   const shell = Array.isArray(test) && test[0] === "CMD-SHELL" ? interpolate(test[1] ?? "", {}) : "";
 
   it("passes against a running PostgreSQL with the container's own POSTGRES_USER and POSTGRES_DB", async () => {
-    expect(shell).toMatch(/pg_isready -q -U "\$\{POSTGRES_USER\}" -d "\$\{POSTGRES_DB\}"/);
+    // Over TCP (-h 127.0.0.1), never the socket: tests/stack/postgres-first-start.engine.test.ts says why.
+    expect(shell).toMatch(/pg_isready -q -h 127\.0\.0\.1 -U "\$\{POSTGRES_USER\}" -d "\$\{POSTGRES_DB\}"/);
     const result = await runTool("env", [
-      "PGHOST=127.0.0.1",
-      "PGPORT=5432",
+      "PGHOST=/nonexistent",
+      `PGPORT=${TEST_POSTGRES.port}`,
       "POSTGRES_USER=postgres",
       "POSTGRES_DB=postgres",
       "sh",
       "-c",
-      shell,
+      // In its container the server is on the loopback; here it is the shared one (TEST_POSTGRES).
+      shell.replace("-h 127.0.0.1", `-h ${TEST_POSTGRES.host}`),
     ]);
     expect(result.code, result.output).toBe(0);
   });
@@ -121,7 +124,6 @@ describe("the PostgreSQL service's health check", () => {
   it("fails when nothing listens", async () => {
     const port = await freePort();
     const result = await runTool("env", [
-      "PGHOST=127.0.0.1",
       `PGPORT=${port}`,
       "POSTGRES_USER=postgres",
       "POSTGRES_DB=postgres",

@@ -9,8 +9,8 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const WORKFLOWS = join(ROOT, ".github", "workflows");
 
 /**
- * The secrets of the seed's table (staging-deployment.md, "Environment Variables") that are secret,
- * plus the staging env file and the SSH key of the staging host. The seed's REDIS_HOST is a line
+ * The application's secrets (one GitHub secret each),
+ * plus the staging env file and the SSH key of the staging host. REDIS_HOST is a line
  * of the env file (the stack's own Redis service), not an argument of its own.
  */
 const SECRETS = [
@@ -152,9 +152,13 @@ describe(".github/workflows", () => {
       expect(flow.on.push).toEqual({ branches: ["develop"] });
       const commit = (flow.on.workflow_dispatch as { inputs: Record<string, Node> }).inputs.commit;
       expect(commit).toMatchObject({ type: "string", required: false });
-      // The checkout deploys that commit when given, the pushed one otherwise, with full history.
+      // The checkout takes the pushed commit with full history; a given commit is resolved after it
+      // (actions/checkout would take a short SHA for a branch name).
       const checkout = job.steps.find((step) => CHECKOUT_ACTION.test(step.uses ?? ""));
-      expect(checkout?.with).toMatchObject({ ref: `\${{ inputs.commit || github.sha }}`, "fetch-depth": 0 });
+      expect(checkout?.with).toMatchObject({ ref: `\${{ github.sha }}`, "fetch-depth": 0 });
+      const resolve = job.steps.find((step) => step.env?.COMMIT === `\${{ inputs.commit }}`);
+      expect(resolve?.if).toBe("inputs.commit != ''");
+      expect(job.steps.indexOf(resolve as Step)).toBe(job.steps.indexOf(checkout as Step) + 1);
     });
 
     it("deploys to the staging environment, one deploy at a time, never cancelling one in progress", () => {
@@ -167,26 +171,50 @@ describe(".github/workflows", () => {
       expect(job.permissions).toEqual({ contents: "read" });
     });
 
-    it("has exactly one Dagger step, pinned by commit, at the version of dagger.json, running deploy --env staging", () => {
+    it("installs Dagger in a step that sees no secret, then runs deploy --env staging in one pinned Dagger step", () => {
       const steps = daggerSteps(job);
-      expect(steps).toHaveLength(1);
-      const dagger = steps[0] as Step;
-      expect(dagger.uses).toMatch(DAGGER_ACTION);
-      expect(dagger.with?.version).toBe(engineVersion());
+      expect(steps).toHaveLength(2);
+      const [install, dagger] = steps as [Step, Step];
+      for (const step of steps) {
+        expect(step.uses).toMatch(DAGGER_ACTION);
+        expect(step.with?.version).toBe(engineVersion());
+      }
+      // Without call/args/check (and verb call) the action only installs; no env: no secret.
+      expect(install.env).toBeUndefined();
+      expect(Object.keys(install.with ?? {})).toEqual(["version"]);
+      expect(job.steps.indexOf(install)).toBeLessThan(job.steps.indexOf(dagger));
       expect(dagger.with?.verb).toBe("call");
       expect(String(dagger.with?.args)).toMatch(/(^|\s)deploy --env staging(\s|$)/);
-      // Besides it: the checkout, and a step that only writes the report into the job summary.
+      // Besides them: the checkout, and run steps that check inputs, resolve the commit and write the report.
       expect(job.steps.filter((step) => step.uses).map((step) => step.uses?.split("@")[0])).toEqual([
         "actions/checkout",
         "dagger/dagger-for-github",
+        "dagger/dagger-for-github",
       ]);
       for (const step of job.steps.filter((each) => each.run)) {
-        expect(step.run).not.toMatch(/\b(dagger|docker|lh-ci|npm|npx|psql|pg_dump)\b/);
+        // The report matches trace links of the dagger.cloud host; it runs nothing of Dagger.
+        const commands = step.run?.replaceAll("dagger\\.cloud", "");
+        expect(commands).not.toMatch(/\b(dagger|docker|lh-ci|npm|npx|psql|pg_dump)\b/);
       }
     });
 
+    it("checks every secret and variable it maps before anything else runs", () => {
+      const first = job.steps[0] as Step;
+      expect(first.run).toBeDefined();
+      const dagger = daggerSteps(job)[1] as Step;
+      const mapped = new Set([...Object.keys(dagger.env ?? {}), "STAGING_DOCKER_HOST"]);
+      expect(new Set(Object.keys(first.env ?? {}))).toEqual(mapped);
+      for (const name of mapped) {
+        const source = ["STAGING_SSH_KNOWN_HOSTS", "STAGING_DOCKER_HOST"].includes(name) ? "vars" : "secrets";
+        expect(first.env?.[name], name).toBe(`\${{ ${source}.${name} }}`);
+        expect(first.run, `${name} is checked`).toMatch(new RegExp(`for name in [^;]*\\b${name}\\b`));
+      }
+      // Every variable the Dagger step reads from vars is checked too.
+      for (const [, name] of String(dagger.with?.args).matchAll(/vars\.(\w+)/g)) expect(mapped).toContain(name);
+    });
+
     it("hands every secret to Dagger as a secret (env://NAME), mapped from the secret of that name", () => {
-      const dagger = daggerSteps(job)[0] as Step;
+      const dagger = daggerSteps(job)[1] as Step;
       const args = String(dagger.with?.args);
       for (const name of SECRETS) {
         expect(dagger.env?.[name]).toBe(`\${{ secrets.${name} }}`);
@@ -201,7 +229,7 @@ describe(".github/workflows", () => {
     });
 
     it("passes the configuration as the env file secret, and REDIS_HOST is one of its variables", () => {
-      const args = String((daggerSteps(job)[0] as Step).with?.args);
+      const args = String((daggerSteps(job)[1] as Step).with?.args);
       expect(args).toMatch(/--env-file env:\/\/STAGING_ENV_FILE(\s|$)/);
       expect(readFileSync(join(ROOT, ".env.staging.example"), "utf8")).toMatch(/^REDIS_HOST=/m);
     });
@@ -222,7 +250,9 @@ describe(".github/workflows", () => {
     });
 
     it("puts the deploy report and the trace link into the job summary, whatever the outcome", () => {
-      const dagger = daggerSteps(job)[0] as Step;
+      const dagger = daggerSteps(job)[1] as Step;
+      // The action's own summary would show the "Setup tracing" page as a trace.
+      expect(dagger.with?.["enable-github-summary"]).toBe("false");
       const report = job.steps.find((step) => step.run?.includes("GITHUB_STEP_SUMMARY"));
       expect(report?.if).toBe("always()");
       expect(report?.env?.REPORT).toBe(`\${{ steps.${dagger.id}.outputs.output }}`);

@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { withClient } from "../../../ci/test/support/database.ts";
 import { applyMigrations } from "../../../ci/test/support/prisma-migrations.ts";
+import { TEST_REDIS } from "../../../ci/test/support/service-addresses.ts";
 import { API_MIGRATIONS, migratedDatabase } from "../../test/support/database.ts";
 import { CapturedLogs, serveNestApp } from "../../test/support/nest-app.ts";
 import { ApiModule } from "../src/api.module.ts";
@@ -12,16 +13,17 @@ import { migrationNames } from "../src/migrations.ts";
 
 // The api's root module compiled with @nestjs/testing, against the machine's real PostgreSQL and Redis.
 
-const REDIS_HOST = "127.0.0.1";
+const REDIS_HOST = TEST_REDIS.host;
+const REDIS_PORT = String(TEST_REDIS.port);
 const stream = `lh-test:api:${randomBytes(4).toString("hex")}`;
-const redis = new Redis({ host: REDIS_HOST, lazyConnect: true });
+const redis = new Redis({ host: REDIS_HOST, port: TEST_REDIS.port, lazyConnect: true });
 afterAll(async () => {
   await redis.del(stream);
   redis.disconnect();
 });
 
 async function startApi(env: Record<string, string>) {
-  const full = { REDIS_HOST, JOBS_STREAM: stream, ...env };
+  const full = { REDIS_HOST, REDIS_PORT, JOBS_STREAM: stream, ...env };
   const config = apiConfigSchema.parse(full);
   const logs = new CapturedLogs("api", full);
   const expectedMigrations = migrationNames(config.MIGRATIONS_DIR);

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { accessSync, constants } from "node:fs";
 
 const STDERR_LIMIT = 16_384;
 
@@ -18,9 +19,16 @@ export function startChild(
     env: NodeJS.ProcessEnv;
     stdin?: "pipe" | "ignore" /** A file descriptor to write to instead of a pipe. */;
     stdout?: number;
+    /** SIGKILL the child when lh-ci dies (util-linux setpriv; without it, the child is started as is). */
+    dieWithParent?: boolean;
   },
 ): RunningChild {
-  const child: ChildProcess = spawn(command, args, {
+  // pg_dump writing straight into the backup file would go on after lh-ci is killed (SIGKILL, out
+  // of memory): under setpriv it gets SIGKILL when its parent dies.
+  // Only for a program found on disk: a missing one must still fail with ENOENT, named below.
+  const setpriv = options.dieWithParent && command.startsWith("/") ? setprivPath() : undefined;
+  const [program, argv] = setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", command, ...args]] : [command, args];
+  const child: ChildProcess = spawn(program, argv, {
     env: options.env,
     stdio: [options.stdin ?? "ignore", options.stdout ?? "pipe", "pipe"],
   });
@@ -43,4 +51,22 @@ export function startChild(
 /** The last meaningful lines of a tool's stderr, for an error message. */
 export function lastLines(text: string, count = 3): string {
   return text.split("\n").filter(Boolean).slice(-count).join(" / ");
+}
+
+let setprivFound: string | null | undefined;
+
+/** util-linux's setpriv, in every Debian system (the ops image included), or undefined. */
+function setprivPath(): string | undefined {
+  if (setprivFound === undefined) {
+    setprivFound =
+      ["/usr/bin/setpriv", "/bin/setpriv"].find((path) => {
+        try {
+          accessSync(path, constants.X_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      }) ?? null;
+  }
+  return setprivFound ?? undefined;
 }

@@ -47,29 +47,14 @@ export function withDatabase(target: PgTarget, database: string): PgTarget {
   return { ...target, url: url.toString(), database, label: target.label.replace(/\/[^/]*$/, `/${database}`) };
 }
 
-/** Environment for pg_dump / psql: the caller's, with our password and a connect timeout. */
-export function childEnvironment(target: PgTarget, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, PGCONNECT_TIMEOUT: base.PGCONNECT_TIMEOUT ?? "10" };
-  delete env.PGPASSWORD;
-  delete env.PGPASSFILE;
-  if (target.password !== undefined) env.PGPASSWORD = target.password;
-  return env;
-}
-
 /**
- * Environment for psql loading a dump: nothing from ours (no PGSERVICE, PGOPTIONS, ~/.pgpass...),
- * only what the toolkit sets. Quotes and encoding are pinned so that psql reads the dump exactly
- * as the validator did (a backslash inside a string must stay inside it).
+ * Environment for pg_dump / psql: the caller's without any PG* variable (PGHOSTADDR, PGSERVICE,
+ * PGOPTIONS... would send the connection elsewhere than the URL the guards judged, or change how
+ * it behaves), plus our password and a connect timeout.
  */
-export function psqlEnvironment(target: PgTarget, applicationName: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    PGCONNECT_TIMEOUT: "10",
-    PGCLIENTENCODING: "UTF8",
-    PGOPTIONS: "-c standard_conforming_strings=on",
-    PGAPPNAME: applicationName,
-    PGPASSFILE: "/dev/null",
-  };
+export function childEnvironment(target: PgTarget, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(base).filter(([name]) => !/^PG/i.test(name)));
+  env.PGCONNECT_TIMEOUT = "10";
   if (target.password !== undefined) env.PGPASSWORD = target.password;
   return env;
 }

@@ -162,6 +162,7 @@ async function runDumpToFile(
   const dump = startChild(pgBinary("pg_dump"), pgDumpArguments(request, snapshot), {
     env: childEnvironment(request.target),
     stdout: writer.fd,
+    dieWithParent: true,
   });
   request.whileDumping?.();
   const edges = new DumpEdges();
@@ -196,6 +197,7 @@ async function runDump(
 ): Promise<Dumped> {
   const dump = startChild(pgBinary("pg_dump"), pgDumpArguments(request, snapshot), {
     env: childEnvironment(request.target),
+    dieWithParent: true,
   });
   request.whileDumping?.();
   const stdout = dump.child.stdout;

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 /**
  * Where backups go when no directory is given: `$LH_BACKUP_DIR` when set (the ops image sets it to
  * its backups volume, so a backup taken by hand in `docker compose run --rm ops` is not lost with
- * the container), else `backups/<env>` under the current directory, as the seed's scripts expect.
+ * the container), else `backups/<env>` under the current directory, where scripts/ expects them.
  */
 export function backupDirectory(
   explicit: unknown,

@@ -1,12 +1,11 @@
-import { closeSync, constants, createReadStream, fstatSync, openSync, type ReadStream } from "node:fs";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import { OperationError } from "../cli/exit-codes.ts";
 import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
 import { ByteMeter } from "./byte-meter.ts";
 import { DumpEdges } from "./dump-edges.ts";
+import { openRegularFile } from "./open-regular-file.ts";
 
 export interface FileInspection {
   /** sha256 of the file's bytes; undefined when a broken gzip stream stopped the read. */
@@ -15,19 +14,6 @@ export interface FileInspection {
   incomplete?: string;
   /** Why restore would refuse the dump's content (dump-scanner), or undefined. */
   refused?: string;
-}
-
-/**
- * The file opened non-blocking and checked on its descriptor: a FIFO or a device put in a
- * backup's place cannot hang the read, even if it was swapped in after an earlier check.
- */
-function openRegularFile(path: string): ReadStream {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  if (!fstatSync(fd).isFile()) {
-    closeSync(fd);
-    throw new OperationError(`${path} is not a regular file; pass the path of a .sql or .sql.gz backup file`);
-  }
-  return createReadStream("", { fd });
 }
 
 /** One read of a backup file: its checksum, and whether the (decompressed) dump is complete. */

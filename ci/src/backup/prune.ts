@@ -1,4 +1,4 @@
-import { readdirSync, unlinkSync } from "node:fs";
+import { lstatSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { backupNameOfSidecar, parseBackupName } from "./naming.ts";
 
@@ -65,14 +65,51 @@ export function planPrune(dir: string, policy: PrunePolicy): PrunePlan {
       );
     })
     .sort();
-  return { delete: [...deletions, ...orphans], keep };
+  return { delete: [...deletions, ...orphans, ...abandoned(dir, entries, policy)], keep };
+}
+
+/** A backup in progress writes its partial file all the time; one untouched this long was abandoned. */
+export const ABANDONED_AFTER_MS = 3_600_000;
+const IN_PROGRESS = /^\.(.+)\.(claim|[0-9a-f]{8}\.partial)$/;
+
+/**
+ * The hidden files of backups whose process was killed (SIGKILL, out of memory): a name's
+ * `.claim` and its `.partial` files go together, once none of them was written for an hour.
+ */
+function abandoned(dir: string, entries: string[], policy: PrunePolicy): string[] {
+  const byBackup = new Map<string, { files: string[]; newest: number }>();
+  for (const name of entries) {
+    const backup = parseBackupName(IN_PROGRESS.exec(name)?.[1] ?? "");
+    if (backup?.envName !== policy.envName) continue;
+    let modified: number;
+    try {
+      modified = lstatSync(join(dir, name)).mtimeMs;
+    } catch {
+      continue; // finished or discarded meanwhile
+    }
+    const group = byBackup.get(backup.name) ?? { files: [], newest: 0 };
+    group.files.push(name);
+    group.newest = Math.max(group.newest, modified);
+    byBackup.set(backup.name, group);
+  }
+  return [...byBackup.values()]
+    .filter((group) => policy.now.getTime() - group.newest > ABANDONED_AFTER_MS)
+    .flatMap((group) => group.files.sort());
 }
 
 /** Deletes the planned files; returns the names deleted. */
 export function applyPrune(dir: string, plan: PrunePlan, onDelete?: (name: string) => void): string[] {
+  const deleted: string[] = [];
   for (const name of plan.delete) {
-    unlinkSync(join(dir, name));
+    try {
+      unlinkSync(join(dir, name));
+    } catch (error) {
+      // An abandoned claim or partial another prune removed first.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT" && name.startsWith(".")) continue;
+      throw error;
+    }
+    deleted.push(name);
     onDelete?.(name);
   }
-  return plan.delete;
+  return deleted;
 }

@@ -1,10 +1,21 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { OperationError } from "../cli/exit-codes.ts";
-import { psqlRestore, RestoreRolledBack } from "../restore/psql-restore.ts";
+import { loadBackup, RestoreRolledBack } from "../restore/load-backup.ts";
+import { checkBinding } from "./binding.ts";
 import { clientConfig, type PgTarget, withDatabase } from "./connection.ts";
 import type { RowCounts } from "./database-facts.ts";
 import type { BackupMetadata } from "./sidecar.ts";
+import { checkSignature } from "./signature.ts";
+import type { SigningKey } from "./signing-key.ts";
+
+/** Whose backup may be tested: signed with this key, of this environment and of the target's database. */
+export interface RestoreTestTrust {
+  key: SigningKey | undefined;
+  allowUnsigned: boolean;
+  envName: string;
+  allowCrossEnv?: boolean;
+}
 
 export interface RestoreTestResult {
   scratchDatabase: string;
@@ -14,15 +25,24 @@ export interface RestoreTestResult {
 /**
  * The only proof that a backup restores: load it into a scratch database on the same server, the
  * way restore does (checked content only; committed only when checksum and every table's row count,
- * as psql reports loading them, match the sidecar), then drop the scratch database (also when the
+ * as the server reports loading them, match the sidecar), then drop the scratch database (also when the
  * test fails). Needs the CREATEDB privilege.
  */
 export async function restoreTest(
   target: PgTarget,
   path: string,
   metadata: BackupMetadata,
+  trust: RestoreTestTrust,
   onBytes?: (total: number) => void,
 ): Promise<RestoreTestResult> {
+  // Before a byte reaches the server: the same trust as a restore's.
+  checkSignature(metadata, trust.key, trust.allowUnsigned);
+  checkBinding(metadata, {
+    path,
+    envName: trust.envName,
+    database: target.database,
+    allowCrossEnv: trust.allowCrossEnv ?? false,
+  });
   const scratch = `lh_restore_test_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client(clientConfig(target, "lh-ci backup verify"));
   try {
@@ -44,7 +64,7 @@ export async function restoreTest(
       const scratchTarget = withDatabase(target, scratch);
       let tables: RowCounts;
       try {
-        tables = await psqlRestore(scratchTarget, path, metadata, { onBytes, applicationName: "lh-ci backup verify" });
+        tables = await loadBackup(scratchTarget, path, metadata, { onBytes, applicationName: "lh-ci backup verify" });
       } catch (error) {
         if (error instanceof RestoreRolledBack) {
           throw new OperationError(

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { OperationError } from "../cli/exit-codes.ts";
 import type { BackupMetadata } from "./sidecar.ts";
+import type { SigningKey } from "./signing-key.ts";
 
 const PREFIX = "hmac-sha256:";
 
@@ -27,25 +28,35 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export type SignatureCheck = "valid" | "unsigned, allowed by --allow-unsigned" | "not checked (no BACKUP_SIGNING_KEY)";
+export type SignatureCheck = "valid" | "unsigned, allowed by --allow-unsigned";
 
 /**
- * With a key configured, a backup must carry a valid signature unless the operator passes
- * --allow-unsigned (for a dump made by hand). Without a key there is nothing to check against.
+ * A backup must carry a valid signature made with this environment's key (signing-key.ts) unless
+ * the operator passes --allow-unsigned (a dump made by hand). Without a key nothing can be proven,
+ * so that is refused too.
  */
 export function checkSignature(
   metadata: BackupMetadata,
-  key: string | undefined,
+  key: SigningKey | undefined,
   allowUnsigned: boolean,
 ): SignatureCheck {
-  if (!key) return "not checked (no BACKUP_SIGNING_KEY)";
-  const expected = Buffer.from(signMetadata(metadata, key));
-  const actual = Buffer.from(metadata.signature ?? "");
-  if (actual.length === expected.length && timingSafeEqual(actual, expected)) return "valid";
+  const valid = key !== undefined && signatureMatches(metadata, key.key);
+  if (valid) return "valid";
   if (allowUnsigned) return "unsigned, allowed by --allow-unsigned";
+  if (!key) {
+    throw new OperationError(
+      `there is no signing key for this environment to check ${metadata.file} with (neither BACKUP_SIGNING_KEY nor the key file in the state directory): on another host, set BACKUP_SIGNING_KEY to the exported key (docs/runbook.md), or pass --allow-unsigned if you trust this file (nothing was changed)`,
+    );
+  }
   throw new OperationError(
     metadata.signature === undefined
-      ? `${metadata.file} is not signed, and BACKUP_SIGNING_KEY is set: only backups taken by lh-ci backup with this key are restored. For a dump you made yourself and trust, pass --allow-unsigned (nothing was changed)`
-      : `${metadata.file}'s signature does not match BACKUP_SIGNING_KEY: the backup or its sidecar was changed, or it was signed with another key. Use a backup taken with this key, or pass --allow-unsigned if you trust this file (nothing was changed)`,
+      ? `${metadata.file} is not signed: only backups taken by lh-ci backup with this environment's key (${key.source}) are restored. For a dump you made yourself and trust, pass --allow-unsigned (nothing was changed)`
+      : `${metadata.file}'s signature does not match the signing key (${key.source}): the backup or its sidecar was changed, or it was signed with another key. Use a backup taken with this key, or pass --allow-unsigned if you trust this file (nothing was changed)`,
   );
+}
+
+function signatureMatches(metadata: BackupMetadata, key: string): boolean {
+  const expected = Buffer.from(signMetadata(metadata, key));
+  const actual = Buffer.from(metadata.signature ?? "");
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

@@ -53,7 +53,7 @@ Options:
       return problem ? ExitCode.failed : ExitCode.ok;
     }
     const settings = scheduleSettings(processEnv);
-    const { config } = loadConfig(["DATABASE_URL", "PUSHGATEWAY_URL"]);
+    const { config } = loadConfig(["DATABASE_URL", "PUSHGATEWAY_URL", "BACKUP_SIGNING_KEY"]);
     const stateDir = stateDirFor(command);
     readScheduleState(stateDir); // a corrupt state file stops the service here, not at 02:30
     let phase: Phase = "idle";
@@ -63,6 +63,7 @@ Options:
       envName,
       dir: backupDirectory(values.dir, envName, cwd, processEnv),
       stateDir,
+      signingKey: config.BACKUP_SIGNING_KEY,
       settings,
       pushgatewayUrl: config.PUSHGATEWAY_URL,
       clock: systemClock,

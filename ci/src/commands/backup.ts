@@ -3,9 +3,11 @@ import { createBackup } from "../backup/create-backup.ts";
 import { backupDirectory } from "../backup/default-dir.ts";
 import { displayPath, formatBytes } from "../backup/format.ts";
 import { Progress } from "../backup/progress.ts";
+import { signingKeyFor } from "../backup/signing-key.ts";
 import type { Command } from "../cli/command.ts";
 import { ExitCode, UsageError } from "../cli/exit-codes.ts";
 import { reportBackupToPushgateway } from "../pushgateway/report-backup.ts";
+import { stateDirFor } from "../state/context.ts";
 
 /** `lh-ci backup`: a verified plain SQL dump with its checksum sidecar. */
 export const backup: Command = {
@@ -18,8 +20,9 @@ DIR/lawyers_hub_<env>_<UTC YYYYMMDDTHHMMSSZ>.sql (.sql.gz with --gzip; -2, -3...
 started in the same second), mode 0600, beside a
 sidecar <file>.json recording sha256, size, environment, database, server version, creation
 time, the newest applied Prisma migration and the row count of every table (counted from the
-dump's own COPY blocks, so exactly the rows in the file). With BACKUP_SIGNING_KEY set, the sidecar
-is signed (HMAC-SHA256) and restore accepts only backups signed with that key. The file appears under its name only when the dump is complete and
+dump's own COPY blocks, so exactly the rows in the file). The sidecar is always
+signed (HMAC-SHA256) with the environment's key: BACKUP_SIGNING_KEY when set, else the key file in
+the state directory, made on the first backup; restore accepts only backups signed with it. The file appears under its name only when the dump is complete and
 on disk. The last line of stdout is the path of the backup.
 
 Options:
@@ -39,7 +42,8 @@ and lawyers_hub_backup_size_bytes (job lawyers_hub_backup, label env); a failed 
     gzip: { type: "boolean", default: false },
     "lock-timeout": { type: "string" },
   },
-  async run({ values, out, cwd, envName, loadConfig, processEnv }) {
+  async run(context) {
+    const { values, out, cwd, envName, loadConfig, processEnv } = context;
     if (values.stdout && values.out !== undefined) {
       throw new UsageError("backup: --out and --stdout exclude each other; pass one of them");
     }
@@ -47,7 +51,12 @@ and lawyers_hub_backup_size_bytes (job lawyers_hub_backup, label env); a failed 
     const target = pgTarget(config.DATABASE_URL);
     const gzip = values.gzip === true;
     const lockTimeoutSeconds = lockTimeoutOption(values["lock-timeout"]);
-    const signingKey = config.BACKUP_SIGNING_KEY;
+    // Every backup is signed: with BACKUP_SIGNING_KEY, else the environment's own key (made now on first use).
+    const signingKey = signingKeyFor({
+      configured: config.BACKUP_SIGNING_KEY,
+      stateDir: stateDirFor(context),
+      create: true,
+    })?.key;
     const progress = new Progress((line) => out.info(line), "backup: written");
     const onBytes = (total: number) => progress.update(total);
 

@@ -9,7 +9,10 @@ export const envCheck: Command = {
   help: `Usage: lh-ci env check [--env staging] [--env-file FILE] [--json]
 
 Validates DATABASE_URL, REDIS_HOST, REDIS_PORT, REDIS_PASSWORD, CLERK_SECRET_KEY,
-STRIPE_SECRET_KEY, OPENAI_API_KEY, API_URL and WEB_URL. Outside production, live Stripe
+STRIPE_SECRET_KEY, OPENAI_API_KEY, API_URL and WEB_URL, and what the compose stack requires:
+POSTGRES_USER/PASSWORD/DB (agreeing with DATABASE_URL), GRAFANA_ADMIN_USER/PASSWORD and
+ALERTMANAGER_CRITICAL/WARNING_WEBHOOK_URL. The placeholders of .env.staging.example
+("change-me" passwords, "replace" keys and webhooks) are refused. Outside production, live Stripe
 and Clerk keys and production databases are refused. DATABASE_URL is read as the PostgreSQL
 clients read it (percent-decoded); query parameters that redirect the connection (host, hostaddr,
 port, dbname, user, service...) are refused. Prints one line per problem as "NAME: what is wrong and what to do".

@@ -2,7 +2,7 @@ import type { Command } from "../cli/command.ts";
 import { printChosen, readLedger } from "../releases/describe.ts";
 import { currentRelease, previousRelease } from "../releases/history.ts";
 
-/** `lh-ci releases previous`: the rollback target (the seed's "previous stable commit"). */
+/** `lh-ci releases previous`: the rollback target (the runbook's "previous stable commit"). */
 export const releasesPrevious: Command = {
   name: "releases previous",
   summary: "print the rollback target: the last verified release before the current one",

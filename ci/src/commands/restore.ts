@@ -3,11 +3,13 @@ import { pgTarget } from "../backup/connection.ts";
 import { backupDirectory } from "../backup/default-dir.ts";
 import { displayPath, formatBytes } from "../backup/format.ts";
 import { Progress } from "../backup/progress.ts";
+import { type SigningKey, signingKeyFor } from "../backup/signing-key.ts";
 import type { Command } from "../cli/command.ts";
 import { ExitCode } from "../cli/exit-codes.ts";
 import { reportBackupToPushgateway } from "../pushgateway/report-backup.ts";
 import { confirmRestore } from "../restore/confirm.ts";
 import { restoreBackup } from "../restore/restore-backup.ts";
+import { stateDirFor } from "../state/context.ts";
 
 /** `lh-ci restore FILE`: replace the database with a proven backup, in one transaction. */
 export const restore: Command = {
@@ -15,22 +17,24 @@ export const restore: Command = {
   summary: "restore a backup over the database (verified first, safety backup, one transaction)",
   help: `Usage: lh-ci restore FILE [--env staging] [--yes] [--allow-cross-env] [--allow-unsigned] [--backup-dir DIR]
 
-Before changing anything: checks FILE (.sql or .sql.gz) against its sidecar FILE.json (name, size,
-and with BACKUP_SIGNING_KEY set its signature), refuses a backup of another environment unless
---allow-cross-env, and asks you to type the environment name (or takes --yes; without a terminal
+Before changing anything: checks FILE (.sql or .sql.gz) against its sidecar FILE.json (size, and
+its signature, made with this environment's key: BACKUP_SIGNING_KEY, else the key file in the
+state directory), refuses a file renamed from the name it was signed under, and a backup of
+another environment or database unless --allow-cross-env, and asks you to type the environment name (or takes --yes; without a terminal
 and without --yes it refuses). Then backs up the current database (a normal backup, named in the
 output), ends the other sessions on the database, and loads FILE in ONE transaction, reading it
-once: only data and definitions pass (no psql meta-commands, transaction control, DO blocks...),
-and COMMIT is sent only when its sha256, completeness and every table's row count match the
+once over its own connection, each checked statement alone: only data and definitions pass (no
+psql meta-commands, transaction control, DO blocks...), a function that changes how SQL is read
+(standard_conforming_strings, client_encoding) stops the load, and COMMIT is sent only when its sha256, completeness and every table's row count match the
 sidecar. If anything fails, the transaction is rolled back, and the database is checked against
 the safety backup's record before saying it is as it was. Finally reports every table's row count
-(as psql loaded them) and the newest migration.
+(as the server loaded them) and the newest migration.
 
 Options:
   --yes               confirm without asking
-  --allow-cross-env   accept a backup taken in another environment
-  --allow-unsigned    with BACKUP_SIGNING_KEY set, accept a backup without a valid signature
-                      (a dump you made yourself and trust)
+  --allow-cross-env   accept a backup taken in another environment or of another database
+  --allow-unsigned    DANGEROUS: accept a backup without a valid signature of this environment's
+                      key (a dump you made yourself and trust; the content checks still apply)
   --backup-dir DIR    where the safety backup goes (default $LH_BACKUP_DIR, else backups/<env>)`,
   options: {
     yes: { type: "boolean", default: false },
@@ -39,18 +43,22 @@ Options:
     "backup-dir": { type: "string" },
   },
   positionals: [1, 1],
-  async run({ values, positionals, out, cwd, envName, loadConfig, stdin, processEnv }) {
+  async run(context) {
+    const { values, positionals, out, cwd, envName, loadConfig, stdin, processEnv } = context;
     const { config } = loadConfig(["DATABASE_URL", "PUSHGATEWAY_URL", "BACKUP_SIGNING_KEY"]);
     const target = pgTarget(config.DATABASE_URL);
     const path = resolve(cwd, positionals[0] ?? "");
     const backupDir = backupDirectory(values["backup-dir"], envName, cwd, processEnv);
+    const stateDir = stateDirFor(context);
     const outcome = await restoreBackup({
       target,
       path,
       envName,
       allowCrossEnv: values["allow-cross-env"] === true,
-      signingKey: config.BACKUP_SIGNING_KEY,
+      signingKey: signingKeyFor({ configured: config.BACKUP_SIGNING_KEY, stateDir, create: false }),
       allowUnsigned: values["allow-unsigned"] === true,
+      safetyBackupKey: () =>
+        signingKeyFor({ configured: config.BACKUP_SIGNING_KEY, stateDir, create: true }) as SigningKey,
       backupDir,
       step: (line) => out.info(line),
       onBytes: (verb) => {

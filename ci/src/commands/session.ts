@@ -49,6 +49,8 @@ session) instead of a container per step; it is not meant to be typed.`,
     // Imported here: main imports the registry, which lists this command.
     const { main } = await import("../cli/main.ts");
     const send = (line: string) => out.rawStdout.write(line);
+    // What the session itself says goes through the redactor too: the answers are its stdout.
+    const sendError = (message: string) => send(encodeAnswer({ err: out.redactor.redact(`error: ${message}`) }));
     const lines = new BoundedLines(MAX_REQUEST_BYTES, "lh-ci session: stdin");
     stdin.setEncoding?.("utf8");
     for await (const chunk of stdin) {
@@ -65,12 +67,12 @@ session) instead of a container per step; it is not meant to be typed.`,
           args = parseRequest(line);
         } catch (error) {
           if (!(error instanceof ProtocolError)) throw error;
-          send(encodeAnswer({ err: `error: ${error.message}` }));
+          sendError(error.message);
           send(encodeAnswer({ code: ExitCode.usage, stdout: "" }));
           continue;
         }
         if (args[0] === "session") {
-          send(encodeAnswer({ err: "error: lh-ci session cannot start another session" }));
+          sendError("lh-ci session cannot start another session");
           send(encodeAnswer({ code: ExitCode.usage, stdout: "" }));
           continue;
         }
@@ -83,7 +85,7 @@ session) instead of a container per step; it is not meant to be typed.`,
           stdin: Readable.from([]),
         });
         if (stdout.overflowed) {
-          send(encodeAnswer({ err: `error: lh-ci ${args[0]}: printed more than ${MAX_STDOUT_BYTES} bytes` }));
+          sendError(`lh-ci ${args[0]}: printed more than ${MAX_STDOUT_BYTES} bytes`);
           send(encodeAnswer({ code: ExitCode.failed, stdout: "" }));
         } else {
           send(encodeAnswer({ code, stdout: stdout.text }));

@@ -12,17 +12,20 @@ import { Stack } from "../stack/stack.ts";
 export const stackRestore: Command = {
   name: "stack restore",
   summary: "restore a local backup (and its sidecar) into the stack's database, in its network",
-  help: `Usage: lh-ci stack restore FILE --yes [--env staging] [--allow-cross-env] [--release SHA]
-                       [--operator WHO] [stack options]
+  help: `Usage: lh-ci stack restore FILE --yes [--env staging] [--allow-cross-env] [--allow-unsigned]
+                       [--release SHA] [--operator WHO] [stack options]
 
 Checks FILE against FILE.json (sha256, size, completeness) here, takes the deploy lock, copies
-both into the stack's backups volume, and runs lh-ci restore there: it refuses another
-environment's backup unless --allow-cross-env, takes a safety backup of the current database
+both into the stack's backups volume, and runs lh-ci restore there: it refuses a backup not
+signed with the environment's key (kept in the stack's state volume) unless --allow-unsigned,
+another environment's or database's backup unless --allow-cross-env, takes a safety backup of the current database
 into the same volume, and restores in one transaction (a failure leaves the database as it was).
 The lock is released in every outcome.
 
   --yes               required: this replaces the environment's data
-  --allow-cross-env   accept a backup taken in another environment
+  --allow-cross-env   accept a backup taken in another environment or of another database
+  --allow-unsigned    DANGEROUS: accept a backup without a valid signature of this environment's
+                      key (a dump you made yourself and trust)
   --release SHA       whose ops image restores (default: the release running now)
   --operator WHO      who restores, for the lock
 
@@ -31,6 +34,7 @@ ${STACK_HELP}`,
     ...STACK_OPTIONS,
     yes: { type: "boolean", default: false },
     "allow-cross-env": { type: "boolean", default: false },
+    "allow-unsigned": { type: "boolean", default: false },
     release: { type: "string" },
     operator: { type: "string" },
   },
@@ -49,7 +53,9 @@ ${STACK_HELP}`,
       out.info(`Copying ${path} and its sidecar into the backups volume...`);
       const name = await storeBackup(stack, release, path);
       out.info(`Restoring ${name} in the stack's network...`);
-      await stack.ops(release, opsArgs.restore(stack.env, name, values["allow-cross-env"] === true));
+      const allow = { crossEnv: values["allow-cross-env"] === true, unsigned: values["allow-unsigned"] === true };
+      if (allow.unsigned) out.warn(`--allow-unsigned: ${name}'s signature is NOT checked; only its content is`);
+      await stack.ops(release, opsArgs.restore(stack.env, name, allow));
     });
     out.result(`${stack.env} restored from ${path}`);
     return ExitCode.ok;

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { UsageError } from "../cli/exit-codes.ts";
 import type { Redactor } from "../output/redact.ts";
-import { type ConfigFinding, configWarnings, consistencyRules, environmentRules } from "./rules.ts";
+import { readRegularFile, SmallFileError } from "../state/read-regular-file.ts";
+import { type ConfigFinding, configWarnings, consistencyRules, environmentRules, placeholderRules } from "./rules.ts";
 import { type Config, type ConfigName, configSchema } from "./schema.ts";
 
 export interface ConfigSource {
@@ -37,6 +37,8 @@ export class ConfigError extends UsageError {
 }
 
 const ENV_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+/** An environment file is a few kilobytes; a larger one is not one. */
+const MAX_ENV_FILE_BYTES = 1024 * 1024;
 
 export function assertEnvName(envName: string): void {
   if (!ENV_NAME.test(envName)) {
@@ -56,11 +58,18 @@ export function readEnvironment(source: ConfigSource): { file?: string; values: 
   const file = source.envFile ? resolve(source.cwd, source.envFile) : resolve(source.cwd, `.env.${source.envName}`);
   let fromFile: Record<string, string> = {};
   let readFile: string | undefined;
-  if (existsSync(file)) {
-    fromFile = parseDotenv(readFileSync(file));
+  try {
+    fromFile = parseDotenv(readRegularFile(file, MAX_ENV_FILE_BYTES));
     readFile = file;
-  } else if (source.envFile) {
-    throw new UsageError(`--env-file: ${source.envFile} does not exist; pass the path of an environment file`);
+  } catch (error) {
+    if (!(error instanceof SmallFileError)) throw error;
+    const named = source.envFile ? `--env-file: ${source.envFile}` : `${file}`;
+    if (error.problem === "missing") {
+      if (source.envFile) throw new UsageError(`${named} does not exist; pass the path of an environment file`);
+    } else {
+      // A FIFO or a device would block the read forever, a huge file is no environment file.
+      throw new UsageError(`${named} ${error.message}; pass the path of a regular environment file`);
+    }
   }
   const values: Record<string, string> = { ...fromFile };
   for (const [name, value] of Object.entries(source.processEnv)) {
@@ -89,7 +98,7 @@ export function loadConfig(source: ConfigSource, redactor: Redactor, only?: read
   const candidate = (parsed.success ? parsed.data : values) as Partial<Config>;
   const relevant = (finding: ConfigFinding) => !only || only.includes(finding.variable as ConfigName);
   problems.push(...environmentRules(source.envName, candidate).filter(relevant));
-  if (!only) problems.push(...consistencyRules(candidate));
+  if (!only) problems.push(...consistencyRules(candidate), ...placeholderRules(candidate));
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {

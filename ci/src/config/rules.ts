@@ -76,3 +76,38 @@ export function configWarnings(config: Partial<Config>): ConfigFinding[] {
   }
   return warnings;
 }
+
+/** The secrets a copied .env.staging.example still holds placeholders for ("change-me", "replace..."). */
+const PLACEHOLDER = /change[-_ ]?me|replace/i;
+const SECRET_VARIABLES = [
+  "POSTGRES_PASSWORD",
+  "GRAFANA_ADMIN_PASSWORD",
+  "CLERK_SECRET_KEY",
+  "STRIPE_SECRET_KEY",
+  "OPENAI_API_KEY",
+  "REDIS_PASSWORD",
+  "BACKUP_SIGNING_KEY",
+  "ALERTMANAGER_CRITICAL_WEBHOOK_URL",
+  "ALERTMANAGER_WARNING_WEBHOOK_URL",
+] as const satisfies readonly (keyof Config)[];
+
+/**
+ * Refuses the example file's placeholders, which would otherwise deploy a stack whose passwords
+ * are public and whose keys and webhooks fail only when first used. Names the variable only.
+ */
+export function placeholderRules(config: Partial<Config>): ConfigFinding[] {
+  const problems: ConfigFinding[] = [];
+  const read = config.DATABASE_URL ? readDatabaseUrl(config.DATABASE_URL) : undefined;
+  if (read?.ok && PLACEHOLDER.test(read.url.password)) {
+    problems.push({
+      variable: "DATABASE_URL",
+      message:
+        "has the placeholder password of .env.staging.example; set a real one (openssl rand -hex 24), the same in POSTGRES_PASSWORD",
+    });
+  }
+  for (const variable of SECRET_VARIABLES) {
+    if (!PLACEHOLDER.test(config[variable] ?? "")) continue;
+    problems.push({ variable, message: "is still the placeholder of .env.staging.example; set the real value" });
+  }
+  return problems;
+}

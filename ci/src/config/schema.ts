@@ -2,7 +2,7 @@ import { z } from "zod";
 import { readDatabaseUrl } from "./database-url.ts";
 
 /**
- * The configuration of one environment (the seed's table plus what verification needs).
+ * The configuration of one environment: what the services, the compose stack and verification need.
  * Every field's message says what is wrong and what to do, and never quotes the value:
  * the value may be a secret.
  */
@@ -57,6 +57,15 @@ const optionalHttpUrl = z
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 
+const requiredHttpUrl = (hint: string) =>
+  required(hint).superRefine((value, ctx) => {
+    if (httpUrlProblem(value)) ctx.addIssue({ code: "custom", message: `is not an http:// or https:// URL; ${hint}` });
+  });
+
+/** A password: kept as written (spaces are part of it), but never empty. */
+const requiredPassword = (hint: string) =>
+  z.string({ error: `is not set; ${hint}` }).min(1, { error: `is empty; ${hint}` });
+
 const keyWithPrefix = (prefixes: string[], what: string) =>
   required(`set it to the ${what}`).refine((value) => prefixes.some((prefix) => value.startsWith(prefix)), {
     error: `does not look like a ${what} (expected it to start with ${prefixes.join(" or ")})`,
@@ -89,10 +98,18 @@ export const configSchema = z.object({
   WEB_URL: httpUrl("http://web:3000"),
   /** Prometheus Pushgateway that backups report to (optional). */
   PUSHGATEWAY_URL: optionalHttpUrl,
-  /** The postgres container's own credentials (compose); when set they must agree with DATABASE_URL. */
-  POSTGRES_USER: z.string().trim().min(1).optional(),
-  POSTGRES_PASSWORD: z.string().min(1).optional(),
-  POSTGRES_DB: z.string().trim().min(1).optional(),
+  /**
+   * What the compose stack itself requires (`${NAME:?}` in its file, and Alertmanager's secrets):
+   * checked here so that a missing one stops the deploy before anything is built. The postgres
+   * container's credentials must agree with DATABASE_URL.
+   */
+  POSTGRES_USER: required("set it to the database user the postgres container creates (the user of DATABASE_URL)"),
+  POSTGRES_PASSWORD: requiredPassword("set it to that user's password (the password of DATABASE_URL)"),
+  POSTGRES_DB: required("set it to the database the postgres container creates (the database of DATABASE_URL)"),
+  GRAFANA_ADMIN_USER: required("set it to the name of Grafana's admin account, e.g. admin"),
+  GRAFANA_ADMIN_PASSWORD: requiredPassword("set it to a password for Grafana's admin account (openssl rand -hex 16)"),
+  ALERTMANAGER_CRITICAL_WEBHOOK_URL: requiredHttpUrl("set it to the Slack incoming-webhook URL for critical alerts"),
+  ALERTMANAGER_WARNING_WEBHOOK_URL: requiredHttpUrl("set it to the Slack incoming-webhook URL for warnings"),
   /** Where the deploy lock and the release ledger live (default .lh-state/<env>). */
   LH_STATE_DIR: z.string().trim().min(1).optional(),
   /** Signs backup sidecars (HMAC-SHA256); when set (non-empty), restore refuses unsigned backups. A secret. */

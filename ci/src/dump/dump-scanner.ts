@@ -1,7 +1,8 @@
+import { isUtf8 } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { RowCounts } from "../backup/database-facts.ts";
 import { pgDumpCopyTarget } from "./copy-target.ts";
-import { checkStatement, type DataStatement, StatementRefused } from "./statement-policy.ts";
+import { type CheckedStatement, checkStatement, type DataStatement, StatementRefused } from "./statement-policy.ts";
 import { MAX_STATEMENT_CHARS, SplitRefusal, StatementSplitter } from "./statement-splitter.ts";
 
 const NEWLINE = 0x0a;
@@ -19,11 +20,32 @@ export interface LoadedData extends DataStatement {
   rows: number;
 }
 
+/** A checked statement, exactly as it must run, with what the restore must know of it. */
+export interface CheckedPiece {
+  statement: string;
+  checked: CheckedStatement;
+  /** Where it starts in the dump ("line 12"), for messages. */
+  where: string;
+}
+
+/** The end of a COPY block's data (its `\.` line, which is not passed on). */
+export const COPY_END: unique symbol = Symbol("end of COPY data");
+
+/** What the scanner passes on: checked statements, COPY data (bytes), and the end of each COPY's data. */
+export type DumpPiece = CheckedPiece | Buffer | typeof COPY_END;
+
+/**
+ * Control characters other than tab, newline and carriage return: pg_dump writes none outside COPY
+ * data (COPY escapes them), and a NUL is where C string handling (the parser's) and others part ways.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f]/;
+
 /**
  * One pass over a plain pg_dump: counts the data lines of every `COPY ... FROM stdin;` block and
  * checks every statement outside them (statement-policy), passing on only what was checked.
  * Used by backup (the row counts of the sidecar come from the dump itself, so they are exact and
- * cost no second scan) and by restore (nothing reaches psql before it is checked).
+ * cost no second scan) and by restore (nothing reaches the server before it is checked).
  *
  * COPY data is handled as psql does: after a line ending in `COPY ... FROM stdin;`, every line is
  * data until a line that is exactly `\.`.
@@ -40,7 +62,11 @@ export class DumpScanner {
   /** Inside COPY data, the current line's start was already passed on (so it is not `\\.`). */
   #midLine = false;
   #refusal: DumpRefused | undefined;
-  /** Restore counts rows from psql's reports instead (cheaper): COPY data is then not split into lines. */
+  /** Between pg_dump's BEGIN and COMMIT around large-object data. */
+  #inLargeObjects = false;
+  /** Sequences the dump created (sequenceKey): the only ones its setval calls may move. */
+  readonly #sequences = new Set<string>();
+  /** Restore counts rows from the server's reports instead (cheaper): COPY data is then not split into lines. */
   readonly #countRows: boolean;
   /** When lines inside COPY data were not counted: the table after whose data `#line` restarted. */
   #lineOrigin: string | undefined;
@@ -65,7 +91,7 @@ export class DumpScanner {
   observe(chunk: Buffer): void {
     if (this.#refusal) return;
     try {
-      this.#scan(chunk, () => undefined);
+      this.#scan(chunk, IGNORE);
     } catch (error) {
       if (!(error instanceof DumpRefused)) throw error;
       this.#refusal = error;
@@ -87,15 +113,16 @@ export class DumpScanner {
   }
 
   /**
-   * A stream that passes on only what was checked (restore: psql sees nothing else), holding up to
-   * `readAheadBytes` of checked bytes that its reader has not taken yet.
+   * A stream of the dump's pieces (DumpPiece), only what was checked (restore: the server is sent
+   * nothing else), holding up to `readAheadPieces` that its reader has not taken yet.
    */
-  filter(readAheadBytes?: number): Transform {
+  filter(readAheadPieces = 16): Transform {
     const stream: Transform = new Transform({
-      readableHighWaterMark: readAheadBytes,
+      readableObjectMode: true,
+      readableHighWaterMark: readAheadPieces,
       transform: (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) => {
         try {
-          this.#scan(chunk, (bytes) => stream.push(bytes));
+          this.#scan(chunk, (piece) => stream.push(piece));
           callback();
         } catch (error) {
           callback(error as Error);
@@ -121,9 +148,13 @@ export class DumpScanner {
   finish(): void {
     if (this.#refusal) throw this.#refusal;
     if (this.#carry && this.#carry.length > 0) {
-      this.#scan(Buffer.from("\n"), () => undefined); // a last line without its newline
+      this.#scan(Buffer.from("\n"), IGNORE); // a last line without its newline
     }
     if (this.#copy) throw new DumpRefused(`it ends inside the COPY data of ${this.#copy.table}`);
+    if (this.#inLargeObjects)
+      throw new DumpRefused(
+        "it ends after a BEGIN without its COMMIT (transaction control passes only around pg_dump's large-object data)",
+      );
     const unfinished = this.#splitter.unfinished();
     if (unfinished) throw new DumpRefused(unfinished);
     if (this.#restrictKey !== undefined && !this.#ended) {
@@ -131,7 +162,7 @@ export class DumpScanner {
     }
   }
 
-  #scan(chunk: Buffer, forward: (bytes: Buffer) => void): void {
+  #scan(chunk: Buffer, forward: Forward): void {
     let start = 0;
     if (this.#carry) {
       // Complete the carried line with the head of this chunk: the chunk itself is never copied.
@@ -157,7 +188,7 @@ export class DumpScanner {
   }
 
   /** Scans the complete lines of `data`; what follows the last newline is carried (or, in COPY data, passed on). */
-  #lines(data: Buffer, forward: (bytes: Buffer) => void): void {
+  #lines(data: Buffer, forward: Forward): void {
     let position = 0;
     let copyStart = 0;
     while (position < data.length) {
@@ -188,7 +219,7 @@ export class DumpScanner {
         continue;
       }
       if (this.#copy && !this.#countRows) {
-        // Restore: psql reports each COPY's rows; only the end of the data is looked for, natively.
+        // Restore: the server reports each COPY's rows; only the end of the data is looked for, natively.
         const end = endOfCopy(data, position, this.#midLine);
         if (end < 0) break;
         position = this.#endCopy(data, copyStart, end, forward);
@@ -200,7 +231,9 @@ export class DumpScanner {
       const newline = data.indexOf(NEWLINE, position);
       if (newline < 0) break;
       this.#line++;
-      this.#sqlLine(data.toString("utf8", position, newline + 1), forward);
+      const line = data.subarray(position, newline + 1);
+      if (!isUtf8(line)) throw new DumpRefused(`${this.#where()}: bytes that are not UTF-8 outside COPY data`);
+      this.#sqlLine(line.toString("utf8"), forward);
       if (this.#copy) copyStart = newline + 1;
       position = newline + 1;
     }
@@ -229,10 +262,11 @@ export class DumpScanner {
     }
   }
 
-  /** Passes on the COPY data up to and including its `\.` line (starting at `end`); returns where SQL resumes. */
-  #endCopy(data: Buffer, copyStart: number, end: number, forward: (bytes: Buffer) => void): number {
+  /** Passes on the COPY data up to its `\.` line (starting at `end`), then its end; returns where SQL resumes. */
+  #endCopy(data: Buffer, copyStart: number, end: number, forward: Forward): number {
     const after = data.indexOf(NEWLINE, end) + 1;
-    forward(data.subarray(copyStart, after));
+    if (end > copyStart) forward(data.subarray(copyStart, end));
+    forward(COPY_END);
     if (this.#copy) this.#data.push(this.#copy);
     this.#copy = undefined;
     this.#midLine = false;
@@ -245,7 +279,12 @@ export class DumpScanner {
     }
   }
 
-  #sqlLine(line: string, forward: (bytes: Buffer) => void): void {
+  #sqlLine(line: string, forward: Forward): void {
+    const control = CONTROL_CHARACTER.exec(line);
+    if (control) {
+      const code = control[0].charCodeAt(0).toString(16).padStart(2, "0");
+      throw new DumpRefused(`${this.#where()}: a control character (0x${code}) outside COPY data`);
+    }
     if (this.#splitter.idle && line.startsWith("\\")) {
       this.#frameLine(line);
       return;
@@ -261,24 +300,49 @@ export class DumpScanner {
       throw error;
     }
     split.statements.forEach(({ text, where }, index) => {
-      let loads: DataStatement | undefined;
+      let checked: CheckedStatement;
       try {
-        loads = this.#check ? checkStatement(text) : pgDumpCopyTarget(text);
+        checked = this.#check ? checkStatement(text) : { data: pgDumpCopyTarget(text) };
       } catch (error) {
         if (!(error instanceof StatementRefused)) throw error;
         throw new DumpRefused(`${where}: ${excerpt(text)}: ${error.message}`);
       }
+      this.#checkLargeObjects(checked, text, where);
+      for (const sequence of checked.createsSequences ?? []) this.#sequences.add(sequence);
+      if (checked.setval !== undefined && !this.#sequences.has(checked.setval)) {
+        throw new DumpRefused(
+          `${where}: ${excerpt(text)}: setval of a sequence the dump did not create (setval is not rolled back with the restore)`,
+        );
+      }
       this.#statements++;
-      forward(Buffer.from(`${text}\n`, "utf8"));
+      forward({ statement: text, checked, where });
+      const loads: DataStatement | undefined = checked.data;
       if (loads?.kind === "insert") this.#data.push({ ...loads, rows: loads.rows ?? 0 });
       if (loads?.kind === "copy") {
-        // psql reads the data from the next line on: nothing may follow the COPY on its line.
+        // The data starts on the next line: nothing may follow the COPY on its line.
         if (index !== split.statements.length - 1 || split.trailing.trim() !== "") {
           throw new DumpRefused(`${this.#where()}: something follows COPY ... FROM stdin on its line`);
         }
         this.#copy = { ...loads, rows: 0 };
       }
     });
+  }
+
+  /**
+   * pg_dump's large-object block: `BEGIN;`, then only lo_open / lowrite / lo_close, then `COMMIT;`.
+   * Anything else of transaction control, or those calls outside the block, is refused.
+   */
+  #checkLargeObjects(checked: CheckedStatement, text: string, where: string): void {
+    const part = checked.largeObjects;
+    const inBlock = this.#inLargeObjects;
+    const fits = inBlock ? part === "data" || part === "commit" : part === undefined || part === "begin";
+    if (!fits) {
+      throw new DumpRefused(
+        `${where}: ${excerpt(text)}: transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT...) would break the restore's single transaction; only pg_dump's BEGIN and COMMIT around large-object data (lo_open, lowrite, lo_close) pass`,
+      );
+    }
+    if (part === "begin") this.#inLargeObjects = true;
+    if (part === "commit") this.#inLargeObjects = false;
   }
 
   /** pg_dump's own `\restrict KEY` (before any statement) and `\unrestrict KEY` (at the end): the only backslash lines allowed. */
@@ -299,6 +363,9 @@ export class DumpScanner {
     );
   }
 }
+
+type Forward = (piece: DumpPiece) => void;
+const IGNORE: Forward = () => undefined;
 
 const END_CANDIDATE = Buffer.from("\n\\.");
 

@@ -20,6 +20,8 @@ export interface SplitLine {
 }
 
 const IDENTIFIER_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+const IDENTIFIER_START = /[A-Za-z_\u0080-\uffff]/;
+const IDENTIFIER_WORD = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/;
 const DOLLAR_TAG = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
 const PSQL_VARIABLE_START = /[A-Za-z_\u0080-\uffff'"{]/;
 
@@ -35,6 +37,11 @@ export class StatementSplitter {
   #pendingWhere = "line 1";
   /** Whether the pending text holds more than whitespace and comments. */
   #hasContent = false;
+  /** Words seen in the pending statement, and the first ones when they spell CREATE [OR REPLACE] FUNCTION|PROCEDURE. */
+  #words = 0;
+  #lead = "";
+  /** BEGIN ATOMIC ... END (and CASE ... END inside it) open in a function's body: its `;` do not end the statement. */
+  #beginDepth = 0;
 
   /** True when no statement is open: only whitespace and complete comments were seen since the last `;`. */
   get idle(): boolean {
@@ -127,10 +134,16 @@ export class StatementSplitter {
             this.#parenDepth++;
           } else if (c === ")") {
             if (this.#parenDepth > 0) this.#parenDepth--;
-          } else if (c === ";" && this.#parenDepth === 0) {
+          } else if (IDENTIFIER_START.test(c) && !IDENTIFIER_CHAR.test(line[i - 1] ?? "")) {
+            const word = IDENTIFIER_WORD.exec(line.slice(i, i + 200))?.[0] ?? c;
+            this.#word(word.toLowerCase());
+            i += word.length - 1;
+          } else if (c === ";" && this.#parenDepth === 0 && this.#beginDepth === 0) {
             statements.push({ text: this.#pending + line.slice(start, i + 1), where: this.#pendingWhere });
             this.#pending = "";
             this.#hasContent = false;
+            this.#words = 0;
+            this.#lead = "";
             start = i + 1;
             this.#pendingWhere = where;
             break;
@@ -152,6 +165,25 @@ export class StatementSplitter {
       this.#pending = ""; // whitespace and comments between statements carry nothing
     }
     return { statements, trailing };
+  }
+
+  /**
+   * psql's own rule for SQL-standard function bodies: in CREATE [OR REPLACE] FUNCTION|PROCEDURE,
+   * outside parentheses, BEGIN opens a block, CASE inside one opens another, END closes one. The
+   * parser checks every piece, so a split this gets wrong cannot pass.
+   */
+  #word(word: string): void {
+    if (this.#words < 4 && ["create", "function", "procedure", "or", "replace"].includes(word)) {
+      this.#lead += word[0];
+    } else if (this.#words < 4) {
+      this.#lead += "-";
+    }
+    this.#words++;
+    const routine = /^c(f|p|orf|orp)/.test(this.#lead);
+    if (!routine || this.#parenDepth !== 0) return;
+    if (word === "begin") this.#beginDepth++;
+    else if (word === "case" && this.#beginDepth > 0) this.#beginDepth++;
+    else if (word === "end" && this.#beginDepth > 0) this.#beginDepth--;
   }
 
   /** Why the input cannot end here, or undefined when it can. */

@@ -20,6 +20,9 @@ export type DestructiveKind =
   | "delete-without-where"
   | "update-without-where"
   | "not-null-without-default"
+  | "set-unlogged"
+  | "detach-partition"
+  | "sequence-restart"
   | "cannot-check"
   | "prisma-warning"
   | "unparseable";

@@ -83,6 +83,10 @@ const RULES: Record<string, Rule> = {
     if (!node.if_not_exists && model.namesReliable && into?.rel) model.created.add(tableKey(into.rel as RangeVar));
     return [];
   },
+  CreateSeqStmt(node, model) {
+    if (!node.if_not_exists && model.namesReliable) model.created.add(tableKey(node.sequence as RangeVar));
+    return [];
+  },
   CreateSchemaStmt(node) {
     // Its elements belong to the new schema, whatever search_path says.
     for (const element of (node.schemaElts as unknown[] | undefined) ?? []) {
@@ -171,6 +175,20 @@ const RULES: Record<string, Rule> = {
     ];
   },
   AlterTableStmt: alterTable,
+  AlterSeqStmt(node, model) {
+    const sequence = node.sequence as RangeVar;
+    if (model.created.has(tableKey(sequence))) return [];
+    const options = ((node.options as Node[] | undefined) ?? []).map(
+      (option) => (option.DefElem as { defname?: string } | undefined)?.defname,
+    );
+    if (!options.includes("restart")) return [];
+    return [
+      {
+        kind: "sequence-restart",
+        message: `restarts sequence ${tableName(sequence)}: the next ids it hands out may already exist (duplicate keys)`,
+      },
+    ];
+  },
   VariableSetStmt(node) {
     if (node.kind === "VAR_RESET_ALL" || SAFE_SETTINGS.has(String(node.name).toLowerCase())) return [];
     return [cannotCheck(`SET ${node.name} changes how later statements are read`)];
@@ -225,6 +243,18 @@ function alterTable(node: Node, model: SchemaModel): Problem[] {
         problems.push({
           kind: "not-null-without-default",
           message: `makes existing column ${column} NOT NULL: fails on existing NULLs and breaks writers that omit it`,
+        });
+        break;
+      case "AT_SetUnLogged":
+        problems.push({
+          kind: "set-unlogged",
+          message: `makes table ${table} UNLOGGED: a crash of the server empties it, and replicas and backups by WAL lose it`,
+        });
+        break;
+      case "AT_DetachPartition":
+        problems.push({
+          kind: "detach-partition",
+          message: `detaches partition ${tableName(((cmd.def as Node | undefined)?.PartitionCmd as Node | undefined)?.name as RangeVar)} from ${table}: its rows vanish from ${table}`,
         });
         break;
       case "AT_AddColumn": {

@@ -5,7 +5,7 @@
 
 export const REDACTED = "***";
 
-/** Names whose values are secrets: the seed's keys plus anything that looks like a credential. */
+/** Names whose values are secrets: the application's keys plus anything that looks like a credential. */
 const SECRET_NAME = /(SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|PRIVATE_KEY|CREDENTIALS?)$|_KEY$/i;
 
 /** Values shorter than this are not registered: redacting "1" would garble every number printed. */

@@ -1,4 +1,5 @@
 import { BodyProblem, readBoundedBody } from "../http/bounded-body.ts";
+import { urlUnder } from "../http/url-under.ts";
 import { escapeControl } from "../output/escape-control.ts";
 
 export interface BackupMetrics {
@@ -23,11 +24,10 @@ export function backupMetricsText(metrics: BackupMetrics): string {
 
 /** Where to PUT, without any user and password the URL carries (those go in a header). */
 export function pushUrl(baseUrl: string, envName: string, job = "lawyers_hub_backup"): string {
-  const url = new URL(baseUrl);
+  const url = urlUnder(baseUrl, `metrics/job/${job}/env/${encodeURIComponent(envName)}`);
   url.username = "";
   url.password = "";
-  const base = url.toString().replace(/\/+$/, "");
-  return `${base}/metrics/job/${job}/env/${encodeURIComponent(envName)}`;
+  return url.toString();
 }
 
 /** Another metric family pushed as its own group (its own job), so that neither push replaces the other's. */

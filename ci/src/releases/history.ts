@@ -24,7 +24,7 @@ export function currentRelease(releases: readonly Release[]): Release | undefine
 }
 
 /**
- * The seed's rollback step 1, "identify the previous stable commit": the last stable release
+ * The rollback's first step, "identify the previous stable commit": the last stable release
  * before the current one, of a different commit (redeploying the same commit is not a rollback).
  */
 export function previousRelease(releases: readonly Release[]): Release | undefined {

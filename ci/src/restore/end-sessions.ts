@@ -8,7 +8,7 @@ export interface EndedSessions {
 
 /**
  * Ends every other client session on the current database, so the restore does not wait on their
- * locks; `spare` is the restore's own psql, already connected.
+ * locks; `spare` is the restore's own connection, already open.
  */
 export async function endOtherSessions(client: pg.Client, spare?: number): Promise<EndedSessions> {
   const { rows } = await client.query<{ pid: number }>(

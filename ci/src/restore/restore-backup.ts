@@ -1,17 +1,20 @@
 import pg from "pg";
+import { checkBinding } from "../backup/binding.ts";
 import { clientConfig, type PgTarget } from "../backup/connection.ts";
 import { type BackupResult, createBackup } from "../backup/create-backup.ts";
 import { newestMigration, type RowCounts } from "../backup/database-facts.ts";
 import type { BackupMetadata } from "../backup/sidecar.ts";
 import { checkSignature, type SignatureCheck } from "../backup/signature.ts";
+import type { SigningKey } from "../backup/signing-key.ts";
 import { checkBackupRecord } from "../backup/verify-backup.ts";
-import { OperationError, UsageError } from "../cli/exit-codes.ts";
+import { OperationError } from "../cli/exit-codes.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
 import { differencesFromSafetyBackup } from "./check-unchanged.ts";
 import { type EndedSessions, endOtherSessions } from "./end-sessions.ts";
-import { psqlRestore, RestoreRolledBack } from "./psql-restore.ts";
-import { PsqlSession } from "./psql-session.ts";
+import { loadBackup, RestoreRolledBack } from "./load-backup.ts";
+import { ServerLoad } from "./server-load.ts";
 import { needsDropFirst } from "./set-aside-sql.ts";
+import { differencesOutsideTables, type StateOutsideTables, stateOutsideTables } from "./state-outside-tables.ts";
 
 export interface RestoreRequest {
   target: PgTarget;
@@ -19,9 +22,11 @@ export interface RestoreRequest {
   path: string;
   envName: string;
   allowCrossEnv: boolean;
-  /** BACKUP_SIGNING_KEY: when set, the backup must be signed with it unless `allowUnsigned`. */
-  signingKey?: string;
+  /** The environment's signing key (signing-key.ts): the backup must be signed with it unless `allowUnsigned`. */
+  signingKey?: SigningKey;
   allowUnsigned: boolean;
+  /** The key the safety backup is signed with (made on first use when the environment has none yet). */
+  safetyBackupKey(): SigningKey;
   /** Where the safety backup of the current database goes. */
   backupDir: string;
   /** Asks the operator; throws to cancel. Called after the backup is proven good, before any change. */
@@ -35,7 +40,7 @@ export interface RestoreOutcome {
   metadata: BackupMetadata;
   safetyBackup: BackupResult;
   sessions: EndedSessions;
-  /** Rows per table, as psql reported loading them (equal to the backup's record, or it would not have committed). */
+  /** Rows per table, as the server reported loading them (equal to the backup's record, or it would not have committed). */
   tables: RowCounts;
   newestMigration: string | null;
   signature: SignatureCheck;
@@ -53,7 +58,7 @@ function since(start: number): number {
  * configured, come from this environment (unless allowed) and be confirmed. Then the other
  * sessions are ended and the current database is backed up while the load runs (or before it,
  * see safetyBackupThenLoad). The load is one transaction that commits only once the safety backup
- * is on disk and the file proved to match its sidecar (psql-restore.ts), so a failure anywhere
+ * is on disk and the file proved to match its sidecar (load-backup.ts), so a failure anywhere
  * leaves the database as it was, which is checked against the safety backup's record before it is said.
  */
 export async function restoreBackup(request: RestoreRequest): Promise<RestoreOutcome> {
@@ -61,33 +66,38 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
   let start = performance.now();
   const metadata = checkBackupRecord(request.path);
   const signature = checkSignature(metadata, request.signingKey, request.allowUnsigned);
-  if (metadata.environment !== request.envName && !request.allowCrossEnv) {
-    throw new UsageError(
-      `refusing to restore a backup of ${metadata.environment} into ${request.envName}: pass --allow-cross-env if that is really intended (nothing was changed)`,
-    );
-  }
+  checkBinding(metadata, {
+    path: request.path,
+    envName: request.envName,
+    database: request.target.database,
+    allowCrossEnv: request.allowCrossEnv,
+  });
   const verifySeconds = since(start);
   await request.confirm(metadata);
 
   start = performance.now();
-  // psql connects first, so that ending the other sessions spares it.
-  const psql = new PsqlSession(request.target, "lh-ci restore");
+  let load: ServerLoad | undefined;
   let sessions: EndedSessions;
   let dropFirst: boolean;
+  let before: StateOutsideTables;
   try {
-    ({ sessions, dropFirst } = await withClient(request.target, async (client) => ({
+    // The load connects first, so that ending the other sessions spares it.
+    load = await ServerLoad.connect(request.target, "lh-ci restore");
+    const spare = load.pid;
+    ({ sessions, dropFirst, before } = await withClient(request.target, async (client) => ({
       dropFirst: await needsDropFirst(client),
-      sessions: await endOtherSessions(client, await psql.backendPid()),
+      sessions: await endOtherSessions(client, spare),
+      before: await stateOutsideTables(client),
     })));
   } catch (error) {
-    psql.end(); // it has been sent nothing to do
+    await load?.end(); // it has been sent nothing to do
     throw new OperationError(
       `cannot reach the database ${request.target.label}: ${(error as Error).message}; check DATABASE_URL (host, port, user, password) and that the server is up. Nothing was changed`,
     );
   }
   const { safetyBackup, tables, safetyBackupSeconds, restoreSeconds } = dropFirst
-    ? await safetyBackupThenLoad(request, metadata, psql)
-    : await safetyBackupAlongsideLoad(request, metadata, psql);
+    ? await safetyBackupThenLoad(request, metadata, load, before)
+    : await safetyBackupAlongsideLoad(request, metadata, load, before);
   start = performance.now();
   const migration = await withClient(request.target, newestMigration);
   return {
@@ -121,7 +131,7 @@ function takeSafetyBackup(request: RestoreRequest, whileDumping?: () => void): P
     gzip: false,
     destination: { dir: request.backupDir },
     onBytes: request.onBytes?.("safety backup: written"),
-    signingKey: request.signingKey,
+    signingKey: request.safetyBackupKey().key,
     whileDumping,
   });
 }
@@ -136,7 +146,8 @@ function takeSafetyBackup(request: RestoreRequest, whileDumping?: () => void): P
 async function safetyBackupAlongsideLoad(
   request: RestoreRequest,
   metadata: BackupMetadata,
-  psql: PsqlSession,
+  session: ServerLoad,
+  before: StateOutsideTables,
 ): Promise<SafetyBackupAndLoad> {
   request.step(
     `Backing up the current ${request.envName} database and, alongside, restoring ${metadata.file} into ${request.target.label} in one transaction (committed only once the safety backup is on disk and the file proves to match its sidecar)...`,
@@ -146,9 +157,9 @@ async function safetyBackupAlongsideLoad(
   const safetyRun = takeSafetyBackup(request).finally(() => {
     safetyBackupSeconds = since(start);
   });
-  const loadRun = psqlRestore(request.target, request.path, metadata, {
+  const loadRun = loadBackup(request.target, request.path, metadata, {
     onBytes: request.onBytes?.("restored"),
-    session: psql,
+    session,
     alongside: safetyRun,
   });
   const [safety, load] = await Promise.allSettled([safetyRun, loadRun]);
@@ -164,7 +175,7 @@ async function safetyBackupAlongsideLoad(
   }
   if (load.status === "rejected") {
     if (!(load.reason instanceof RestoreRolledBack)) throw load.reason;
-    throw await failedRestoreError(request.target, safety.value, load.reason.message);
+    throw await failedRestoreError(request.target, safety.value, before, load.reason.message);
   }
   return { safetyBackup: safety.value, tables: load.value, safetyBackupSeconds, restoreSeconds: since(start) };
 }
@@ -176,7 +187,8 @@ async function safetyBackupAlongsideLoad(
 async function safetyBackupThenLoad(
   request: RestoreRequest,
   metadata: BackupMetadata,
-  psql: PsqlSession,
+  load: ServerLoad,
+  before: StateOutsideTables,
 ): Promise<SafetyBackupAndLoad> {
   request.step(
     `Backing up the current ${request.envName} database first (it holds extensions or large objects, which the restore drops before it loads)...`,
@@ -187,7 +199,7 @@ async function safetyBackupThenLoad(
     // The SQL parser compiles while pg_dump runs (awaited by the load; a failure must not go unhandled meanwhile).
     safetyBackup = await takeSafetyBackup(request, () => loadStatementParser().catch(() => undefined));
   } catch (error) {
-    psql.end(); // it has been sent nothing to do
+    await load.end(); // it has been sent nothing to do
     throw error;
   }
   const safetyBackupSeconds = since(start);
@@ -196,14 +208,14 @@ async function safetyBackupThenLoad(
     `Restoring ${metadata.file} into ${request.target.label} in one transaction (committed only if the file proves to match its sidecar)...`,
   );
   try {
-    const tables = await psqlRestore(request.target, request.path, metadata, {
+    const tables = await loadBackup(request.target, request.path, metadata, {
       onBytes: request.onBytes?.("restored"),
-      session: psql,
+      session: load,
     });
     return { safetyBackup, tables, safetyBackupSeconds, restoreSeconds: since(loadStart) };
   } catch (error) {
     if (!(error instanceof RestoreRolledBack)) throw error;
-    throw await failedRestoreError(request.target, safetyBackup, error.message);
+    throw await failedRestoreError(request.target, safetyBackup, before, error.message);
   }
 }
 
@@ -211,21 +223,23 @@ async function safetyBackupThenLoad(
 async function failedRestoreError(
   target: PgTarget,
   safetyBackup: BackupResult,
+  before: StateOutsideTables,
   cause: string,
 ): Promise<OperationError> {
   const safety = safetyBackup.path ?? safetyBackup.metadata.file;
   let differences: string[];
   try {
-    differences = await withClient(target, (client) =>
-      differencesFromSafetyBackup(client, safetyBackup.metadata.tables),
-    );
+    differences = await withClient(target, async (client) => [
+      ...(await differencesFromSafetyBackup(client, safetyBackup.metadata.tables)),
+      ...differencesOutsideTables(before, await stateOutsideTables(client)),
+    ]);
   } catch (error) {
     differences = [`the check itself failed (${(error as Error).message})`];
   }
   if (differences.length === 0) {
     const tables = Object.keys(safetyBackup.metadata.tables).length;
     return new OperationError(
-      `the restore failed and was rolled back, so the database is exactly as it was before (checked: its ${tables} tables and their row counts match the safety backup's record). Cause: ${cause}. ` +
+      `the restore failed and was rolled back, so the database is exactly as it was before (checked: its ${tables} tables and their row counts match the safety backup's record, its ${before.sequences.size} sequences and the role settings are as they were). Cause: ${cause}. ` +
         `Check the backup with lh-ci backup verify --restore-test; the safety backup ${safetyBackup.metadata.file} is there too`,
     );
   }

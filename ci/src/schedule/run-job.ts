@@ -7,6 +7,7 @@ import { createBackup } from "../backup/create-backup.ts";
 import { Progress } from "../backup/progress.ts";
 import { applyPrune, planPrune } from "../backup/prune.ts";
 import { restoreTest } from "../backup/restore-test.ts";
+import { signingKeyFor } from "../backup/signing-key.ts";
 import { verifyBackupFile } from "../backup/verify-backup.ts";
 import { DeployLock } from "../lock/deploy-lock.ts";
 import { reportBackupToPushgateway } from "../pushgateway/report-backup.ts";
@@ -14,7 +15,7 @@ import type { Clock } from "./clock.ts";
 import { pushScheduleMetrics } from "./metrics.ts";
 import { readScheduleState, type ScheduleState, scheduleDir, writeScheduleState } from "./schedule-state.ts";
 import type { ScheduleSettings } from "./settings.ts";
-import { catchUpDue, newestBackupTime } from "./slots.ts";
+import { backupTimes, catchUpDue, futureBackupsWarning } from "./slots.ts";
 
 /** Why a run happens: the time of day came, the service started late, or an operator asked (`--once`). */
 export type Trigger = "schedule" | "catch-up" | "once";
@@ -28,6 +29,8 @@ export interface JobContext {
   /** The backups folder. */
   dir: string;
   stateDir: string;
+  /** BACKUP_SIGNING_KEY, when set; else the state directory's key (made on first use) signs. */
+  signingKey?: string;
   settings: ScheduleSettings;
   pushgatewayUrl?: string;
   clock: Clock;
@@ -89,7 +92,7 @@ export async function runBackupJob(context: JobContext, trigger: Trigger, slot: 
   const lock = new DeployLock(scheduleDir(context.stateDir));
   const owner = `${processOwner()}:${randomBytes(4).toString("hex")}`;
   activeOwners.add(owner); // before acquiring: a concurrent run of this process must see it as live
-  const held = await takeLock(lock, owner, trigger, context.clock.now());
+  const held = await takeLock(lock, owner, { trigger, now: context.clock.now(), log: context.log });
   if (held) {
     activeOwners.delete(owner);
     record.reason = `another scheduler is running (${held}); it takes this backup`;
@@ -109,23 +112,44 @@ export async function runBackupJob(context: JobContext, trigger: Trigger, slot: 
 }
 
 /** Takes the lock; returns who holds it instead, or undefined once it is ours. */
-async function takeLock(lock: DeployLock, owner: string, trigger: Trigger, now: Date): Promise<string | undefined> {
+async function takeLock(
+  lock: DeployLock,
+  owner: string,
+  { trigger, now, log }: { trigger: Trigger; now: Date; log: JobContext["log"] },
+): Promise<string | undefined> {
   const request = { owner, reason: `${trigger} backup`, ttlMs: LOCK_TTL_MS, now };
   const result = await lock.acquire(request);
   if (result.outcome !== "held") return undefined;
   // Our container and pid, but no run of ours: left by this container's previous life (pid 1 again).
   const [holderProcess] = result.holder.owner.split(/:(?=[0-9a-f]+$)/);
-  if (holderProcess === processOwner() && !activeOwners.has(result.holder.owner)) {
+  const leftByUs = holderProcess === processOwner() && !activeOwners.has(result.holder.owner);
+  // This host, and its process is gone (killed, OOM): nobody will ever release it.
+  const leftByTheDead = result.holder.host === hostname() && !processAlive(result.holder.pid);
+  if (leftByUs || leftByTheDead) {
+    log.info(`Taking over the schedule's lock of ${result.holder.owner}: that process is gone.`);
     await lock.acquire({ ...request, force: true });
     return undefined;
   }
   return `${result.holder.owner} since ${result.holder.acquiredAt}`;
 }
 
+/** Whether a process of this host's pid namespace is running (EPERM: running as someone else). */
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
+
 /** Decided under the lock, so that of two schedulers only the first backs up. */
 function notDueReason(context: JobContext, trigger: Trigger, slot: Date): string | undefined {
   if (trigger === "once") return undefined;
-  const newest = newestBackupTime(context.dir, context.envName);
+  const { newest, future } = backupTimes(context.dir, context.envName, context.clock.now());
+  const warning = futureBackupsWarning(future);
+  if (warning) context.log.warn(warning);
   if (trigger === "schedule" && newest && newest >= slot) {
     return `a backup of this time already exists (${newest.toISOString()})`;
   }
@@ -150,6 +174,7 @@ async function backUp(context: JobContext, record: RunRecord): Promise<void> {
       destination: { dir: context.dir },
       onBytes: (total) => progress.update(total),
       now: () => context.clock.now(),
+      signingKey: signingKeyFor({ configured: context.signingKey, stateDir: context.stateDir, create: true })?.key,
     });
     record.backupMs = Math.round(performance.now() - backupStarted);
     record.file = path;
@@ -198,7 +223,12 @@ async function testRestore(context: JobContext, path: string, state: ScheduleSta
   const attemptAt = context.clock.now().toISOString();
   try {
     const metadata = await verifyBackupFile(path);
-    const result = await restoreTest(context.target, path, metadata);
+    const key = signingKeyFor({ configured: context.signingKey, stateDir: context.stateDir, create: false });
+    const result = await restoreTest(context.target, path, metadata, {
+      key,
+      allowUnsigned: false,
+      envName: context.envName,
+    });
     const tables = Object.keys(result.tables).length;
     state.restoreTest = { lastAttemptAt: attemptAt, ok: true, file: basename(path), lastSuccessAt: attemptAt };
     record.restoreTest = { outcome: "ok", durationMs: Math.round(performance.now() - started), tables };

@@ -23,7 +23,7 @@ export async function runSchedule(loop: ScheduleLoop): Promise<void> {
   const more = () => !signal.aborted && (loop.maxRuns === undefined || runs < loop.maxRuns);
   const started = clock.now();
   let slot = slotAtOrAfter(started, settings);
-  if (catchUpDue(newestBackupTime(context.dir, context.envName), started, settings)) {
+  if (catchUpDue(newestBackupTime(context.dir, context.envName, started), started, settings)) {
     context.log.info("The newest backup is older than the interval (or there is none): backing up now.");
     const record = await safeRun(context, "catch-up", started);
     slot = slotAtOrAfter(new Date(Math.max(clock.now().getTime(), slot.getTime())), settings);

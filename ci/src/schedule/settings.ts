@@ -34,10 +34,14 @@ export function scheduleSettings(env: Record<string, string | undefined>): Sched
     atMinuteUtc: timeOfDay("BACKUP_SCHEDULE_TIME", value("BACKUP_SCHEDULE_TIME")),
     intervalMs: interval("BACKUP_SCHEDULE_INTERVAL", value("BACKUP_SCHEDULE_INTERVAL")),
     restoreTestIntervalMs: interval("BACKUP_RESTORE_TEST_INTERVAL", value("BACKUP_RESTORE_TEST_INTERVAL")),
-    keepDays: number("BACKUP_KEEP_DAYS", value("BACKUP_KEEP_DAYS"), false),
-    keepMin: number("BACKUP_KEEP_MIN", value("BACKUP_KEEP_MIN"), true),
+    keepDays: number("BACKUP_KEEP_DAYS", value("BACKUP_KEEP_DAYS"), { whole: false, least: 0 }),
+    // At least 1: with 0 (and 0 days) the prune after each backup would delete the backup just taken.
+    keepMin: number("BACKUP_KEEP_MIN", value("BACKUP_KEEP_MIN"), { whole: true, least: 1 }),
   };
 }
+
+/** A year: longer intervals are a typo, and past about 270 000 years a time of them is no date at all. */
+const MAX_INTERVAL_MS = 366 * 86_400_000;
 
 function timeOfDay(name: string, text: string): number {
   const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(text);
@@ -47,18 +51,17 @@ function timeOfDay(name: string, text: string): number {
 
 function interval(name: string, text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined || ms < 1000) {
-    throw new UsageError(`${name}: must be a duration of at least 1s, such as 30s, 15m, 24h or 7d`);
+  if (ms === undefined || ms < 1000 || ms > MAX_INTERVAL_MS) {
+    throw new UsageError(`${name}: must be a duration from 1s to 366d, such as 30s, 15m, 24h or 7d`);
   }
   return ms;
 }
 
-function number(name: string, text: string, whole: boolean): number {
+function number(name: string, text: string, rule: { whole: boolean; least: number }): number {
   const value = Number(text);
-  if (!Number.isFinite(value) || value < 0 || (whole && !Number.isInteger(value))) {
-    throw new UsageError(
-      `${name}: must be ${whole ? "a whole number" : "a number"}, 0 or more (e.g. ${whole ? 1 : 7})`,
-    );
+  if (!Number.isFinite(value) || value < rule.least || (rule.whole && !Number.isInteger(value))) {
+    const what = rule.whole ? "a whole number" : "a number";
+    throw new UsageError(`${name}: must be ${what}, ${rule.least} or more (e.g. ${rule.whole ? 1 : 7})`);
   }
   return value;
 }

@@ -18,22 +18,27 @@ export class ProtocolError extends Error {
   override name = "ProtocolError";
 }
 
-function parseObject(line: string, what: string): Record<string, unknown> {
+/**
+ * `echo` quotes the start of a bad line in the error. A request line is never quoted: it is a
+ * command line, which may carry a secret, and the error goes back over the session's stdout.
+ */
+function parseObject(line: string, what: string, echo: boolean): Record<string, unknown> {
+  const quoted = echo ? `: ${line.slice(0, 80)}` : ` (${Buffer.byteLength(line)} bytes, not shown)`;
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
-    throw new ProtocolError(`${what} is not JSON: ${line.slice(0, 80)}`);
+    throw new ProtocolError(`${what} is not JSON${quoted}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ProtocolError(`${what} is not a JSON object: ${line.slice(0, 80)}`);
+    throw new ProtocolError(`${what} is not a JSON object${quoted}`);
   }
   return value as Record<string, unknown>;
 }
 
 /** The arguments of one request line. */
 export function parseRequest(line: string): string[] {
-  const { args } = parseObject(line, "session request");
+  const { args } = parseObject(line, "session request", false);
   if (!Array.isArray(args) || args.length === 0 || !args.every((arg) => typeof arg === "string")) {
     throw new ProtocolError('session request needs "args": a non-empty array of strings');
   }
@@ -46,7 +51,7 @@ export function encodeRequest(args: readonly string[]): string {
 
 /** One answer line from the session. */
 export function parseAnswer(line: string): SessionAnswer {
-  const answer = parseObject(line, "session answer");
+  const answer = parseObject(line, "session answer", true);
   if (typeof answer.err === "string") return { err: answer.err };
   if (Number.isInteger(answer.code) && typeof answer.stdout === "string") {
     return { code: answer.code as number, stdout: answer.stdout };

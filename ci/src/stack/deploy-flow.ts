@@ -16,7 +16,7 @@ export interface LedgerEntry {
   note?: string;
 }
 
-/** Everything `deploy` does, one method per step, in the order of DESIGN.md. */
+/** Everything `deploy` does, one method per step, in the order docs/architecture.md describes. */
 export interface DeploySteps {
   /** `lh-ci env check` on the environment's configuration. */
   checkConfig(): Promise<StepDetail>;

@@ -71,14 +71,26 @@ class LineSplitter {
   }
 }
 
+/**
+ * The environment handed to every child, without its empty variables. `docker compose` prefers a
+ * shell variable to the --env-file, even an empty one, and CI sets an undefined secret or
+ * variable to "": handed on, it would blank the env file's value (`${OPENAI_API_KEY:-}`) or abort
+ * mid-deploy (`${DATABASE_URL:?}`). An empty variable means "not given" here.
+ */
+export function childEnvironment(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""),
+  );
+}
+
 export class Executor {
   readonly out: Output;
-  readonly #env: Record<string, string | undefined>;
+  readonly #env: Record<string, string>;
 
-  /** @param env the environment of every child (DOCKER_HOST, secrets that win over the env file) */
+  /** @param env the environment of every child (DOCKER_HOST, secrets that win over the env file); empty variables are dropped */
   constructor(out: Output, env: Record<string, string | undefined>) {
     this.out = out;
-    this.#env = env;
+    this.#env = childEnvironment(env);
   }
 
   /** The command line as shown in messages: redacted. */

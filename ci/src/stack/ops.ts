@@ -35,11 +35,12 @@ export const opsArgs = {
   lockStatus: (env: string, json: boolean) => ["lock", "status", ...(json ? ["--json"] : []), "--env", env],
   backup: (env: string) => ["backup", "--out", OPS_BACKUP_DIR, "--env", env],
   backupPrune: (env: string) => ["backup", "prune", "--dir", OPS_BACKUP_DIR, "--keep-days", "7", "--env", env],
-  restore: (env: string, name: string, allowCrossEnv: boolean) => [
+  restore: (env: string, name: string, allow: { crossEnv: boolean; unsigned: boolean }) => [
     "restore",
     `${OPS_BACKUP_DIR}/${name}`,
     "--yes",
-    ...(allowCrossEnv ? ["--allow-cross-env"] : []),
+    ...(allow.crossEnv ? ["--allow-cross-env"] : []),
+    ...(allow.unsigned ? ["--allow-unsigned"] : []),
     "--backup-dir",
     OPS_BACKUP_DIR,
     "--env",

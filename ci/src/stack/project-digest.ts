@@ -17,6 +17,9 @@ export class DigestTooLarge extends Error {
 
 export function projectDigest(root: string, folders: readonly string[]): string {
   const hash = createHash("sha256");
+  // Every field ends with NUL, which no path or link target can hold, and a file's content follows
+  // its length: no two different trees give the same bytes ("a" -> "b c" and "a b" -> "c" did).
+  const record = (...fields: (string | number)[]) => hash.update(fields.map((field) => `${field}\0`).join(""));
   let entries = 0;
   let bytes = 0;
   const visit = (relative: string): void => {
@@ -28,22 +31,23 @@ export function projectDigest(root: string, folders: readonly string[]): string 
     } catch (error) {
       // Missing is an answer; unreadable is not (the caller copies the files when in doubt).
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      hash.update(`missing ${relative}\0`);
+      record("missing", relative);
       return;
     }
     const mode = (stat.mode & 0o7777).toString(8);
     if (stat.isDirectory()) {
-      hash.update(`dir ${relative} ${mode}\0`);
+      record("dir", relative, mode);
       for (const name of readdirSync(join(root, relative)).sort()) visit(`${relative}/${name}`);
     } else if (stat.isSymbolicLink()) {
-      hash.update(`link ${relative} ${readlinkSync(join(root, relative))}\0`);
+      record("link", relative, readlinkSync(join(root, relative)));
     } else if (stat.isFile()) {
       bytes += stat.size;
       if (bytes > DIGEST_MAX_BYTES) throw new DigestTooLarge(`more than ${DIGEST_MAX_BYTES} bytes`);
-      hash.update(`file ${relative} ${mode} ${stat.size}\0`);
-      hash.update(readFileSync(join(root, relative)));
+      const content = readFileSync(join(root, relative));
+      record("file", relative, mode, content.length);
+      hash.update(content);
     } else {
-      hash.update(`other ${relative}\0`);
+      record("other", relative);
     }
   };
   for (const folder of folders) visit(folder);

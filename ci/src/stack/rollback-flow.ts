@@ -1,5 +1,5 @@
 /**
- * An operator's rollback (the seed's rollback plan, steps 1-3): take the lock, pick the previous
+ * An operator's rollback (docs/runbook.md, Rollback, steps 1-3): take the lock, pick the previous
  * verified release unless told which, bring its images back up, verify, record both ends in the
  * ledger, release the lock. Tested with a recording implementation.
  */

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { explainWriteFailure } from "./write-failure.ts";
 
 /** Writes a new file beside `path` and flushes it to disk; returns its path. */
 function writeTemporary(path: string, content: string, mode: number): string {
@@ -9,9 +10,13 @@ function writeTemporary(path: string, content: string, mode: number): string {
   try {
     writeSync(fd, content);
     fsyncSync(fd);
-  } finally {
+  } catch (error) {
+    // A full disk must not leave a .tmp file behind (it would only take more of the space).
     closeSync(fd);
+    unlinkSync(temporary);
+    throw explainWriteFailure(error, path);
   }
+  closeSync(fd);
   return temporary;
 }
 

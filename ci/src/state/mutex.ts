@@ -1,5 +1,6 @@
 import { closeSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { explainWriteFailure } from "./write-failure.ts";
 
 export interface MutexOptions {
   /** How long to wait for the mutex before giving up. */
@@ -17,15 +18,23 @@ export class MutexTimeoutError extends Error {
 }
 
 function tryCreate(path: string): boolean {
+  let fd: number;
   try {
-    const fd = openSync(path, "wx", 0o644);
-    writeSync(fd, `${process.pid} ${new Date().toISOString()}\n`);
-    closeSync(fd);
-    return true;
+    fd = openSync(path, "wx", 0o644);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
+    throw explainWriteFailure(error, path);
   }
+  try {
+    writeSync(fd, `${process.pid} ${new Date().toISOString()}\n`);
+  } catch (error) {
+    // Not taken after all: a mutex file left behind would block every lh-ci for its stale time.
+    closeSync(fd);
+    unlinkSync(path);
+    throw explainWriteFailure(error, path);
+  }
+  closeSync(fd);
+  return true;
 }
 
 function breakIfStale(path: string, staleMs: number): void {

@@ -1,5 +1,6 @@
 import { Agent } from "undici";
 import type { Config } from "../config/schema.ts";
+import { urlUnder } from "../http/url-under.ts";
 import type { Check, CheckReport } from "./check.ts";
 import { httpCheck } from "./http-check.ts";
 import { migrationsAppliedCheck } from "./migrations-applied-check.ts";
@@ -24,8 +25,8 @@ export interface VerifyOptions {
 /** The checks of a deployed environment: api and web health, PostgreSQL 15, Redis 7, migrations applied. */
 export function environmentChecks(config: VerifyConfig, migrationsDir: string, agent: Agent): Check[] {
   return [
-    httpCheck("api", new URL("/ready", config.API_URL), agent),
-    httpCheck("web", new URL("/api/health", config.WEB_URL), agent),
+    httpCheck("api", urlUnder(config.API_URL, "ready"), agent),
+    httpCheck("web", urlUnder(config.WEB_URL, "api/health"), agent),
     postgresCheck(config.DATABASE_URL),
     redisCheck({ host: config.REDIS_HOST, port: config.REDIS_PORT, password: config.REDIS_PASSWORD }),
     migrationsAppliedCheck(config.DATABASE_URL, migrationsDir),

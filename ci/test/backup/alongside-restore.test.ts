@@ -3,9 +3,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { pgTarget } from "../../src/backup/connection.ts";
 import type { BackupMetadata } from "../../src/backup/sidecar.ts";
-import { psqlRestore } from "../../src/restore/psql-restore.ts";
-import { PsqlSession } from "../../src/restore/psql-session.ts";
-import { withClient } from "../support/database.ts";
+import { loadBackup } from "../../src/restore/load-backup.ts";
+import { ServerLoad } from "../../src/restore/server-load.ts";
+import { sessionAlive, withClient } from "../support/database.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { pgDumpFraming, writeForgedBackup } from "./forge.ts";
 import { databaseFingerprint, lhCi, moveOn, readJson, seededDatabase, takeBackup } from "./support.ts";
@@ -53,24 +53,24 @@ describe("the restore loads alongside its safety backup, and commits only once t
     expect(await databaseFingerprint(db.url)).toEqual(before);
   });
 
-  it("psqlRestore does not commit when the work alongside fails after the load proved good", async () => {
+  it("loadBackup does not commit when the work alongside fails after the load proved good", async () => {
     const db = await seededDatabase("lh_alongside_late");
     const cwd = tempDir("lh-alongside-late-");
     const backup = await takeBackup(cwd, db.secretUrl);
     const metadata = readJson(`${backup}.json`) as unknown as BackupMetadata;
     await moveOn(db.url);
     const before = await databaseFingerprint(db.url);
-    const session = new PsqlSession(pgTarget(db.url), "lh-ci restore test");
+    const session = await ServerLoad.connect(pgTarget(db.url), "lh-ci restore test");
     const safetyBackup = new Promise<void>((_resolve, reject) =>
       setTimeout(() => reject(new Error("the safety backup's disk is full (test)")), 1_000),
     );
 
-    const failure = await psqlRestore(pgTarget(db.url), backup, metadata, {
+    const failure = await loadBackup(pgTarget(db.url), backup, metadata, {
       session,
       alongside: safetyBackup,
     }).catch((error: Error) => error);
     expect((failure as Error).message).toBe("the safety backup's disk is full (test)");
-    expect(session.psql.child.exitCode).not.toBeNull(); // psql has exited: nothing is left holding locks
+    expect(await sessionAlive(db.url, session.pid)).toBe(false); // its connection is closed: nothing is left holding locks
     expect(await databaseFingerprint(db.url)).toEqual(before);
   });
 
@@ -135,6 +135,8 @@ describe("the restore loads alongside its safety backup, and commits only once t
     writeForgedBackup(
       path,
       pgDumpFraming(`CREATE TABLE public.counters (id integer DEFAULT nextval('${oid}'::regclass));\n\n`),
+      {},
+      { database: db.name },
     );
 
     const result = await lhCi(["restore", path, "--yes"], cwd, db.secretUrl);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { DumpRefused, DumpScanner } from "../../src/dump/dump-scanner.ts";
+import { COPY_END, type DumpPiece, DumpRefused, DumpScanner } from "../../src/dump/dump-scanner.ts";
 import { loadStatementParser } from "../../src/dump/statement-policy.ts";
 import { pgDumpFraming } from "./forge.ts";
 
@@ -39,7 +39,12 @@ async function scan(
   const pieces: Buffer[] = [];
   const filter = scanner.filter();
   let failure: Error | undefined;
-  filter.on("data", (piece: Buffer) => pieces.push(piece));
+  // Back to text: a statement and its newline, COPY data as it is, the end of COPY data as `\.`.
+  filter.on("data", (piece: DumpPiece) =>
+    pieces.push(
+      piece === COPY_END ? Buffer.from("\\.\n") : Buffer.isBuffer(piece) ? piece : Buffer.from(`${piece.statement}\n`),
+    ),
+  );
   filter.on("error", (error: Error) => {
     failure ??= error;
   });

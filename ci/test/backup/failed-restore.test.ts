@@ -4,6 +4,7 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { withClient } from "../support/database.ts";
 import { tempDir } from "../support/temp-dir.ts";
+import { resign } from "./forge.ts";
 import { databaseFingerprint, lhCi, readJson, seededDatabase, takeBackup } from "./support.ts";
 
 /** Rewrites a backup with SQL that breaks half-way, and a sidecar that vouches for it. */
@@ -20,6 +21,7 @@ function breakInTheMiddle(path: string, gzip: boolean): void {
   sidecar.sizeBytes = bytes.length;
   sidecar.compression = gzip ? "gzip" : "none";
   writeFileSync(`${path}.json`, JSON.stringify(sidecar));
+  resign(path); // signed with the key, as if it had leaked: the proofs below must still hold
 }
 
 describe("a restore that fails half-way", async () => {

@@ -1,6 +1,21 @@
 import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import type { BackupMetadata } from "../../src/backup/sidecar.ts";
+import { signMetadata } from "../../src/backup/signature.ts";
+
+/**
+ * The signing key the backup tests' lh-ci runs use (support.ts sets BACKUP_SIGNING_KEY), and that
+ * forged sidecars are signed with: the tests' forger holds the real key, as if it had leaked, so
+ * the second wall (the content checks) is what they test.
+ */
+export const TEST_SIGNING_KEY = "the-backup-tests-signing-key-0123456789abcdef";
+
+/** Signs (again) the sidecar of `path` with `key`, after a test edited it. */
+export function resign(path: string, key = TEST_SIGNING_KEY): void {
+  const { signature: _old, ...metadata } = JSON.parse(readFileSync(`${path}.json`, "utf8")) as BackupMetadata;
+  writeFileSync(`${path}.json`, JSON.stringify({ ...metadata, signature: signMetadata(metadata, key) }));
+}
 
 /** The key a forged dump's `\restrict` / `\unrestrict` pair uses (pg_dump's is random; any key works). */
 export const FORGED_KEY = "ForgedKey0123456789abcdefABCDEF";
@@ -42,7 +57,8 @@ ${body}
 
 /**
  * Writes `sql` to `path` (gzip when the name ends in .gz) with a sidecar whose checksum and size
- * match it, as a forger would: a checksum proves integrity, not origin.
+ * match it, signed with TEST_SIGNING_KEY, as a forger holding the key would (`extra.database`
+ * names the target database; `signature: null` leaves it unsigned).
  */
 export function writeForgedBackup(
   path: string,
@@ -71,4 +87,10 @@ export function writeForgedBackup(
       ...extra,
     }),
   );
+  if (extra.signature === null) {
+    const { signature: _none, ...unsigned } = JSON.parse(readFileSync(`${path}.json`, "utf8"));
+    writeFileSync(`${path}.json`, JSON.stringify(unsigned));
+  } else if (extra.signature === undefined) {
+    resign(path);
+  }
 }

@@ -3,6 +3,7 @@ import { copyFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../support/temp-dir.ts";
+import { resign } from "./forge.ts";
 import { lhCi, readJson, seededDatabase, takeBackup } from "./support.ts";
 
 /** Sidecars and backup files that are not what they claim: verify must neither hang, nor read them whole, nor print them raw. */
@@ -71,8 +72,13 @@ describe("backup verify reads sidecars with bounds and prints them escaped", asy
       const record = readJson(`${good}.json`) as { tables: Record<string, number> };
       writeFileSync(
         sidecar,
-        JSON.stringify({ ...record, tables: { ...record.tables, "public.evil\u001b[2J\rerror: forged": 3 } }),
+        JSON.stringify({
+          ...record,
+          file: "table.sql",
+          tables: { ...record.tables, "public.evil\u001b[2J\rerror: forged": 3 },
+        }),
       );
+      resign(sidecar.slice(0, -".json".length)); // with the key, as if it had leaked: the test restore runs
     });
     const result = await lhCi(["backup", "verify", path, "--restore-test"], cwd, db.secretUrl);
     expect(result.code).toBe(1);

@@ -1,11 +1,13 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { pgTarget } from "../../src/backup/connection.ts";
 import type { BackupMetadata } from "../../src/backup/sidecar.ts";
-import { psqlRestore, RestoreRolledBack } from "../../src/restore/psql-restore.ts";
-import { PsqlSession } from "../../src/restore/psql-session.ts";
-import { createTestDatabase, withClient } from "../support/database.ts";
+import { loadBackup, RestoreRolledBack } from "../../src/restore/load-backup.ts";
+import { ServerLoad } from "../../src/restore/server-load.ts";
+import { createTestDatabase, sessionAlive, withClient } from "../support/database.ts";
 import { tempDir } from "../support/temp-dir.ts";
+import { resign } from "./forge.ts";
 import { databaseFingerprint, lhCi, moveOn, readJson, seededDatabase, takeBackup } from "./support.ts";
 
 /** Row counts by count(*) of every ordinary table outside the system schemas. */
@@ -51,6 +53,7 @@ describe("the restore commits only what proves to match its sidecar, in one read
     const sidecar = readJson(`${backup}.json`) as { tables: Record<string, number> };
     sidecar.tables["public.users"] = (sidecar.tables["public.users"] ?? 0) + 1;
     writeFileSync(`${backup}.json`, JSON.stringify(sidecar));
+    resign(backup); // signed with the key, as if it had leaked: the proofs below must still hold
     await moveOn(db.url);
     const before = await databaseFingerprint(db.url);
 
@@ -62,23 +65,34 @@ describe("the restore commits only what proves to match its sidecar, in one read
     expect(await databaseFingerprint(db.url)).toEqual(before);
   });
 
-  it("an unexpected failure after the load (a bug, not a proof) ends psql's input without COMMIT: psql exits, nothing changed", async () => {
+  it("an unexpected failure after the load (a bug, not a proof) rolls back and closes the connection: nothing changed", async () => {
     const backup = await takeBackup(cwd, db.secretUrl);
     const metadata = readJson(`${backup}.json`) as unknown as BackupMetadata;
     await moveOn(db.url);
     const before = await databaseFingerprint(db.url);
-    const session = new PsqlSession(pgTarget(db.url), "lh-ci restore test");
+    const session = await ServerLoad.connect(pgTarget(db.url), "lh-ci restore test");
     // The file matches its sidecar; only the row-count comparison at the end throws (not an object).
     const broken = { ...metadata, tables: null as unknown as BackupMetadata["tables"] };
 
-    const failure = await psqlRestore(pgTarget(db.url), backup, broken, { session }).catch((error: Error) => error);
+    const failure = await loadBackup(pgTarget(db.url), backup, broken, { session }).catch((error: Error) => error);
     expect(failure).toBeInstanceOf(TypeError);
     expect(failure).not.toBeInstanceOf(RestoreRolledBack);
-    expect(session.psql.child.exitCode).not.toBeNull(); // psql has exited: it is not holding the locks
+    expect(await sessionAlive(db.url, session.pid)).toBe(false); // its connection is closed: it is not holding the locks
     expect(await databaseFingerprint(db.url)).toEqual(before);
   });
 
-  it("a restore that commits reports psql's row counts, equal to the sidecar's", async () => {
+  it("a FIFO swapped in for the backup after its record was checked is refused at once, not read (it would hang)", async () => {
+    const backup = await takeBackup(cwd, db.secretUrl);
+    const metadata = readJson(`${backup}.json`) as unknown as BackupMetadata;
+    const before = await databaseFingerprint(db.url);
+    renameSync(backup, `${backup}.moved`);
+    execFileSync("mkfifo", ["--", backup]); // no writer ever opens it: a blocking read would wait forever
+    const failure = await loadBackup(pgTarget(db.url), backup, metadata).catch((error: Error) => error);
+    expect((failure as Error).message).toMatch(/is not a regular file/);
+    expect(await databaseFingerprint(db.url)).toEqual(before);
+  });
+
+  it("a restore that commits reports the server's row counts, equal to the sidecar's", async () => {
     const backup = await takeBackup(cwd, db.secretUrl);
     const recorded = (readJson(`${backup}.json`) as { tables: Record<string, number> }).tables;
     await moveOn(db.url);

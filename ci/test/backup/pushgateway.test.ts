@@ -58,6 +58,15 @@ describe("backup metrics on the Pushgateway", async () => {
     expect(push?.body).toContain("# TYPE lawyers_hub_backup_size_bytes gauge");
   });
 
+  it("a path and a query in PUSHGATEWAY_URL stay where they are: the push path goes under the path, before the query", async () => {
+    const gateway = await pushgateway(200);
+    const result = await lhCi(["backup"], cwd, db.secretUrl, { PUSHGATEWAY_URL: `${gateway.url}/gw/?tenant=lh#x` });
+    expect(result.code, result.stderr).toBe(0);
+    expect(gateway.pushes.map((push) => push.url)).toEqual([
+      "/gw/metrics/job/lawyers_hub_backup/env/staging?tenant=lh",
+    ]);
+  });
+
   it("a failed push (error answer or nobody listening) is a warning; the backup stands", async () => {
     const gateway = await pushgateway(500);
     for (const url of [gateway.url, `http://127.0.0.1:${await freePort()}`]) {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { withClient } from "../support/database.ts";
 import { tempDir } from "../support/temp-dir.ts";
+import { resign } from "./forge.ts";
 import { databaseFingerprint, expectNoSecret, filesIn, lhCi, readJson, seededDatabase, takeBackup } from "./support.ts";
 
 describe("restore refuses what it cannot prove safe, and leaves the database untouched", async () => {
@@ -24,7 +25,9 @@ describe("restore refuses what it cannot prove safe, and leaves the database unt
   function variant(name: string, damage: (path: string) => void): string {
     const path = join(cwd, name);
     copyFileSync(good, path);
-    copyFileSync(`${good}.json`, `${path}.json`);
+    // Under its new name, signed with the key (as if it had leaked): only the damage is left to find.
+    writeFileSync(`${path}.json`, JSON.stringify({ ...readJson(`${good}.json`), file: name }));
+    resign(path);
     damage(path);
     return path;
   }
@@ -95,6 +98,7 @@ describe("restore refuses what it cannot prove safe, and leaves the database unt
       sidecar.sha256 = createHash("sha256").update(text).digest("hex");
       sidecar.sizeBytes = Buffer.byteLength(text);
       writeFileSync(`${file}.json`, JSON.stringify(sidecar));
+      resign(file); // signed with the key, as if it had leaked: the proofs below must still hold
     });
     await expectRefused(
       path,
@@ -107,7 +111,7 @@ describe("restore refuses what it cannot prove safe, and leaves the database unt
 
   it("refuses a backup of another environment without --allow-cross-env", async () => {
     const qa = await takeBackup(cwd, db.secretUrl, ["--env", "qa", "--out", "backups/qa"]);
-    await expectRefused(qa, ["--yes"], 2, /refusing to restore a backup of qa into staging: pass --allow-cross-env/);
+    await expectRefused(qa, ["--yes"], 2, /refusing a backup of qa for staging: pass --allow-cross-env/);
     const allowed = await lhCi(["restore", qa, "--yes", "--allow-cross-env"], cwd, db.secretUrl);
     expect(allowed.code).toBe(0);
     current = await databaseFingerprint(db.url);

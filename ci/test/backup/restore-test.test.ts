@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { adminQuery } from "../support/database.ts";
 import { tempDir } from "../support/temp-dir.ts";
+import { resign } from "./forge.ts";
 import { expectNoSecret, lhCi, readJson, seededDatabase, takeBackup } from "./support.ts";
 
 async function scratchDatabases(): Promise<string[]> {
@@ -34,6 +35,7 @@ describe("lh-ci backup verify --restore-test", async () => {
     const sidecar = readJson(`${backup}.json`) as { tables: Record<string, number> };
     sidecar.tables["public.users"] = 201;
     writeFileSync(`${backup}.json`, JSON.stringify(sidecar));
+    resign(backup); // signed with the key, as if it had leaked: the proofs below must still hold
     const before = await scratchDatabases();
     const result = await lhCi(["backup", "verify", backup, "--restore-test"], cwd, db.secretUrl);
     expect(result.code).toBe(1);

@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import { createTestDatabase, withClient } from "../support/database.ts";
 import { PRISMA_MIGRATIONS_DDL } from "../support/prisma-migrations.ts";
 import { type CliResult, runCli } from "../support/run-cli.ts";
+import { TEST_SIGNING_KEY } from "./forge.ts";
 
 /** Ignored by the machine's trust auth, but carried in DATABASE_URL: it must never be printed or stored. */
 export const DB_PASSWORD = "Sup3r-s3cret-pw-4-backups";
@@ -64,9 +65,9 @@ export async function databaseFingerprint(url: string): Promise<Record<string, s
   });
 }
 
-/** Runs lh-ci against a database, in a directory of its own, with the password in DATABASE_URL. */
+/** Runs lh-ci against a database, in a directory of its own, with the password in DATABASE_URL and the tests' signing key. */
 export function lhCi(args: string[], cwd: string, databaseUrl: string, env: Record<string, string> = {}) {
-  return runCli(args, { cwd, env: { DATABASE_URL: databaseUrl, ...env } });
+  return runCli(args, { cwd, env: { DATABASE_URL: databaseUrl, BACKUP_SIGNING_KEY: TEST_SIGNING_KEY, ...env } });
 }
 
 export function expectNoSecret(...texts: string[]): void {

@@ -75,6 +75,46 @@ describe("lh-ci migrations check fails closed", () => {
       'DELETE FROM "Matter" WHERE "title" IS NULL OR "title" IS NOT NULL;',
       "deletes every row of Matter: its WHERE tests IS NULL and IS NOT NULL",
     ],
+    [
+      "(x = x) IS TRUE",
+      'DELETE FROM "Matter" WHERE ("id" = "id") IS TRUE;',
+      "deletes every row of Matter: its WHERE compares an expression with itself",
+    ],
+    [
+      "NOT (x <> x)",
+      'UPDATE "User" SET "name" = NULL WHERE NOT ("id" <> "id");',
+      "updates every row of User: its WHERE compares an expression with itself",
+    ],
+    [
+      "x IN (x)",
+      'DELETE FROM "Matter" WHERE "id" IN ("id");',
+      "deletes every row of Matter: its WHERE tests an expression IN a list that holds it",
+    ],
+    [
+      "x BETWEEN x AND x",
+      'DELETE FROM "Matter" WHERE "id" BETWEEN "id" AND "id";',
+      "deletes every row of Matter: its WHERE tests an expression BETWEEN itself and itself",
+    ],
+    [
+      "NOT (x AND false)",
+      'DELETE FROM "Matter" WHERE NOT ("title" = \'x\' AND 1 = 2);',
+      "deletes every row of Matter: its WHERE has an AND arm that does not depend on the row",
+    ],
+    [
+      "ALTER TABLE ... SET UNLOGGED",
+      'ALTER TABLE "Matter" SET UNLOGGED;',
+      "makes table Matter UNLOGGED: a crash of the server empties it",
+    ],
+    [
+      "ALTER SEQUENCE ... RESTART",
+      'ALTER SEQUENCE "Matter_seq" RESTART;',
+      "restarts sequence Matter_seq: the next ids it hands out may already exist",
+    ],
+    [
+      "ALTER TABLE ... DETACH PARTITION",
+      'ALTER TABLE "Matter" DETACH PARTITION "Matter_2025";',
+      "detaches partition Matter_2025 from Matter: its rows vanish from Matter",
+    ],
     ["DROP OWNED", "DROP OWNED BY CURRENT_USER;", "drops every object owned by"],
     [
       "DROP EXTENSION ... CASCADE",
@@ -168,6 +208,11 @@ UPDATE "User" SET "name" = lower("name") WHERE "name" <> lower("name");
 DELETE FROM "Matter" m USING "User" u WHERE m."id" = u."id";
 WITH stale AS (SELECT "id" FROM "Matter" WHERE "title" = '') DELETE FROM "Matter" WHERE "id" IN (SELECT "id" FROM stale);
 SET lock_timeout = '5s';
+DELETE FROM "Matter" WHERE "id" IN ('a', 'b') AND "title" BETWEEN 'a' AND 'm';
+UPDATE "User" SET "age" = 0 WHERE ("age" < 0) IS TRUE OR NOT ("name" <> 'x');
+CREATE SEQUENCE "note_seq";
+ALTER SEQUENCE "note_seq" RESTART WITH 10;
+ALTER SEQUENCE "note_seq" INCREMENT BY 2;
 `);
     expect(result.stderr).not.toContain("error:");
     expect(result.code).toBe(0);

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -181,6 +182,52 @@ describe("the backup schedule against the real PostgreSQL, on a fake clock", asy
     const reclaimed = await runBackupJob(context, "schedule", clock.now());
     expect(reclaimed.outcome).toBe("ok");
     expect(lock.inspect()).toEqual({ state: "free" });
+  });
+
+  it("a lock left by a dead process of this host is taken over at once, not after its 6 hours", async () => {
+    const clock = new FakeClock("2026-11-30T02:30:00Z");
+    const { context, lines } = jobContext(db.secretUrl, clock);
+    const lock = new DeployLock(join(context.stateDir, "backup-schedule"));
+    const dead = spawnSync("true").pid ?? 0;
+    const owner = `backup-schedule@${hostname()}:${dead}:0a1b2c3d`;
+    await lock.acquire({ owner, ttlMs: 6 * 3_600_000, now: clock.now() });
+    // As the killed process wrote it: this host, its pid.
+    const path = join(context.stateDir, "backup-schedule", "deploy.lock");
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, "utf8")), pid: dead }));
+    const record = await runBackupJob(context, "schedule", clock.now());
+    expect(record.outcome, record.reason).toBe("ok");
+    expect(lines).toContain(`Taking over the schedule's lock of ${owner}: that process is gone.`);
+    expect(lock.inspect()).toEqual({ state: "free" });
+
+    // A live process of this host (the test runner itself) keeps its lock.
+    await lock.acquire({
+      owner: `backup-schedule@${hostname()}:${process.ppid}:0a1b2c3d`,
+      ttlMs: 3_600_000,
+      now: clock.now(),
+    });
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, "utf8")), pid: process.ppid }));
+    const blocked = await runBackupJob(context, "schedule", clock.now());
+    expect(blocked.outcome).toBe("skipped");
+    expect(blocked.reason).toMatch(/another scheduler is running/);
+  });
+
+  it("a backup dated in the future (a clock step, a touched name) does not make the runs skip", async () => {
+    const clock = new FakeClock("2026-11-30T03:00:00Z");
+    const { context, lines } = jobContext(db.secretUrl, clock);
+    writeFileSync(join(context.dir, "lawyers_hub_staging_20991231T000000Z.sql"), "");
+    const records = await schedule(context, 2);
+    expect(records.map((r) => [r.trigger, r.outcome])).toEqual([
+      ["catch-up", "ok"],
+      ["schedule", "ok"],
+    ]);
+    expect(backupsIn(context.dir).filter((name) => name.endsWith(".sql"))).toEqual([
+      "lawyers_hub_staging_20261130T030000Z.sql",
+      "lawyers_hub_staging_20261201T023000Z.sql",
+      "lawyers_hub_staging_20991231T000000Z.sql",
+    ]);
+    expect(lines).toContain(
+      "warning: ignoring 1 backup(s) dated after now (lawyers_hub_staging_20991231T000000Z.sql): a clock that stepped back or a hand-made name; the schedule backs up as if they were not there (move them away once checked)",
+    );
   });
 
   it("a backup that does not restore fails its restore test: recorded, pushed as 0, the scratch database dropped", async () => {

@@ -167,4 +167,21 @@ describe("lh-ci backup schedule as a process", async () => {
     expect(result.stderr).toContain("error: BACKUP_SCHEDULE_TIME: must be a UTC time of day as HH:MM (e.g. 02:30)");
     expect(readdirSync(dir)).toEqual([]);
   });
+
+  it("refuses an interval past any date, and retention that would delete the backup just taken (exit 2, naming them)", async () => {
+    const dir = tempDir("lh-schedule-bad-");
+    const env = { DATABASE_URL: db.secretUrl, LH_STATE_DIR: dir };
+    const huge = await runCli(["backup", "schedule", "--once", "--dir", dir], {
+      env: { ...env, BACKUP_SCHEDULE_INTERVAL: "200000000d" },
+    });
+    expect(huge.code, huge.stderr).toBe(2);
+    expect(huge.stderr).toContain("error: BACKUP_SCHEDULE_INTERVAL: must be a duration from 1s to 366d");
+    expect(huge.stderr).not.toContain("Invalid time value");
+    const keepNothing = await runCli(["backup", "schedule", "--once", "--dir", dir], {
+      env: { ...env, BACKUP_KEEP_MIN: "0", BACKUP_KEEP_DAYS: "0" },
+    });
+    expect(keepNothing.code, keepNothing.stderr).toBe(2);
+    expect(keepNothing.stderr).toContain("error: BACKUP_KEEP_MIN: must be a whole number, 1 or more");
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });

@@ -4,7 +4,13 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../../src/cli/exit-codes.ts";
 import { scheduleMetricsText } from "../../src/schedule/metrics.ts";
 import { scheduleSettings } from "../../src/schedule/settings.ts";
-import { catchUpDue, newestBackupTime, slotAtOrAfter } from "../../src/schedule/slots.ts";
+import {
+  backupTimes,
+  catchUpDue,
+  futureBackupsWarning,
+  newestBackupTime,
+  slotAtOrAfter,
+} from "../../src/schedule/slots.ts";
 import { tempDir } from "../support/temp-dir.ts";
 
 const at = (iso: string) => new Date(iso);
@@ -42,11 +48,14 @@ describe("schedule settings", () => {
   it.each([
     ["BACKUP_SCHEDULE_TIME", "2:30", /BACKUP_SCHEDULE_TIME: must be a UTC time of day as HH:MM/],
     ["BACKUP_SCHEDULE_TIME", "24:00", /BACKUP_SCHEDULE_TIME: must be/],
-    ["BACKUP_SCHEDULE_INTERVAL", "daily", /BACKUP_SCHEDULE_INTERVAL: must be a duration of at least 1s/],
-    ["BACKUP_SCHEDULE_INTERVAL", "500ms", /BACKUP_SCHEDULE_INTERVAL: must be a duration of at least 1s/],
+    ["BACKUP_SCHEDULE_INTERVAL", "daily", /BACKUP_SCHEDULE_INTERVAL: must be a duration from 1s to 366d/],
+    ["BACKUP_SCHEDULE_INTERVAL", "500ms", /BACKUP_SCHEDULE_INTERVAL: must be a duration from 1s to 366d/],
+    ["BACKUP_SCHEDULE_INTERVAL", "200000000d", /BACKUP_SCHEDULE_INTERVAL: must be a duration from 1s to 366d/],
     ["BACKUP_RESTORE_TEST_INTERVAL", "-1d", /BACKUP_RESTORE_TEST_INTERVAL: must be a duration/],
+    ["BACKUP_RESTORE_TEST_INTERVAL", "367d", /BACKUP_RESTORE_TEST_INTERVAL: must be a duration from 1s to 366d/],
     ["BACKUP_KEEP_DAYS", "a week", /BACKUP_KEEP_DAYS: must be a number, 0 or more/],
-    ["BACKUP_KEEP_MIN", "1.5", /BACKUP_KEEP_MIN: must be a whole number, 0 or more/],
+    ["BACKUP_KEEP_MIN", "1.5", /BACKUP_KEEP_MIN: must be a whole number, 1 or more/],
+    ["BACKUP_KEEP_MIN", "0", /BACKUP_KEEP_MIN: must be a whole number, 1 or more/],
   ])("refuse %s=%s, naming the variable", (name, value, message) => {
     expect(() => scheduleSettings({ [name]: value })).toThrow(UsageError);
     expect(() => scheduleSettings({ [name]: value })).toThrow(message);
@@ -89,7 +98,8 @@ describe("catch-up at start", () => {
 
   it("judges the newest backup by the time in its name, of this environment only", () => {
     const dir = tempDir("lh-schedule-units-");
-    expect(newestBackupTime(join(dir, "missing"), "staging")).toBeUndefined();
+    const now = at("2026-11-30T10:00:00Z");
+    expect(newestBackupTime(join(dir, "missing"), "staging", now)).toBeUndefined();
     for (const name of [
       "lawyers_hub_staging_20261128T023000Z.sql",
       "lawyers_hub_staging_20261129T023000Z.sql.gz",
@@ -99,7 +109,22 @@ describe("catch-up at start", () => {
     ]) {
       writeFileSync(join(dir, name), "");
     }
-    expect(newestBackupTime(dir, "staging")).toEqual(at("2026-11-29T02:30:00Z"));
+    expect(newestBackupTime(dir, "staging", now)).toEqual(at("2026-11-29T02:30:00Z"));
+  });
+
+  it("leaves out, and names, a backup dated after now (a clock step back, or a hand-made name)", () => {
+    const dir = tempDir("lh-schedule-units-");
+    for (const name of ["lawyers_hub_staging_20261129T023000Z.sql", "lawyers_hub_staging_20991231T000000Z.sql"]) {
+      writeFileSync(join(dir, name), "");
+    }
+    const times = backupTimes(dir, "staging", at("2026-11-30T10:00:00Z"));
+    expect(times).toEqual({
+      newest: at("2026-11-29T02:30:00Z"),
+      future: ["lawyers_hub_staging_20991231T000000Z.sql"],
+    });
+    expect(futureBackupsWarning(times.future)).toMatch(
+      /^ignoring 1 backup\(s\) dated after now \(lawyers_hub_staging_20991231T000000Z.sql\)/,
+    );
   });
 });
 

@@ -55,10 +55,29 @@ describe("lh-ci session: commands from stdin, answers on stdout", () => {
     expect(answers.filter((answer) => "code" in answer).map((answer) => answer.code)).toEqual([2, 2, 2, 0]);
     const errors = answers.filter((answer) => "err" in answer).map((answer) => answer.err);
     expect(errors).toEqual([
-      "error: session request is not JSON: not json",
+      "error: session request is not JSON (8 bytes, not shown)",
       'error: session request needs "args": a non-empty array of strings',
       "error: lh-ci session cannot start another session",
     ]);
+  });
+
+  it("never echoes a malformed request, nor a secret of its environment in any answer", async () => {
+    const result = await runProcess(process.execPath, [...LH_CI_NODE_ARGS, "session"], {
+      env: minimalEnvironment({ LH_STATE_DIR: tempDir("lh-session-"), STRIPE_SECRET_KEY: SECRET }),
+      input: [
+        `{"args": ["lock", "status", "--owner=${SECRET}"`,
+        `[${JSON.stringify(SECRET)}]`,
+        JSON.stringify({ args: [`no-such-${SECRET}`] }),
+        JSON.stringify({ args: ["lock", "status", `--${SECRET}`] }),
+        "",
+      ].join("\n"),
+    });
+    expect(result.code).toBe(0);
+    const answers = result.stdout.trim().split("\n").map(parseAnswer);
+    expect(answers.filter((answer) => "code" in answer).map((answer) => answer.code)).toEqual([2, 2, 2, 2]);
+    expect(result.stdout + result.stderr).not.toContain(SECRET);
+    expect(result.stdout).toContain("session request is not JSON (");
+    expect(result.stdout).toContain("session request is not a JSON object (");
   });
 
   it("refuses a request line longer than its bound instead of buffering it", async () => {

@@ -119,8 +119,11 @@ describe("lh-ci arguments in the ops container", () => {
       "migrations check --migrations-dir /app/apps/api/prisma/migrations --env staging",
     );
     expect(opsArgs.migrationsCheck("staging", true)).toContain("--allow-destructive");
-    expect(opsArgs.restore("staging", "x.sql", true).join(" ")).toBe(
+    expect(opsArgs.restore("staging", "x.sql", { crossEnv: true, unsigned: false }).join(" ")).toBe(
       "restore /backups/x.sql --yes --allow-cross-env --backup-dir /backups --env staging",
+    );
+    expect(opsArgs.restore("staging", "x.sql", { crossEnv: false, unsigned: true }).join(" ")).toBe(
+      "restore /backups/x.sql --yes --allow-unsigned --backup-dir /backups --env staging",
     );
   });
 });

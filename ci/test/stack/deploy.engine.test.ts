@@ -1,7 +1,7 @@
 /**
  * lh-ci deploy, rollback and the stack commands for real: the miniature stack of
  * fixtures/mini-stack on the real Docker engine, driven through the lh-ci CLI exactly as an
- * operator or the Dagger module runs it. (The full stack and issue 12's scenarios are the e2e's.)
+ * operator or the Dagger module runs it. (The full stack and the deploy scenarios are the e2e's.)
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

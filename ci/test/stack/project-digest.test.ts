@@ -44,6 +44,27 @@ describe("the project digest deploy compares before copying compose/ and monitor
     }
   });
 
+  it("tells apart trees whose names and link targets hold spaces or newlines", () => {
+    const linked = (links: Array<[string, string]>) => {
+      const root = project();
+      for (const [name, target] of links) symlinkSync(target, join(root, "compose", name));
+      return projectDigest(root, FOLDERS);
+    };
+    expect(linked([["a", "b c"]])).not.toBe(linked([["a b", "c"]]));
+    expect(linked([["a", "x\nlink compose/b y"]])).not.toBe(
+      linked([
+        ["a", "x"],
+        ["b", "y"],
+      ]),
+    );
+    const named = (name: string, content: string) => {
+      const root = project();
+      writeFileSync(join(root, "compose", name), content);
+      return projectDigest(root, FOLDERS);
+    };
+    expect(named("a 644 1", "x")).not.toBe(named("a", "1\0x"));
+  });
+
   it("does not follow links: a link's target is part of the digest, not the file it points to", () => {
     const root = project();
     symlinkSync("/nonexistent/target", join(root, "compose", "dangling"));

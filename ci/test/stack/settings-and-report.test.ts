@@ -127,6 +127,7 @@ describe("lh-ci deploy and stack commands: usage", () => {
       "stack backup",
       "stack restore",
       "stack ops",
+      "stack compose",
     ]) {
       const result = await runCli([...command.split(" "), "--help"]);
       expect(result.code, command).toBe(0);

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll } from "vitest";
+import { TEST_POSTGRES } from "./service-addresses.ts";
 
-/** The machine's PostgreSQL 15 (trust auth); override with TEST_POSTGRES_URL. */
-export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+/** The shared PostgreSQL 15 (trust auth): the machine's, or TEST_POSTGRES_URL (service-addresses.ts). */
+export const ADMIN_URL = TEST_POSTGRES.url;
 
 export function databaseUrl(name: string, base = ADMIN_URL): string {
   const url = new URL(base);
@@ -53,4 +54,16 @@ export async function withClient<T>(url: string, run: (client: pg.Client) => Pro
   } finally {
     await client.end();
   }
+}
+
+/** Whether a server process still serves a session (waits a moment: a closed connection's process exits just after). */
+export async function sessionAlive(url: string, pid: number): Promise<boolean> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const { rows } = await withClient(url, (client) =>
+      client.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1", [pid]),
+    );
+    if (rows[0]?.n === 0) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
 }

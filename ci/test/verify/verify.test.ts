@@ -112,6 +112,19 @@ describe("lh-ci verify", () => {
     expect(markdown).toContain("| api | ✅ pass |");
   });
 
+  it("asks under the path of API_URL and WEB_URL (a service behind a reverse proxy's prefix)", async () => {
+    const asked: string[] = [];
+    const prefixed = await serve((request, response) => {
+      asked.push(request.url ?? "");
+      const known = ["/lh/api/ready", "/lh/web/api/health"].includes(request.url ?? "");
+      json(known ? 200 : 404, known ? { ready: true } : { error: "not here" })(request, response);
+    });
+    const run = await verify({ API_URL: `${prefixed.url}/lh/api`, WEB_URL: `${prefixed.url}/lh/web/` });
+    expect(run.report.checks.filter((check) => check.status !== "pass")).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(asked.sort()).toEqual(["/lh/api/ready", "/lh/web/api/health"]);
+  });
+
   it("fails on a server that accepts and never answers: timed out, within the deadline", async () => {
     const run = await verify({ API_URL: silent.url });
     // Attempts of 1s each; the last one ends with the 3s deadline, and then that is the reason.
@@ -155,7 +168,9 @@ describe("lh-ci verify", () => {
   });
 
   it("fails when PostgreSQL is unreachable, without printing the password", async () => {
+    // A closed port on this process's own loopback (the shared PostgreSQL may be another host).
     const url = new URL(databaseUrl("lawyers_hub"));
+    url.hostname = "127.0.0.1";
     url.port = String(closedPort);
     url.username = "lawyers_hub";
     url.password = "verify-db-secret-42";

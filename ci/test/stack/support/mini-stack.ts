@@ -66,6 +66,11 @@ export function miniStack(): MiniStack {
       "POSTGRES_USER=lhstack",
       `POSTGRES_PASSWORD=${password}`,
       "POSTGRES_DB=lhstack",
+      // What the real stack also requires (env check refuses a configuration without them).
+      "GRAFANA_ADMIN_USER=admin",
+      `GRAFANA_ADMIN_PASSWORD=grafana-${name}-canary`,
+      `ALERTMANAGER_CRITICAL_WEBHOOK_URL=http://127.0.0.1:9/critical-${name}-canary`,
+      `ALERTMANAGER_WARNING_WEBHOOK_URL=http://127.0.0.1:9/warning-${name}-canary`,
       `LHSTACK_POSTGRES_IMAGE=${POSTGRES_IMAGE}`,
       `LHSTACK_REDIS_IMAGE=${REDIS_IMAGE}`,
       "",
