@@ -21,7 +21,7 @@ export const BACKUP_OUT_DIR = "/tmp/lawyers-hub-backup";
 export const RESTORE_IN_DIR = "/tmp/lawyers-hub-restore";
 /** Where the compose project (compose/ and monitoring/) lives on the Docker host, by default. */
 export const DEFAULT_PROJECT_DIR = "/srv/lawyers-hub";
-/** The four application services; each has apps/<service>/Dockerfile. */
+/** The four application services; they share apps/Dockerfile, which builds the one APP names. */
 export const APP_SERVICES = ["api", "web", "ai-gateway", "worker"] as const;
 export type AppService = (typeof APP_SERVICES)[number];
 /** Every image a release consists of: the apps plus the ops toolkit (ci/Dockerfile). */
@@ -31,13 +31,21 @@ export type ImageService = (typeof IMAGE_SERVICES)[number];
 export const EXTRA_CA_SECRET_ID = "extra_ca";
 /** The build argument that names the Node base image of every Dockerfile. */
 export const NODE_IMAGE_BUILD_ARG = "NODE_IMAGE";
+/** The build argument of apps/Dockerfile that names the service it builds. */
+export const APP_BUILD_ARG = "APP";
 /** How many log lines `logs` shows. */
 export const LOG_LINES = 300;
 /** How long `verify` waits for the stack to answer. */
 export const VERIFY_TIMEOUT = "120s";
 
 export function dockerfileOf(service: ImageService): string {
-  return service === "ops" ? "ci/Dockerfile" : `apps/${service}/Dockerfile`;
+  return service === "ops" ? "ci/Dockerfile" : "apps/Dockerfile";
+}
+
+/** The build arguments of one image: the Node base image, and for an app the service to build. */
+export function buildArgsOf(service: ImageService, nodeImage: string): { name: string; value: string }[] {
+  const args = [{ name: NODE_IMAGE_BUILD_ARG, value: nodeImage }];
+  return service === "ops" ? args : [...args, { name: APP_BUILD_ARG, value: service }];
 }
 
 /** The tarball of one image in the deployer (`docker load` input of lh-ci deploy). */

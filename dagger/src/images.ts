@@ -1,16 +1,10 @@
 /**
  * The images of a release, built from the real Dockerfiles with the repository as context: the
- * Node base image as the build argument NODE_IMAGE, and extra CA certificates (for builds behind a
+ * Node base image as the build argument NODE_IMAGE (and APP, the service apps/Dockerfile builds), and extra CA certificates (for builds behind a
  * TLS-inspecting proxy) as the optional build secret `extra_ca`, which never lands in a layer.
  */
 import { type Container, type Directory, dag, type Secret } from "@dagger.io/dagger";
-import {
-  dockerfileOf,
-  EXTRA_CA_SECRET_ID,
-  IMAGE_SERVICES,
-  type ImageService,
-  NODE_IMAGE_BUILD_ARG,
-} from "./commands.ts";
+import { buildArgsOf, dockerfileOf, EXTRA_CA_SECRET_ID, IMAGE_SERVICES, type ImageService } from "./commands.ts";
 
 export interface BuildInputs {
   source: Directory;
@@ -37,7 +31,7 @@ export async function buildImage(service: ImageService, inputs: BuildInputs): Pr
   return inputs.source
     .dockerBuild({
       dockerfile: dockerfileOf(service),
-      buildArgs: [{ name: NODE_IMAGE_BUILD_ARG, value: inputs.nodeImage }],
+      buildArgs: buildArgsOf(service, inputs.nodeImage),
       secrets: await buildSecrets(inputs.extraCa),
     })
     .withLabel("org.opencontainers.image.revision", inputs.release)
