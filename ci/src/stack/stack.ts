@@ -9,10 +9,13 @@ import type { Writable } from "node:stream";
 import * as composeCommands from "./compose.ts";
 import * as docker from "./docker.ts";
 import type { Executor, RunOptions, RunResult } from "./executor.ts";
+import { readImageArchive } from "./image-archive.ts";
 import { IMAGE_SERVICES, type ImageService, imageRef, releaseImages, releaseOfImage, tarballName } from "./images.ts";
+import { describeShipment, type ShipmentResult, shipImages } from "./layer-shipment.ts";
 import { opsArgs, type RecordedRelease } from "./ops.ts";
 import { OpsSession } from "./ops-session.ts";
 import { projectDigest } from "./project-digest.ts";
+import { type DigestRefs, describePull, type PullResult, pullByDigest, type RegistryLogin } from "./registry-images.ts";
 import { ledgerCommits } from "./retention.ts";
 import { PROJECT_FOLDERS, type StackSettings } from "./settings.ts";
 
@@ -69,22 +72,36 @@ export class Stack {
   }
 
   /**
-   * `docker load` of `<dir>/<service>.tar` for each service, tagged `<prefix>/<service>:<release>`
-   * whatever name (or none, for an OCI archive) the tarball carries.
+   * Ships `<dir>/<service>.tar` of each service to the engine as `<prefix>/<service>:<release>`,
+   * whatever name (or none, for an OCI archive) the tarball carries: only the layers the engine
+   * lacks travel, each checked against its digest first (layer-shipment.ts).
    */
-  async loadImages(dir: string, release: string, services: readonly ImageService[]): Promise<string[]> {
-    const loaded: string[] = [];
-    for (const service of services) {
-      const tarball = join(dir, tarballName(service));
-      const target = this.imageRef(service, release);
-      this.say(`Loading ${tarball} as ${target}...`);
-      const result = await this.exec.run(docker.loadImage(tarball), { show: "none" });
-      const name = loadedImage(result.stdout);
-      if (!name) throw new Error(`docker load printed no image for ${tarball}: ${lastLine(result.stdout)}`);
-      if (name !== target) await this.exec.run(docker.tagImage(name, target), { show: "none" });
-      loaded.push(target);
-    }
-    return loaded;
+  async loadImages(dir: string, release: string, services: readonly ImageService[]): Promise<ShipmentResult> {
+    const images = services.map((service) => ({
+      ref: this.imageRef(service, release),
+      archive: readImageArchive(join(dir, tarballName(service))),
+    }));
+    this.say(`Shipping ${images.map((image) => image.ref).join(", ")} from ${dir}...`);
+    const result = await shipImages(this.exec, images, (line) => this.say(line));
+    this.say(describeShipment(result));
+    return result;
+  }
+
+  /**
+   * Registry mode: the engine pulls the release's images by digest (only the layers it lacks
+   * travel) and names them `<prefix>/<service>:<release>` too, for rollbacks and retention.
+   */
+  async pullImages(
+    refs: DigestRefs,
+    release: string,
+    services: readonly ImageService[],
+    login: RegistryLogin | undefined,
+  ): Promise<PullResult> {
+    const wanted = Object.fromEntries(services.map((service) => [service, refs[service]]));
+    const tags = Object.fromEntries(services.map((service) => [service, this.imageRef(service, release)]));
+    const result = await pullByDigest(this.exec, wanted, tags, login);
+    this.say(describePull(result));
+    return result;
   }
 
   /**
@@ -302,7 +319,10 @@ export class Stack {
   }
 
   async record(release: string, entry: RecordedRelease): Promise<string> {
-    const images = releaseImages(this.project.imagePrefix, entry.commit);
+    // Registry mode records what ran: the references by digest.
+    const pinned = this.project.pinned;
+    const images =
+      pinned?.release === entry.commit ? pinned.refs : releaseImages(this.project.imagePrefix, entry.commit);
     const args = opsArgs.releasesRecord(this.env, entry, images, this.settings.operator);
     return lastLine((await this.ops(release, args, false)).stdout);
   }
@@ -363,13 +383,4 @@ export function healthyServices(psJson: string): string[] {
       (row) => row.State === "running" && (row.Health === "" || row.Health === undefined || row.Health === "healthy"),
     )
     .map((row) => row.Service ?? "");
-}
-
-/** The image `docker load` reports: `Loaded image: name:tag`, else `Loaded image ID: sha256:...`. */
-export function loadedImage(output: string): string | undefined {
-  const lines = output.split("\n").map((line) => line.trim());
-  const named = lines.filter((line) => line.startsWith("Loaded image: ")).at(-1);
-  if (named) return named.slice("Loaded image: ".length).trim();
-  const id = lines.filter((line) => line.startsWith("Loaded image ID: ")).at(-1);
-  return id ? id.slice("Loaded image ID: ".length).trim() : undefined;
 }
