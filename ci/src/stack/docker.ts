@@ -47,6 +47,16 @@ export function inspectImages(refs: readonly string[]): CommandLine {
   return docker("image", "inspect", "--format", "{{.Id}}", ...refs);
 }
 
+/** The tags of one image as a JSON array (an image pulled by digest carries lh-ci's release tag). */
+export function imageTags(ref: string): CommandLine {
+  return docker("image", "inspect", "--format", "{{json .RepoTags}}", ref);
+}
+
+/** The references by digest (`repo@sha256:...`) of each image, one JSON array per line. */
+export function imageDigests(refs: readonly string[]): CommandLine {
+  return docker("image", "inspect", "--format", "{{json .RepoDigests}}", ...refs);
+}
+
 /** `repository:tag` of every image under the prefix, one per line. */
 export function listImages(prefix: string): CommandLine {
   return docker("image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--filter", `reference=${prefix}/*`);

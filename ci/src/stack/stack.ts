@@ -333,20 +333,45 @@ export class Stack {
     return result.stdout.split("\n").filter((line) => line.trim() !== "");
   }
 
+  /**
+   * Removes these tags, and the references by digest of their images (registry mode pulled them
+   * by digest): a tag alone would leave an image that is still named by its digest on the disk.
+   */
   async removeImages(refs: readonly string[]): Promise<void> {
-    await this.exec.run(docker.removeImages(refs), { show: "none" });
+    const digests = await this.exec.attempt(docker.imageDigests(refs), { show: "none" });
+    const named = digests.stdout
+      .split("\n")
+      .filter((line) => line.trim().startsWith("["))
+      .flatMap((line) => (JSON.parse(line) as string[] | null) ?? []);
+    await this.exec.run(docker.removeImages([...refs, ...new Set(named)]), { show: "none" });
   }
 
-  /** The release the project's containers run (the image tag of its app services), if any. */
+  /**
+   * The release the project's containers run (the image tag of its app services), if any. A
+   * container started by digest (registry mode) is named by the tag lh-ci gave that image.
+   */
   async runningRelease(): Promise<string | undefined> {
     const result = await this.exec.run(docker.listProjectContainers(this.project.name), { show: "none" });
-    const releases = result.stdout
+    const images = result.stdout
       .split("\n")
       .map((line) => line.split("\t"))
-      .filter(([service]) => service !== "ops" && service !== "migrate")
-      .map(([, image]) => releaseOfImage(this.project.imagePrefix, image ?? ""))
-      .filter((release): release is string => release !== undefined);
-    return releases[0];
+      .filter(([service, image]) => service !== "ops" && service !== "migrate" && image)
+      .map(([, image]) => image as string);
+    for (const image of images) {
+      const release = image.includes("@sha256:")
+        ? await this.releaseOfDigest(image)
+        : releaseOfImage(this.project.imagePrefix, image);
+      if (release) return release;
+    }
+    return undefined;
+  }
+
+  /** The release of an image pulled by digest, from the `<prefix>/<service>:<release>` tag it got. */
+  private async releaseOfDigest(ref: string): Promise<string | undefined> {
+    const found = await this.exec.attempt(docker.imageTags(ref), { show: "none" });
+    if (found.code !== 0) return undefined;
+    const tags = (JSON.parse(found.stdout.trim() || "[]") as string[] | null) ?? [];
+    return tags.map((tag) => releaseOfImage(this.project.imagePrefix, tag)).find((release) => release !== undefined);
   }
 
   /** Copies a file of the backups volume to a local stream. */

@@ -69,6 +69,10 @@ describe("docker command lines", () => {
   it("load, tag, inspect, list, remove", () => {
     expect(line(docker.loadImageStream())).toBe("docker load");
     expect(line(docker.listImageIds())).toBe("docker image ls --all --quiet --no-trunc");
+    expect(line(docker.imageTags("r@sha256:a"))).toBe("docker image inspect --format '{{json .RepoTags}}' r@sha256:a");
+    expect(line(docker.imageDigests(["a:1"]))).toBe("docker image inspect --format '{{json .RepoDigests}}' a:1");
+    expect(line(docker.pullImage("r@sha256:a"))).toBe("docker pull r@sha256:a");
+    expect(line(docker.login("ghcr.io", "ci"))).toBe("docker login --username ci --password-stdin ghcr.io");
     expect(line(docker.inspectImageLayers(["sha256:a"]))).toBe(
       "docker image inspect --format '{{.Id}} {{json .RootFS.Layers}}' sha256:a",
     );
