@@ -16,8 +16,8 @@ export const deploy: Command = {
   name: "deploy",
   summary: "deploy a release: lock, load, backup, migrations, up --wait, verify, ledger, automatic rollback",
   help: `Usage: lh-ci deploy --release SHA [--env staging] [--images DIR | --image SERVICE=REF@DIGEST ...]
-                 [--allow-destructive-migrations]
-                 [--no-rollback] [--operator WHO] [--verify-timeout 120s] [--json] [--summary FILE]
+                 [--allow-destructive-migrations] [--no-rollback] [--operator WHO]
+                 [--verify-timeout 120s] [--json] [--summary FILE]
                  [stack options]
 
 In order, each step saying what it does and how long it took:
