@@ -77,8 +77,14 @@ export class E2ERegistry {
     return `${this.host}/lh/${repository}@${digest}`;
   }
 
+  /** The registry gone, and the engine's references by digest to it (they would keep images on disk). */
   async stop(): Promise<void> {
     await docker(["rm", "--force", "--volumes", this.name], { allowFailure: true });
+    if (this.host) {
+      const listed = await docker(["image", "ls", "--digests", "--format", "{{.Repository}}@{{.Digest}}"]);
+      const ours = listed.stdout.split("\n").filter((line) => line.startsWith(`${this.host}/lh/`));
+      if (ours.length > 0) await docker(["image", "rm", "--force", ...ours], { allowFailure: true });
+    }
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }
