@@ -348,7 +348,8 @@ export class Stack {
 
   /**
    * The release the project's containers run (the image tag of its app services), if any. A
-   * container started by digest (registry mode) is named by the tag lh-ci gave that image.
+   * container started by digest (registry mode; the engine may show it by image ID) is named by
+   * the tag lh-ci gave that image.
    */
   async runningRelease(): Promise<string | undefined> {
     const result = await this.exec.run(docker.listProjectContainers(this.project.name), { show: "none" });
@@ -358,15 +359,14 @@ export class Stack {
       .filter(([service, image]) => service !== "ops" && service !== "migrate" && image)
       .map(([, image]) => image as string);
     for (const image of images) {
-      const release = image.includes("@sha256:")
-        ? await this.releaseOfDigest(image)
-        : releaseOfImage(this.project.imagePrefix, image);
+      // By digest (or shown as the bare image ID): the release is in the tag lh-ci gave the image.
+      const release = releaseOfImage(this.project.imagePrefix, image) ?? (await this.releaseOfDigest(image));
       if (release) return release;
     }
     return undefined;
   }
 
-  /** The release of an image pulled by digest, from the `<prefix>/<service>:<release>` tag it got. */
+  /** The release of an image named by digest or ID, from the `<prefix>/<service>:<release>` tag it got. */
   private async releaseOfDigest(ref: string): Promise<string | undefined> {
     const found = await this.exec.attempt(docker.imageTags(ref), { show: "none" });
     if (found.code !== 0) return undefined;
