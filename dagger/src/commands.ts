@@ -73,6 +73,8 @@ export interface DeployArgs {
   operator: string;
   allowDestructiveMigrations: boolean;
   noRollback: boolean;
+  /** Registry mode: every image by digest (else the tarballs mounted in IMAGES_DIR). */
+  imageRefs?: Record<ImageService, string>;
 }
 
 function scoped(scope: TargetScope): string[] {
@@ -95,8 +97,9 @@ export const lhCi = {
     "deploy",
     "--release",
     args.release,
-    "--images",
-    IMAGES_DIR,
+    ...(args.imageRefs
+      ? IMAGE_SERVICES.flatMap((service) => ["--image", `${service}=${args.imageRefs?.[service]}`])
+      : ["--images", IMAGES_DIR]),
     "--operator",
     args.operator,
     ...(args.allowDestructiveMigrations ? ["--allow-destructive-migrations"] : []),
@@ -160,13 +163,19 @@ export function commandName(args: readonly string[]): string {
 }
 
 /** One sample of every `lh-ci` invocation above; typed so that a new builder must appear here. */
-export function everyLhCiInvocation(): Record<keyof typeof lhCi, string[]> {
+export function everyLhCiInvocation(): Record<keyof typeof lhCi | "deployFromRegistry", string[]> {
   const scope: TargetScope = { env: "staging", projectDir: DEFAULT_PROJECT_DIR, imagePrefix: "lawyers-hub" };
   const sha = "0123456789abcdef0123456789abcdef01234567";
   const deploy = { release: sha, operator: "github:octocat", allowDestructiveMigrations: true, noRollback: true };
   return {
     envCheck: lhCi.envCheck(scope.env),
     deploy: lhCi.deploy(scope, deploy),
+    deployFromRegistry: lhCi.deploy(scope, {
+      ...deploy,
+      imageRefs: Object.fromEntries(
+        IMAGE_SERVICES.map((service) => [service, `ghcr.io/acme/lawyers-hub/${service}@sha256:${"0".repeat(64)}`]),
+      ) as Record<ImageService, string>,
+    }),
     rollback: lhCi.rollback(scope, "github:octocat", sha.slice(0, 7)),
     migrate: lhCi.migrate(scope, "github:octocat", sha, true),
     verify: lhCi.verify(scope),

@@ -34,6 +34,7 @@ import { type BuildInputs, buildAll, buildImage } from "./images.ts";
 import { NODE_IMAGE } from "./images-ref.ts";
 import { missingConfiguration, unknownService } from "./messages.ts";
 import { checkRecipes } from "./recipes.ts";
+import { publishAll, type RegistryOptions, withRegistryLogin } from "./registry.ts";
 import { DEPLOYER_USER, deployHeadline, type TargetOptions } from "./target.ts";
 import { checkContainer, runCheck } from "./toolchain.ts";
 
@@ -235,6 +236,9 @@ export class LawyersHub {
    * @param allowDestructiveMigrations let migrations that drop or rewrite data through
    * @param noRollback leave a release that failed verification running (for inspection)
    * @param extraCa extra CA certificates (PEM) that npm and apt trust during the builds
+   * @param registry registry mode: publish the images to this repository (e.g. ghcr.io/acme/lawyers-hub) and have the target pull them by digest; without it the target gets only the layers it lacks over the engine connection
+   * @param registryUsername the registry login's user (e.g. the GitHub actor for GHCR)
+   * @param registryPassword the registry login's password or token, e.g. env://GITHUB_TOKEN
    */
   @func({ cache: "never" })
   async deploy(
@@ -243,6 +247,9 @@ export class LawyersHub {
     allowDestructiveMigrations: boolean = false,
     noRollback: boolean = false,
     extraCa?: Secret,
+    registry?: string,
+    registryUsername?: string,
+    registryPassword?: Secret,
   ): Promise<string> {
     const inputs = await this.buildInputs(extraCa);
     // The configuration first: a wrong env file fails in seconds, not after the test suite.
@@ -250,13 +257,20 @@ export class LawyersHub {
     await runLhCi(withConfiguration(toolkit, this.configuration(env), this.overrides()), lhCi.envCheck(env));
     if (!skipChecks) await Promise.all([this.lint(extraCa), this.typecheck(extraCa), this.test(extraCa)]);
     const images = await buildAll(inputs);
+    const login = registryLogin(registry, registryUsername, registryPassword);
+    // Registry mode publishes and passes digests; registry-free mounts the tarballs for lh-ci.
+    const imageRefs = login ? await publishAll(images, login, inputs.release) : undefined;
+    const deployer = login
+      ? withRegistryLogin(this.deployer(env, images.ops), login)
+      : this.deployer(env, images.ops, images);
     const run = await runLhCi(
-      this.deployer(env, images.ops, images),
+      deployer,
       lhCi.deploy(this.scope(env), {
         release: inputs.release,
         operator: this.operator,
         allowDestructiveMigrations,
         noRollback,
+        ...(imageRefs ? { imageRefs } : {}),
       }),
     );
     const headline = deployHeadline(this.target(), env, inputs.release);
@@ -495,4 +509,13 @@ export class LawyersHub {
   private async lhCi(env: string, extraCa: Secret | undefined, args: readonly string[]): Promise<string> {
     return (await runLhCi(await this.deployerFor(env, extraCa), args)).stdout;
   }
+}
+
+/** The registry options of `deploy`, all three or none (registry-free). */
+function registryLogin(repository?: string, username?: string, password?: Secret): RegistryOptions | undefined {
+  if (!repository && !username && !password) return undefined;
+  if (!repository || !username || !password) {
+    throw new Error("--registry, --registry-username and --registry-password go together (or none: registry-free)");
+  }
+  return { repository, username, password };
 }

@@ -137,7 +137,17 @@ describe("the module as the Dagger engine will register it", () => {
 
   it("has the deploy options with their defaults", () => {
     const args = hub.methods.deploy?.arguments ?? {};
-    expect(Object.keys(args)).toEqual(["env", "skipChecks", "allowDestructiveMigrations", "noRollback", "extraCa"]);
+    expect(Object.keys(args)).toEqual([
+      "env",
+      "skipChecks",
+      "allowDestructiveMigrations",
+      "noRollback",
+      "extraCa",
+      "registry",
+      "registryUsername",
+      "registryPassword",
+    ]);
+    expect(args.registryPassword).toMatchObject({ type: obj("Secret"), isOptional: true });
     for (const name of ["skipChecks", "allowDestructiveMigrations", "noRollback"]) {
       expect(args[name], name).toMatchObject({ type: { kind: "BOOLEAN_KIND" }, defaultValue: false });
       expect(args[name]?.description, name).not.toBe("");
@@ -198,6 +208,7 @@ describe("the module as the Dagger engine will register it", () => {
         "extraCa",
         "openaiApiKey",
         "redisPassword",
+        "registryPassword",
         "sshKey",
         "sshKnownHosts",
         "stripeSecretKey",

@@ -19,7 +19,8 @@ const scratch = tempDir("lh-stack-compose-");
 const services = compose.services;
 const APPS = ["api", "web", "ai-gateway", "worker"];
 const OUR_IMAGES = [...APPS, "ops"];
-const RELEASE_TAG = /^\$\{IMAGE_PREFIX:-lawyers-hub\}\/([a-z-]+):\$\{RELEASE:\?[^}]+\}$/;
+/** Ours: the digest the pipeline pins in `<SERVICE>_IMAGE` (registry mode), else `<prefix>/<service>:<release>`. */
+const RELEASE_TAG = /^\$\{([A-Z_]+_IMAGE):-\$\{IMAGE_PREFIX:-lawyers-hub\}\/([a-z-]+):\$\{RELEASE:\?[^}]+\}\}$/;
 /**
  * A third-party tag that names one release, optionally with a variant suffix: major.minor.patch,
  * or major.minor for PostgreSQL, whose releases have two numbers (15.13).
@@ -67,7 +68,9 @@ describe("images", () => {
       const image = services[name]?.image ?? "";
       const match = RELEASE_TAG.exec(image);
       expect(match, `${name}: image ${image}`).not.toBeNull();
-      expect(match?.[1]).toBe(name === "migrate" ? "api" : name);
+      const service = name === "migrate" ? "api" : name;
+      expect(match?.[2]).toBe(service);
+      expect(match?.[1]).toBe(`${service.toUpperCase().replaceAll("-", "_")}_IMAGE`);
     }
   });
 

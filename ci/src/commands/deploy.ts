@@ -1,10 +1,11 @@
 import { resolve } from "node:path";
 import type { Command } from "../cli/command.ts";
-import { ExitCode } from "../cli/exit-codes.ts";
+import { ExitCode, UsageError } from "../cli/exit-codes.ts";
 import { ConfigError } from "../config/load.ts";
 import { runDeploy } from "../stack/deploy-flow.ts";
 import { ToolkitDeploySteps } from "../stack/deploy-steps.ts";
 import { Executor } from "../stack/executor.ts";
+import { parseImageOptions, registryLogin } from "../stack/registry-images.ts";
 import { durationOption, releaseOption } from "../stack/release-option.ts";
 import { printReport, progressLines } from "../stack/report.ts";
 import { STACK_HELP, STACK_OPTIONS, stackSettings } from "../stack/settings.ts";
@@ -14,17 +15,22 @@ import { Stack } from "../stack/stack.ts";
 export const deploy: Command = {
   name: "deploy",
   summary: "deploy a release: lock, load, backup, migrations, up --wait, verify, ledger, automatic rollback",
-  help: `Usage: lh-ci deploy --release SHA [--env staging] [--images DIR] [--allow-destructive-migrations]
-                 [--no-rollback] [--operator WHO] [--verify-timeout 120s] [--json] [--summary FILE]
+  help: `Usage: lh-ci deploy --release SHA [--env staging] [--images DIR | --image SERVICE=REF@DIGEST ...]
+                 [--allow-destructive-migrations] [--no-rollback] [--operator WHO]
+                 [--verify-timeout 120s] [--json] [--summary FILE]
                  [stack options]
 
 In order, each step saying what it does and how long it took:
   check config      the environment's configuration (as lh-ci env check); exit 2 when invalid
   images            every image of the release (api, web, ai-gateway, worker, ops) is in --images
-                    DIR as <service>.tar, or already on the engine as <prefix>/<service>:<release>
-  lock              loads the ops image, takes the deploy lock in the ops container (refused at
-                    once, naming the holder, when someone else holds it)
-  load              docker load of the other tarballs, tagged <prefix>/<service>:<release>; copies
+                    DIR as <service>.tar, given by digest with --image, or already on the engine
+                    as <prefix>/<service>:<release>
+  lock              ships (or pulls) the ops image, takes the deploy lock in the ops container
+                    (refused at once, naming the holder, when someone else holds it)
+  load              the other images: from --images, only the layers the engine lacks, each
+                    checked against its digest first, in one docker load; with --image, docker
+                    pull by digest (compose then runs those digests); both tagged
+                    <prefix>/<service>:<release>; copies
                     compose/ and monitoring/ to --project-dir on the engine's host when needed
                     and they differ there (lh-ci project digest in the ops session)
   changes           whether the database changes: not when the release is the verified one and
@@ -45,7 +51,11 @@ When up or verify fails, the previous verified release is brought back up and ve
 
 Options:
   --release SHA                   the release: the tag of its images (required)
-  --images DIR                    a folder of image tarballs (docker save or OCI archives)
+  --images DIR                    a folder of image tarballs (docker save or OCI archives):
+                                  registry-free mode
+  --image SERVICE=REF@sha256:D    registry mode: each of the five images as the publish printed
+                                  it; the login comes from $REGISTRY_USERNAME and
+                                  $REGISTRY_PASSWORD (leave both unset for a public registry)
   --allow-destructive-migrations  let migrations that drop or rewrite data through
   --no-rollback                   leave a release that failed verification running
   --operator WHO                  who deploys, for the lock and the ledger (default: $GITHUB_ACTOR
@@ -62,6 +72,7 @@ deploy failed (rolled back or not), 2 for bad usage or configuration.`,
     ...STACK_OPTIONS,
     release: { type: "string" },
     images: { type: "string" },
+    image: { type: "string", multiple: true },
     "allow-destructive-migrations": { type: "boolean", default: false },
     "no-rollback": { type: "boolean", default: false },
     operator: { type: "string" },
@@ -74,6 +85,13 @@ deploy failed (rolled back or not), 2 for bad usage or configuration.`,
     const verifyTimeout = durationOption(values["verify-timeout"], "--verify-timeout");
     const settings = stackSettings(context);
     const imagesDir = typeof values.images === "string" ? resolve(cwd, values.images) : undefined;
+    const imageOptions = (values.image as string[] | undefined) ?? [];
+    if (imagesDir && imageOptions.length > 0) {
+      throw new UsageError("--images and --image exclude each other: ship tarballs, or pull from a registry");
+    }
+    const registry =
+      imageOptions.length > 0 ? { refs: parseImageOptions(imageOptions), login: registryLogin(processEnv) } : undefined;
+    if (registry) settings.project.pinned = { release, refs: registry.refs };
     const stack = new Stack(settings, new Executor(out, processEnv));
     out.info(
       `Deploying ${release} to ${settings.env} (project ${settings.project.name}, engine ${processEnv.DOCKER_HOST || "local socket"})...`,
@@ -85,6 +103,7 @@ deploy failed (rolled back or not), 2 for bad usage or configuration.`,
       verifyTimeout,
       reason: `lh-ci deploy ${release}`,
       ...(imagesDir ? { imagesDir } : {}),
+      ...(registry ? { registry } : {}),
       checkConfig: () => {
         try {
           const loaded = context.loadConfig();

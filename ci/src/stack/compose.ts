@@ -3,6 +3,13 @@
  * effects), tested by comparing the joined line; executor.ts runs them.
  */
 import type { CommandLine } from "./command-line.ts";
+import { type ImageService, imageVariable } from "./images.ts";
+
+function pinnedVariables(refs: Readonly<Record<ImageService, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(refs).map(([service, ref]) => [imageVariable(service as ImageService), ref]),
+  );
+}
 
 /** Where the ops image keeps backups and the migrations of its release (see ci/Dockerfile). */
 export const OPS_BACKUP_DIR = "/backups";
@@ -26,6 +33,11 @@ export interface ComposeProject {
   envFile?: string;
   /** Image names are `<imagePrefix>/<service>:<release>` (the compose file reads both). */
   imagePrefix: string;
+  /**
+   * Registry mode: the release whose images compose runs by digest, and those references (given
+   * to compose as API_IMAGE=ghcr.io/...@sha256:..., one variable per image, which the file prefers).
+   */
+  pinned?: { release: string; refs: Readonly<Record<ImageService, string>> };
 }
 
 /** `docker compose` with the project's files, directory, name and env file, running `release`. */
@@ -45,7 +57,11 @@ export function compose(project: ComposeProject, release: string, ...args: strin
       ...(project.envFile ? ["--env-file", project.envFile] : []),
       ...args,
     ],
-    env: { RELEASE: release, IMAGE_PREFIX: project.imagePrefix },
+    env: {
+      RELEASE: release,
+      IMAGE_PREFIX: project.imagePrefix,
+      ...(project.pinned?.release === release ? pinnedVariables(project.pinned.refs) : {}),
+    },
   };
 }
 

@@ -4,8 +4,11 @@
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
+import { addCounts } from "./counts.ts";
 import type { DeploySteps, LedgerEntry, StepDetail } from "./deploy-flow.ts";
 import { APP_SERVICES, IMAGE_SERVICES, tarballName } from "./images.ts";
+import { describeShipment, type ShipmentResult } from "./layer-shipment.ts";
+import { type DigestRefs, describePull, type PullResult, type RegistryLogin, registryHost } from "./registry-images.ts";
 import { imagesToPrune } from "./retention.ts";
 import type { Stack } from "./stack.ts";
 
@@ -13,6 +16,8 @@ export interface DeployPlan {
   release: string;
   /** A folder of `<service>.tar` image tarballs; without it the images must be on the engine. */
   imagesDir?: string;
+  /** Registry mode: every image by digest, pulled by the engine (instead of imagesDir). */
+  registry?: { refs: DigestRefs; login: RegistryLogin | undefined };
   /** The configuration check; returns its one-line outcome. */
   checkConfig(): string;
   /** `lh-ci verify`'s deadline inside the stack, e.g. 120s. */
@@ -28,6 +33,9 @@ function errorText(error: unknown): string {
 export class ToolkitDeploySteps implements DeploySteps {
   private readonly stack: Stack;
   private readonly plan: DeployPlan;
+  /** What shipping the ops image (before the lock) sent; the load step reports both shipments. */
+  private opsShipment: ShipmentResult | undefined;
+  private opsPull: PullResult | undefined;
 
   constructor(stack: Stack, plan: DeployPlan) {
     this.stack = stack;
@@ -44,7 +52,11 @@ export class ToolkitDeploySteps implements DeploySteps {
 
   /** Every image of the release is there to load, or already on the engine: checked before the lock. */
   async images(): Promise<StepDetail> {
-    const { imagesDir } = this.plan;
+    const { imagesDir, registry } = this.plan;
+    if (registry) {
+      const hosts = [...new Set(Object.values(registry.refs).map(registryHost))].join(", ");
+      return `${IMAGE_SERVICES.length} images by digest from ${hosts}${registry.login ? "" : " (no login: a public registry)"}`;
+    }
     if (imagesDir) {
       const missing = IMAGE_SERVICES.map((service) => join(imagesDir, tarballName(service))).filter((path) => {
         try {
@@ -70,15 +82,21 @@ export class ToolkitDeploySteps implements DeploySteps {
    * container (session) that every in-stack step of this deploy uses until unlock.
    */
   async lock(): Promise<StepDetail> {
-    if (this.plan.imagesDir) await this.stack.loadImages(this.plan.imagesDir, this.release, ["ops"]);
+    const { imagesDir, registry } = this.plan;
+    if (registry) this.opsPull = await this.stack.pullImages(registry.refs, this.release, ["ops"], registry.login);
+    if (imagesDir) this.opsShipment = await this.stack.loadImages(imagesDir, this.release, ["ops"]);
     return await this.stack.lockInSession(this.release, this.release, this.plan.reason);
   }
 
   async load(): Promise<StepDetail> {
     const done: string[] = [];
-    if (this.plan.imagesDir) {
-      await this.stack.loadImages(this.plan.imagesDir, this.release, APP_SERVICES);
-      done.push(`images of ${this.release} loaded`);
+    const { registry } = this.plan;
+    if (registry) {
+      const apps = await this.stack.pullImages(registry.refs, this.release, APP_SERVICES, registry.login);
+      done.push(`images of ${this.release} ${describePull(addCounts(apps, this.opsPull))}`);
+    } else if (this.plan.imagesDir) {
+      const apps = await this.stack.loadImages(this.plan.imagesDir, this.release, APP_SERVICES);
+      done.push(`images of ${this.release} shipped, ${describeShipment(addCounts(apps, this.opsShipment))}`);
     } else {
       done.push("images already on the engine");
     }

@@ -8,9 +8,34 @@ function docker(...args: string[]): CommandLine {
   return { program: "docker", args };
 }
 
-/** `docker load -i FILE`: the CLI streams the tarball to the engine (local or over SSH). */
-export function loadImage(tarball: string): CommandLine {
-  return docker("load", "--input", tarball);
+/** `docker load` of the archive on stdin (lh-ci assembles it: only the layers the engine lacks). */
+export function loadImageStream(): CommandLine {
+  return docker("load");
+}
+
+/** Every image ID on the engine, intermediate ones included, one per line. */
+export function listImageIds(): CommandLine {
+  return docker("image", "ls", "--all", "--quiet", "--no-trunc");
+}
+
+/** `<image ID> <JSON array of diff IDs>` per image: the layers the engine holds, in order. */
+export function inspectImageLayers(ids: readonly string[]): CommandLine {
+  return docker("image", "inspect", "--format", "{{.Id}} {{json .RootFS.Layers}}", ...ids);
+}
+
+/** The storage driver's status as JSON pairs: says whether images live in containerd's store. */
+export function storageDriverStatus(): CommandLine {
+  return docker("info", "--format", "{{json .DriverStatus}}");
+}
+
+/** `docker login HOST` with the password on stdin (never an argument: those show in `ps`). */
+export function login(host: string, username: string): CommandLine {
+  return docker("login", "--username", username, "--password-stdin", host);
+}
+
+/** `docker pull REF@sha256:...`: the engine fetches the layers it lacks and checks every digest. */
+export function pullImage(ref: string): CommandLine {
+  return docker("pull", ref);
 }
 
 export function tagImage(source: string, target: string): CommandLine {
@@ -20,6 +45,16 @@ export function tagImage(source: string, target: string): CommandLine {
 /** Prints one image ID per reference; fails naming the first reference the engine does not have. */
 export function inspectImages(refs: readonly string[]): CommandLine {
   return docker("image", "inspect", "--format", "{{.Id}}", ...refs);
+}
+
+/** The tags of one image as a JSON array (an image pulled by digest carries lh-ci's release tag). */
+export function imageTags(ref: string): CommandLine {
+  return docker("image", "inspect", "--format", "{{json .RepoTags}}", ref);
+}
+
+/** The references by digest (`repo@sha256:...`) of each image, one JSON array per line. */
+export function imageDigests(refs: readonly string[]): CommandLine {
+  return docker("image", "inspect", "--format", "{{json .RepoDigests}}", ...refs);
 }
 
 /** `repository:tag` of every image under the prefix, one per line. */

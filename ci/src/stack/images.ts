@@ -22,6 +22,11 @@ export function releaseImages(prefix: string, release: string): Record<ImageServ
   >;
 }
 
+/** The variable the compose file prefers for a service's image: API_IMAGE, AI_GATEWAY_IMAGE, ... */
+export function imageVariable(service: ImageService): string {
+  return `${service.toUpperCase().replace(/-/g, "_")}_IMAGE`;
+}
+
 /** The tarball of one image in an `--images` folder: `<dir>/<service>.tar`. */
 export function tarballName(service: ImageService): string {
   return `${service}.tar`;

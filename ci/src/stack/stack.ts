@@ -9,10 +9,13 @@ import type { Writable } from "node:stream";
 import * as composeCommands from "./compose.ts";
 import * as docker from "./docker.ts";
 import type { Executor, RunOptions, RunResult } from "./executor.ts";
+import { readImageArchive } from "./image-archive.ts";
 import { IMAGE_SERVICES, type ImageService, imageRef, releaseImages, releaseOfImage, tarballName } from "./images.ts";
+import { describeShipment, type ShipmentResult, shipImages } from "./layer-shipment.ts";
 import { opsArgs, type RecordedRelease } from "./ops.ts";
 import { OpsSession } from "./ops-session.ts";
 import { projectDigest } from "./project-digest.ts";
+import { type DigestRefs, describePull, type PullResult, pullByDigest, type RegistryLogin } from "./registry-images.ts";
 import { ledgerCommits } from "./retention.ts";
 import { PROJECT_FOLDERS, type StackSettings } from "./settings.ts";
 
@@ -69,22 +72,36 @@ export class Stack {
   }
 
   /**
-   * `docker load` of `<dir>/<service>.tar` for each service, tagged `<prefix>/<service>:<release>`
-   * whatever name (or none, for an OCI archive) the tarball carries.
+   * Ships `<dir>/<service>.tar` of each service to the engine as `<prefix>/<service>:<release>`,
+   * whatever name (or none, for an OCI archive) the tarball carries: only the layers the engine
+   * lacks travel, each checked against its digest first (layer-shipment.ts).
    */
-  async loadImages(dir: string, release: string, services: readonly ImageService[]): Promise<string[]> {
-    const loaded: string[] = [];
-    for (const service of services) {
-      const tarball = join(dir, tarballName(service));
-      const target = this.imageRef(service, release);
-      this.say(`Loading ${tarball} as ${target}...`);
-      const result = await this.exec.run(docker.loadImage(tarball), { show: "none" });
-      const name = loadedImage(result.stdout);
-      if (!name) throw new Error(`docker load printed no image for ${tarball}: ${lastLine(result.stdout)}`);
-      if (name !== target) await this.exec.run(docker.tagImage(name, target), { show: "none" });
-      loaded.push(target);
-    }
-    return loaded;
+  async loadImages(dir: string, release: string, services: readonly ImageService[]): Promise<ShipmentResult> {
+    const images = services.map((service) => ({
+      ref: this.imageRef(service, release),
+      archive: readImageArchive(join(dir, tarballName(service))),
+    }));
+    this.say(`Shipping ${images.map((image) => image.ref).join(", ")} from ${dir}...`);
+    const result = await shipImages(this.exec, images, (line) => this.say(line));
+    this.say(describeShipment(result));
+    return result;
+  }
+
+  /**
+   * Registry mode: the engine pulls the release's images by digest (only the layers it lacks
+   * travel) and names them `<prefix>/<service>:<release>` too, for rollbacks and retention.
+   */
+  async pullImages(
+    refs: DigestRefs,
+    release: string,
+    services: readonly ImageService[],
+    login: RegistryLogin | undefined,
+  ): Promise<PullResult> {
+    const wanted = Object.fromEntries(services.map((service) => [service, refs[service]]));
+    const tags = Object.fromEntries(services.map((service) => [service, this.imageRef(service, release)]));
+    const result = await pullByDigest(this.exec, wanted, tags, login);
+    this.say(describePull(result));
+    return result;
   }
 
   /**
@@ -302,7 +319,10 @@ export class Stack {
   }
 
   async record(release: string, entry: RecordedRelease): Promise<string> {
-    const images = releaseImages(this.project.imagePrefix, entry.commit);
+    // Registry mode records what ran: the references by digest.
+    const pinned = this.project.pinned;
+    const images =
+      pinned?.release === entry.commit ? pinned.refs : releaseImages(this.project.imagePrefix, entry.commit);
     const args = opsArgs.releasesRecord(this.env, entry, images, this.settings.operator);
     return lastLine((await this.ops(release, args, false)).stdout);
   }
@@ -313,20 +333,45 @@ export class Stack {
     return result.stdout.split("\n").filter((line) => line.trim() !== "");
   }
 
+  /**
+   * Removes these tags, and the references by digest of their images (registry mode pulled them
+   * by digest): a tag alone would leave an image that is still named by its digest on the disk.
+   */
   async removeImages(refs: readonly string[]): Promise<void> {
-    await this.exec.run(docker.removeImages(refs), { show: "none" });
+    const digests = await this.exec.attempt(docker.imageDigests(refs), { show: "none" });
+    const named = digests.stdout
+      .split("\n")
+      .filter((line) => line.trim().startsWith("["))
+      .flatMap((line) => (JSON.parse(line) as string[] | null) ?? []);
+    await this.exec.run(docker.removeImages([...refs, ...new Set(named)]), { show: "none" });
   }
 
-  /** The release the project's containers run (the image tag of its app services), if any. */
+  /**
+   * The release the project's containers run (the image tag of its app services), if any. A
+   * container started by digest (registry mode; the engine may show it by image ID) is named by
+   * the tag lh-ci gave that image.
+   */
   async runningRelease(): Promise<string | undefined> {
     const result = await this.exec.run(docker.listProjectContainers(this.project.name), { show: "none" });
-    const releases = result.stdout
+    const images = result.stdout
       .split("\n")
       .map((line) => line.split("\t"))
-      .filter(([service]) => service !== "ops" && service !== "migrate")
-      .map(([, image]) => releaseOfImage(this.project.imagePrefix, image ?? ""))
-      .filter((release): release is string => release !== undefined);
-    return releases[0];
+      .filter(([service, image]) => service !== "ops" && service !== "migrate" && image)
+      .map(([, image]) => image as string);
+    for (const image of images) {
+      // By digest (or shown as the bare image ID): the release is in the tag lh-ci gave the image.
+      const release = releaseOfImage(this.project.imagePrefix, image) ?? (await this.releaseOfDigest(image));
+      if (release) return release;
+    }
+    return undefined;
+  }
+
+  /** The release of an image named by digest or ID, from the `<prefix>/<service>:<release>` tag it got. */
+  private async releaseOfDigest(ref: string): Promise<string | undefined> {
+    const found = await this.exec.attempt(docker.imageTags(ref), { show: "none" });
+    if (found.code !== 0) return undefined;
+    const tags = (JSON.parse(found.stdout.trim() || "[]") as string[] | null) ?? [];
+    return tags.map((tag) => releaseOfImage(this.project.imagePrefix, tag)).find((release) => release !== undefined);
   }
 
   /** Copies a file of the backups volume to a local stream. */
@@ -363,13 +408,4 @@ export function healthyServices(psJson: string): string[] {
       (row) => row.State === "running" && (row.Health === "" || row.Health === undefined || row.Health === "healthy"),
     )
     .map((row) => row.Service ?? "");
-}
-
-/** The image `docker load` reports: `Loaded image: name:tag`, else `Loaded image ID: sha256:...`. */
-export function loadedImage(output: string): string | undefined {
-  const lines = output.split("\n").map((line) => line.trim());
-  const named = lines.filter((line) => line.startsWith("Loaded image: ")).at(-1);
-  if (named) return named.slice("Loaded image: ".length).trim();
-  const id = lines.filter((line) => line.startsWith("Loaded image ID: ")).at(-1);
-  return id ? id.slice("Loaded image ID: ".length).trim() : undefined;
 }

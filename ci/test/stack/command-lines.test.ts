@@ -3,7 +3,6 @@ import { formatCommandLine } from "../../src/stack/command-line.ts";
 import * as compose from "../../src/stack/compose.ts";
 import * as docker from "../../src/stack/docker.ts";
 import { opsArgs } from "../../src/stack/ops.ts";
-import { loadedImage } from "../../src/stack/stack.ts";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 const project: compose.ComposeProject = {
@@ -68,7 +67,15 @@ describe("docker compose command lines", () => {
 
 describe("docker command lines", () => {
   it("load, tag, inspect, list, remove", () => {
-    expect(line(docker.loadImage("/images/api.tar"))).toBe("docker load --input /images/api.tar");
+    expect(line(docker.loadImageStream())).toBe("docker load");
+    expect(line(docker.listImageIds())).toBe("docker image ls --all --quiet --no-trunc");
+    expect(line(docker.imageTags("r@sha256:a"))).toBe("docker image inspect --format '{{json .RepoTags}}' r@sha256:a");
+    expect(line(docker.imageDigests(["a:1"]))).toBe("docker image inspect --format '{{json .RepoDigests}}' a:1");
+    expect(line(docker.pullImage("r@sha256:a"))).toBe("docker pull r@sha256:a");
+    expect(line(docker.login("ghcr.io", "ci"))).toBe("docker login --username ci --password-stdin ghcr.io");
+    expect(line(docker.inspectImageLayers(["sha256:a"]))).toBe(
+      "docker image inspect --format '{{.Id}} {{json .RootFS.Layers}}' sha256:a",
+    );
     expect(line(docker.tagImage("sha256:abc", `lawyers-hub/api:${SHA}`))).toBe(
       `docker tag sha256:abc lawyers-hub/api:${SHA}`,
     );
@@ -125,13 +132,5 @@ describe("lh-ci arguments in the ops container", () => {
     expect(opsArgs.restore("staging", "x.sql", { crossEnv: false, unsigned: true }).join(" ")).toBe(
       "restore /backups/x.sql --yes --allow-unsigned --backup-dir /backups --env staging",
     );
-  });
-});
-
-describe("loadedImage", () => {
-  it("reads the name docker load printed, else the ID of an unnamed (OCI) archive", () => {
-    expect(loadedImage("Loaded image: lawyers-hub/api:abc\n")).toBe("lawyers-hub/api:abc");
-    expect(loadedImage("Loaded image ID: sha256:0123\n")).toBe("sha256:0123");
-    expect(loadedImage("something else")).toBeUndefined();
   });
 });

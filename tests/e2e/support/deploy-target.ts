@@ -71,10 +71,11 @@ export class DeployTarget {
   }
 
   /** `lh-ci ARGS` against the target; no canary secret may appear in what it prints. */
-  async lhCi(args: readonly string[], timeoutMs = 600_000): Promise<CommandResult> {
+  async lhCi(args: readonly string[], timeoutMs = 600_000, env?: NodeJS.ProcessEnv): Promise<CommandResult> {
     const result = await run(process.execPath, ["--", LH_CI, ...args, ...this.targetOptions()], {
       allowFailure: true,
       timeoutMs,
+      ...(env ? { env } : {}),
     });
     for (const secret of this.env.canaries) expect(result.output).not.toContain(secret);
     return result;

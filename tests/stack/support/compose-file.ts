@@ -40,41 +40,77 @@ export function loadCompose(text = readComposeText()): ComposeFile {
   return parse(text, { merge: true }) as ComposeFile;
 }
 
-const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+/** A variable's name after `${` or `$` (nested ones included); `$$` is an escaped dollar. */
+const VARIABLE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /**
  * Compose's interpolation (https://docs.docker.com/reference/compose-file/interpolation/):
- * ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $VAR and $$.
- * Throws like compose does when a required variable is missing.
+ * ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $VAR and $$, with
+ * variables nested in a default (`${API_IMAGE:-${IMAGE_PREFIX:-lawyers-hub}/api:...}`), which
+ * is expanded only when used. Throws like compose does when a required variable is missing.
  */
 export function interpolate(value: string, env: Record<string, string | undefined>): string {
-  return value.replace(VARIABLE, (match, braced?: string, operator?: string, argument?: string, bare?: string) => {
-    if (match === "$$") return "$";
-    const name = braced ?? bare ?? "";
-    const current = env[name];
-    const unsetOrEmpty = current === undefined || current === "";
-    switch (operator) {
-      case ":-":
-        return unsetOrEmpty ? (argument ?? "") : current;
-      case "-":
-        return current === undefined ? (argument ?? "") : current;
-      case ":?":
-        if (unsetOrEmpty) throw new Error(`required variable ${name} is missing a value: ${argument}`);
-        return current;
-      case "?":
-        if (current === undefined) throw new Error(`required variable ${name} is missing a value: ${argument}`);
-        return current;
-      default:
-        return current ?? "";
+  let out = "";
+  let i = 0;
+  while (i < value.length) {
+    const next = value[i + 1];
+    if (value[i] !== "$") {
+      out += value[i];
+      i += 1;
+    } else if (next === "$") {
+      out += "$";
+      i += 2;
+    } else if (next === "{") {
+      const end = closingBrace(value, i + 2);
+      out += expand(value.slice(i + 2, end), env);
+      i = end + 1;
+    } else {
+      const bare = /^[A-Za-z_][A-Za-z0-9_]*/.exec(value.slice(i + 1))?.[0];
+      out += bare ? (env[bare] ?? "") : "$";
+      i += 1 + (bare?.length ?? 0);
     }
-  });
+  }
+  return out;
+}
+
+function closingBrace(text: string, from: number): number {
+  let depth = 1;
+  for (let j = from; j < text.length; j++) {
+    if (text[j] === "{") depth += 1;
+    if (text[j] === "}" && --depth === 0) return j;
+  }
+  throw new Error(`unclosed \${ in ${text}`);
+}
+
+/** One `${...}`: its name, operator and (lazily expanded) argument. */
+function expand(body: string, env: Record<string, string | undefined>): string {
+  const match = /^([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([\s\S]*))?$/.exec(body);
+  if (!match) throw new Error(`invalid interpolation \${${body}}`);
+  const [, name = "", operator, argument = ""] = match;
+  const current = env[name];
+  const unsetOrEmpty = current === undefined || current === "";
+  const missing = () => new Error(`required variable ${name} is missing a value: ${interpolate(argument, env)}`);
+  switch (operator) {
+    case ":-":
+      return unsetOrEmpty ? interpolate(argument, env) : (current as string);
+    case "-":
+      return current === undefined ? interpolate(argument, env) : current;
+    case ":?":
+      if (unsetOrEmpty) throw missing();
+      return current as string;
+    case "?":
+      if (current === undefined) throw missing();
+      return current;
+    default:
+      return current ?? "";
+  }
 }
 
 /** Names of the variables a piece of compose text refers to (not counting $$-escaped ones). */
 export function variablesIn(text: string): Set<string> {
   const names = new Set<string>();
   for (const match of text.matchAll(VARIABLE)) {
-    const name = match[1] ?? match[4];
+    const name = match[1] ?? match[2];
     if (name) names.add(name);
   }
   return names;
