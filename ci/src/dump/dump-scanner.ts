@@ -275,7 +275,9 @@ export class DumpScanner {
 
   #checkCarry(): void {
     if (!this.#copy && this.#carry && this.#carry.length > MAX_STATEMENT_CHARS) {
-      throw new DumpRefused(`${this.#where(1)}: a line longer than 16 MiB outside COPY data`);
+      throw new DumpRefused(
+        `${this.#where(1)}: a line longer than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB outside COPY data`,
+      );
     }
   }
 

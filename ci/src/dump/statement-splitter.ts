@@ -25,8 +25,13 @@ const IDENTIFIER_WORD = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/;
 const DOLLAR_TAG = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
 const PSQL_VARIABLE_START = /[A-Za-z_\u0080-\uffff'"{]/;
 
-/** Longer than any definition pg_dump writes; bounds what is held in memory. */
-export const MAX_STATEMENT_CHARS = 16 * 1024 * 1024;
+/**
+ * Longer than any definition pg_dump writes (its data travels as COPY, which this does not bound);
+ * bounds what is held in memory. Every statement is parsed, and the parse tree of a long
+ * multi-row INSERT costs over 200 times its text: 1 MiB keeps the parse within the ops
+ * container's 512 MB.
+ */
+export const MAX_STATEMENT_CHARS = 1024 * 1024;
 
 export class StatementSplitter {
   #mode: Mode = "normal";
@@ -139,7 +144,10 @@ export class StatementSplitter {
             this.#word(word.toLowerCase());
             i += word.length - 1;
           } else if (c === ";" && this.#parenDepth === 0 && this.#beginDepth === 0) {
-            statements.push({ text: this.#pending + line.slice(start, i + 1), where: this.#pendingWhere });
+            const text = this.#pending + line.slice(start, i + 1);
+            // A statement that ends on its first line is bounded here, one that spans lines below.
+            if (text.length > MAX_STATEMENT_CHARS) throw this.#tooLong();
+            statements.push({ text, where: this.#pendingWhere });
             this.#pending = "";
             this.#hasContent = false;
             this.#words = 0;
@@ -156,15 +164,17 @@ export class StatementSplitter {
     const trailing = line.slice(start);
     if (this.#hasContent || this.#mode !== "normal") {
       this.#pending += trailing;
-      if (this.#pending.length > MAX_STATEMENT_CHARS) {
-        throw new SplitRefusal(
-          `${this.#pendingWhere}: a statement longer than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB (or one that never ends)`,
-        );
-      }
+      if (this.#pending.length > MAX_STATEMENT_CHARS) throw this.#tooLong();
     } else {
       this.#pending = ""; // whitespace and comments between statements carry nothing
     }
     return { statements, trailing };
+  }
+
+  #tooLong(): SplitRefusal {
+    return new SplitRefusal(
+      `${this.#pendingWhere}: a statement longer than ${MAX_STATEMENT_CHARS / 1024 / 1024} MiB (or one that never ends)`,
+    );
   }
 
   /**

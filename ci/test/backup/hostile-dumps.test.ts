@@ -155,6 +155,15 @@ describe("restore executes only a dump's data and definitions (forged dumps with
     await expectRefused(forged("CREATE ROLE intruder SUPERUSER;\n"), /CREATE ROLE is not a statement pg_dump writes/);
   });
 
+  it("a statement longer than the bound (a 2 MiB multi-row INSERT) is refused before it is parsed", async () => {
+    const rows = Array.from({ length: 240_000 }, (_, index) => `(${index})`).join(",");
+    const path = forged(`INSERT INTO public.forged (id) VALUES ${rows};\n`);
+    await expectRefused(path, /a statement longer than 1 MiB \(or one that never ends\)/);
+    const verify = await lhCi(["backup", "verify", path], cwd, db.secretUrl);
+    expect(verify.code).toBe(1);
+    expect(verify.stderr).toMatch(/: a (line|statement) longer than 1 MiB/);
+  });
+
   it("a gzip dump is held to the same rules", async () => {
     const path = join(cwd, "forged.sql.gz");
     writeForgedBackup(
