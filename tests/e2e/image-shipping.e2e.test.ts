@@ -111,7 +111,9 @@ describe("shipping a release's images to the engine", () => {
     const running = await docker(["container", "inspect", "--format", "{{.Image}}", container.stdout.trim()]);
     expect(running.stdout.trim()).toBe(await imageId(api));
     expect((await docker(["image", "inspect", "--format", "{{json .RepoDigests}}", api])).stdout).toContain(api);
-    const ledger = JSON.parse((await target.ops(["releases", "list", "--json"])).stdout) as {
+    const listed = await target.ops(["releases", "list", "--json"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const ledger = JSON.parse(listed.stdout) as {
       images?: Record<string, string>;
     }[];
     expect(ledger[0]?.images?.api).toBe(api);

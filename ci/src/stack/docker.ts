@@ -66,7 +66,11 @@ export function removeImages(refs: readonly string[]): CommandLine {
   return docker("image", "rm", ...refs);
 }
 
-/** Every container of a compose project, running or not: `service<TAB>image<TAB>state`. */
+/**
+ * Every container of a compose project, running or not: `service<TAB>image<TAB>state<TAB>image ID`.
+ * The image ID is compose's own label: for a container started by digest the engine shows the
+ * repository without the digest, which names no image.
+ */
 export function listProjectContainers(project: string): CommandLine {
   return docker(
     "container",
@@ -75,7 +79,7 @@ export function listProjectContainers(project: string): CommandLine {
     "--filter",
     `label=com.docker.compose.project=${project}`,
     "--format",
-    '{{.Label "com.docker.compose.service"}}\t{{.Image}}\t{{.State}}',
+    '{{.Label "com.docker.compose.service"}}\t{{.Image}}\t{{.State}}\t{{.Label "com.docker.compose.image"}}',
   );
 }
 

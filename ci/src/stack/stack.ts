@@ -353,14 +353,13 @@ export class Stack {
    */
   async runningRelease(): Promise<string | undefined> {
     const result = await this.exec.run(docker.listProjectContainers(this.project.name), { show: "none" });
-    const images = result.stdout
+    const containers = result.stdout
       .split("\n")
       .map((line) => line.split("\t"))
-      .filter(([service, image]) => service !== "ops" && service !== "migrate" && image)
-      .map(([, image]) => image as string);
-    for (const image of images) {
-      // By digest (or shown as the bare image ID): the release is in the tag lh-ci gave the image.
-      const release = releaseOfImage(this.project.imagePrefix, image) ?? (await this.releaseOfDigest(image));
+      .filter(([service, image]) => service !== "ops" && service !== "migrate" && image);
+    for (const [, image = "", , imageId = ""] of containers) {
+      // By digest (shown without it) or by ID: the release is in the tag lh-ci gave the image.
+      const release = releaseOfImage(this.project.imagePrefix, image) ?? (await this.releaseOfDigest(imageId || image));
       if (release) return release;
     }
     return undefined;

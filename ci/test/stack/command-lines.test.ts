@@ -88,7 +88,7 @@ describe("docker command lines", () => {
 
   it("lists a project's containers by its compose label", () => {
     expect(line(docker.listProjectContainers("lawyers-hub-staging"))).toBe(
-      `docker container ls --all --filter label=com.docker.compose.project=lawyers-hub-staging --format '{{.Label "com.docker.compose.service"}}\t{{.Image}}\t{{.State}}'`,
+      `docker container ls --all --filter label=com.docker.compose.project=lawyers-hub-staging --format '{{.Label "com.docker.compose.service"}}\t{{.Image}}\t{{.State}}\t{{.Label "com.docker.compose.image"}}'`,
     );
   });
 
