@@ -80,8 +80,17 @@ export const SOURCE_IGNORE = [
   ".git",
 ] as const;
 
-/** What npm ci needs: every package.json and lockfile (workspaces and the module's own). */
-export const MANIFESTS = ["package.json", "package-lock.json", "**/package.json", "**/package-lock.json"] as const;
+/** What npm ci needs: every package.json and lockfile (workspaces and the module's own), and what its postinstall reads. */
+export const MANIFESTS = [
+  "package.json",
+  "package-lock.json",
+  "**/package.json",
+  "**/package-lock.json",
+  // The install generates Prisma Client (the root postinstall): its schema, config and script are inputs too.
+  "apps/api/prisma/schema.prisma",
+  "apps/api/prisma.config.ts",
+  "apps/api/scripts/*",
+] as const;
 
 /** Where extra CA certificates are mounted in the check containers, and the variable Node reads. */
 export const EXTRA_CA_PATH = "/run/secrets/extra_ca";
