@@ -2,7 +2,8 @@
  * `lh-ci stack compose -- ...` for real, on the real compose file, with a command that needs no
  * engine (`config`): DOCKER_HOST names a socket that does not exist, so nothing can reach one.
  * What it shows: the files, project and env file are lh-ci's, RELEASE and IMAGE_PREFIX are set as
- * a deploy sets them, and the output goes through the redactor.
+ * a deploy sets them, and the output goes through the redactor. In the engine tier: it needs the
+ * Docker CLI with its compose plugin, which the check containers lack.
  */
 import { copyFileSync, cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -6,6 +6,7 @@
  * must exist (`lh-ci ... --help` runs for real), every compose command given to `lh-ci stack
  * compose` must exist (`docker compose SUB --help`, no engine needed), and no command may be a bare
  * `docker compose` that needs the compose file (run, up, exec...), which stops without RELEASE.
+ * In the engine tier: it runs the Docker CLI's compose plugin, which the check containers lack.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
