@@ -27,9 +27,18 @@ interface Seen {
  * throws for what the page or the browser does: every failure is a problem in the report. The
  * screenshot is taken whatever happened once the document answered, as evidence.
  */
-export async function runBrowserCheck(options: CheckOptions): Promise<BrowserCheckReport> {
+export async function runBrowserCheck(
+  options: CheckOptions,
+  control: { signal?: AbortSignal } = {},
+): Promise<BrowserCheckReport> {
   const started = performance.now();
   const deadline = new Deadline(options.deadlineMs);
+  // A stop from outside (SIGTERM from `docker stop`) ends the check as the deadline would: the
+  // browser closed, the evidence and the report written.
+  const { signal } = control;
+  const onAbort = () => deadline.stop(`the check was stopped: ${String(signal?.reason ?? "aborted")}`);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
   const problems = new Problems();
   const seen: Seen = {
     launchMs: null,
@@ -51,6 +60,7 @@ export async function runBrowserCheck(options: CheckOptions): Promise<BrowserChe
       screenshot = await takeScreenshot(seen.page, options.outDir, deadline.remainingWithReserve(), problems);
   }
   problems.close();
+  signal?.removeEventListener("abort", onAbort);
   await seen.session?.close();
   return {
     ok: problems.count === 0,
@@ -77,9 +87,12 @@ async function loadAndInspect(
 ): Promise<void> {
   const { url } = options;
   let session: BrowserSession;
+  const launching = launchChromium(options.chromiumPath, deadline.remaining());
   try {
-    session = await deadline.step("Chromium to start", (timeout) => launchChromium(options.chromiumPath, timeout));
+    session = await deadline.step("Chromium to start", () => launching);
   } catch (error) {
+    // Stopped while Chromium was starting: it is closed as soon as it has started, not left running.
+    launching.then((late) => late.close()).catch(() => undefined);
     if (error instanceof CheckStopped) throw error;
     throw new CheckStopped(`Chromium (${options.chromiumPath}) did not start: ${describe(error)}`);
   }

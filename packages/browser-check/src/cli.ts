@@ -26,7 +26,19 @@ export async function main(argv: string[], io: CliIO = {}): Promise<number> {
     return ExitCode.ok;
   }
   const { options } = parsed;
-  const report = await runBrowserCheck(options);
+  // SIGTERM (docker stop) or SIGINT (Ctrl-C): the check stops, closes Chromium and still reports.
+  const stop = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => stop.abort(`${name} received`);
+  process.once("SIGTERM", onSignal).once("SIGINT", onSignal);
+  let report: Awaited<ReturnType<typeof runBrowserCheck>>;
+  try {
+    report = await runBrowserCheck(options, { signal: stop.signal });
+  } catch (error) {
+    stderr(`browser-check: the check itself failed: ${error instanceof Error ? error.message : String(error)}`);
+    return ExitCode.failed;
+  } finally {
+    process.off("SIGTERM", onSignal).off("SIGINT", onSignal);
+  }
   let reportPath: string;
   try {
     reportPath = writeReport(options.outDir, report);

@@ -64,7 +64,8 @@ export async function launchChromium(executablePath: string, timeoutMs: number):
       serviceWorkers: "block",
       acceptDownloads: false,
       viewport: { width: 1280, height: 800 },
-      // Our own signal handling closes the browser; Playwright's would exit the process first.
+      // The program's own handling (src/cli.ts) stops the check, which closes the browser and
+      // writes the report; Playwright's would exit the process first.
       handleSIGINT: false,
       handleSIGTERM: false,
       handleSIGHUP: false,

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -276,11 +276,45 @@ describe("browser-check program", () => {
     ]);
     expect(JSON.parse(readFileSync(`${out}/report.json`, "utf8"))).toMatchObject({ ok: false });
   });
+
+  it("on SIGTERM stops the check, closes Chromium, removes its profile and still writes the report (exit 1)", async () => {
+    server.routes.set("/", () => undefined);
+    const out = tempDir("browser-check-test-");
+    // Its own temporary folder: Chromium's profile is made there, and must be gone afterwards.
+    const tmp = tempDir("browser-check-tmp-");
+    const run = await runProgram(["--url", `${server.origin}/`, "--out", out, "--deadline", "30s"], {
+      env: { ...process.env, TMPDIR: tmp },
+      onStart: (child) => {
+        const poll = setInterval(() => {
+          // The page was requested: Chromium is up and waiting for the answer.
+          if (server.hits.get("/")) {
+            clearInterval(poll);
+            child.kill("SIGTERM");
+          }
+        }, 20);
+      },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout.split("\n").slice(0, 2)).toEqual([
+      expect.stringMatching(/: FAILED in [\d.]+m?s, 1 problem \(/),
+      "  - the check was stopped: SIGTERM received",
+    ]);
+    expect(JSON.parse(readFileSync(`${out}/report.json`, "utf8"))).toMatchObject({ ok: false, screenshot: null });
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(processesMentioning(tmp)).toEqual([]);
+  });
 });
 
-/** Runs the program as an operator does; asynchronously, as the pages' server runs in this process. */
-async function runProgram(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Runs the program as an operator does; asynchronously, as the pages' server runs in this process.
+ * `onStart` gets the child, e.g. to signal it.
+ */
+async function runProgram(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env: options.env });
+  options.onStart?.(child);
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => {
@@ -291,6 +325,17 @@ async function runProgram(args: string[]): Promise<{ status: number | null; stdo
   });
   const status = await new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   return { status, stdout, stderr };
+}
+
+/** Pids of the processes whose command line mentions `text`. */
+function processesMentioning(text: string): string[] {
+  return readdirSync("/proc").filter((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The environments of the running Chromium processes of this check (their profile is a browser-check temp folder). */
