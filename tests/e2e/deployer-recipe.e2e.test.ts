@@ -23,8 +23,11 @@ describe("the deployer recipe (dagger call --docker-socket ... deploy) on the re
   }, 3_600_000);
 
   afterAll(async () => {
-    await replay?.remove();
-    await target?.cleanUp();
+    try {
+      await replay?.remove();
+    } finally {
+      await target?.cleanUp();
+    }
   }, 600_000);
 
   it("lh-ci deploy in the deployer container deploys the release: it runs, verified, in the ledger", async () => {

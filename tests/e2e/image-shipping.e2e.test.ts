@@ -34,9 +34,12 @@ beforeAll(async () => {
 }, 3_600_000);
 
 afterAll(async () => {
-  await target?.cleanUp();
-  await registry.stop();
-  rmSync(scratch, { recursive: true, force: true });
+  try {
+    await target?.cleanUp();
+  } finally {
+    await registry.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }, 600_000);
 
 function step(stdout: string, name: string) {

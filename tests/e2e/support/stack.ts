@@ -6,6 +6,8 @@ import { E2E_COMPOSE_FILE, STAGING_COMPOSE_FILE } from "./paths.ts";
 export class E2EStack {
   readonly project: string;
   readonly env: E2EEnvironment;
+  /** Networks dockerd would not remove (an endpoint no name reaches), said when found. */
+  private readonly stuck = new Set<string>();
 
   constructor(project: string, env: E2EEnvironment) {
     this.project = project;
@@ -76,7 +78,7 @@ export class E2EStack {
     // whether it created that network. Either way such endpoints are disconnected, the networks
     // removed, and the run says so.
     const result = await this.compose(args, { timeoutMs: 180_000, allowFailure: true });
-    let left = await this.leftovers();
+    let left = await this.listed();
     const networks = left.filter((item) => item.startsWith("network ")).map((item) => item.slice("network ".length));
     const stuck: string[] = [];
     if (networks.length > 0) {
@@ -88,14 +90,15 @@ export class E2EStack {
           `${this.project}: compose down left ${removed.join(", ")}; disconnected ${disconnected.join(", ") || "no endpoint"} and removed it`,
         );
       }
-      left = await this.leftovers();
+      left = await this.listed();
     }
     // dockerd can keep an endpoint no name reaches (moby's "has active endpoints" after the
     // container is gone). Such a network holds nothing of the scenario; the next run's down
     // tries again, and compose reuses it meanwhile. It is said, not failed on.
     if (stuck.length > 0) {
       console.warn(`${this.project}: dockerd keeps an endpoint it does not name on ${stuck.join(", ")}; left in place`);
-      left = left.filter((item) => !stuck.includes(item.slice("network ".length)));
+      for (const network of stuck) this.stuck.add(`network ${network}`);
+      left = left.filter((item) => !this.stuck.has(item));
     }
     left = left.filter((item) => options.volumes || !item.startsWith("volume "));
     if (left.length > 0) throw new Error(`${this.project}: compose down left ${left.join(", ")}\n${result.output}`);
@@ -131,8 +134,15 @@ export class E2EStack {
     return disconnected;
   }
 
-  /** What docker still has of the project, by compose's label: `container|network|volume <name>`. */
+  /**
+   * What docker still has of the project, by compose's label: `container|network|volume <name>`;
+   * a network down found stuck (and said so) is not counted.
+   */
   async leftovers(): Promise<string[]> {
+    return (await this.listed()).filter((item) => !this.stuck.has(item));
+  }
+
+  private async listed(): Promise<string[]> {
     const label = `label=com.docker.compose.project=${this.project}`;
     const found: string[] = [];
     for (const [kind, ...list] of [
