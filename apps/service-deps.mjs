@@ -1,6 +1,8 @@
 // The production dependencies of one service, for its image's prod-deps stage. `npm ci
-// --workspace` still installs every workspace's dependencies (the lockfile is one tree), so a
-// NestJS image carried the web's React, the api's Prisma and the toolkit's libraries. Instead:
+// --workspace` installs the service's dependencies as the whole tree resolved them, optional peers
+// included: another workspace's @prisma/client satisfies @nestjs/terminus's optional peer, so the
+// worker's image carried Prisma's client, CLI and everything they pull in (371 MB of node_modules
+// instead of 69). Instead:
 //   node apps/service-deps.mjs narrow <app>   the root manifest lists only the service kit and the
 //                                             service; the other workspaces' manifests go
 //   npm install --omit=dev ...                installs that narrower tree, versions from the lockfile
