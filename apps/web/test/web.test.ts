@@ -12,10 +12,10 @@ buildWorkspaces(["packages/service-kit", "apps/web"]);
 /** A stand-in api whose /ready answer (and its delay) each test sets. */
 async function fakeApi(): Promise<{
   url: string;
-  state: { status: number; delayMs: number; calls: number };
+  state: { status: number; delayMs: number; calls: number; proxiedCalls: number };
   server: Server;
 }> {
-  const state = { status: 200, delayMs: 0, calls: 0 };
+  const state = { status: 200, delayMs: 0, calls: 0, proxiedCalls: 0 };
   const server = createServer((request, response) => {
     const answer = () => {
       const ready = state.status === 200;
@@ -28,11 +28,13 @@ async function fakeApi(): Promise<{
         }),
       );
     };
-    if (request.url !== "/ready") {
+    // The api as it answers directly, and behind a proxy that serves it under /behind-proxy.
+    if (request.url !== "/ready" && request.url !== "/behind-proxy/ready") {
       response.writeHead(404).end();
       return;
     }
     state.calls += 1;
+    if (request.url === "/behind-proxy/ready") state.proxiedCalls += 1;
     if (state.delayMs > 0) setTimeout(answer, state.delayMs);
     else answer();
   });
@@ -47,6 +49,7 @@ async function fakeApi(): Promise<{
 describe("web", async () => {
   const api = await fakeApi();
   const web = await startApp("web", { API_URL: api.url, API_TIMEOUT_MS: "1000" });
+  const proxied = await startApp("web", { API_URL: `${api.url}/behind-proxy/`, API_TIMEOUT_MS: "1000" });
 
   it("answers /api/health 200 when the api is ready", async () => {
     api.state.status = 200;
@@ -93,6 +96,14 @@ describe("web", async () => {
     // The client component is rendered on the server in its initial state and shipped to the browser.
     expect(html).toMatch(/data-testid="hydration" data-state="server"/);
     expect((await web.get("/_next/static/does-not-exist.js")).status).toBe(404);
+  });
+
+  it("keeps API_URL's path: an api behind a proxy path is asked at that path's /ready", async () => {
+    api.state.status = 200;
+    const before = api.state.proxiedCalls;
+    const response = await proxied.get("/api/health");
+    expect(response.status).toBe(200);
+    expect(api.state.proxiedCalls).toBe(before + 1);
   });
 
   it("is itself ready and exposes its metrics", async () => {

@@ -11,10 +11,17 @@ export interface ApiStatus {
   error?: string;
 }
 
+/** The api's /ready under API_URL's own path (an api behind a proxy at /api answers /api/ready). */
+export function readyUrl(apiUrl: string): URL {
+  const url = new URL(apiUrl);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/ready`;
+  return url;
+}
+
 /** Asks the api whether it is ready, within API_TIMEOUT_MS; never throws. */
 export async function apiStatus(config: WebConfig): Promise<ApiStatus> {
   try {
-    const response = await fetch(new URL("/ready", config.API_URL), {
+    const response = await fetch(readyUrl(config.API_URL), {
       cache: "no-store",
       signal: AbortSignal.timeout(config.API_TIMEOUT_MS),
     });
