@@ -92,7 +92,8 @@ function legacyStack(): E2EStack {
   return new E2EStack(PROJECT, { ...target.env, path });
 }
 
-const LEGACY_MATTER = "e2e-legacy-matter-0001";
+/** A matter the superuser wrote (a uuid, as the api reads ids). */
+const LEGACY_MATTER = "0e2e0000-1e9a-4c00-8000-000000000001";
 /** Owners of the tables and sequences of schema public, each once. */
 const PUBLIC_OWNERS = `SELECT string_agg(DISTINCT pg_get_userbyid(c.relowner), ',') FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'S')`;
@@ -208,7 +209,8 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
     expect(sidecar.stdout).toContain("20261118141500_job_results");
     expect(sidecar.stdout).not.toContain("29990101000000_e2e_notes");
     const metadata = JSON.parse(sidecar.stdout.trim().split("\n").at(-1) ?? "{}") as { tables: Record<string, number> };
-    expect(Object.entries(metadata.tables).find(([table]) => /(^|\.)"?matters"?$/.test(table))?.[1]).toBe(1);
+    // The matter the superuser wrote before the role (0.) and the one written under A.
+    expect(Object.entries(metadata.tables).find(([table]) => /(^|\.)"?matters"?$/.test(table))?.[1]).toBe(2);
     expect(await psql("SELECT count(*) FROM e2e_notes")).toBe("0");
     const ledger = JSON.parse((await ops(["releases", "list", "--json"])).stdout) as { commit: string }[];
     // A twice: its first deploy and the redeploy of 1b.

@@ -82,7 +82,7 @@ describe("lh-ci deploy on a real engine", () => {
       expect(deployed.steps.find((step) => step.step === "load")?.detail).toContain("project files copied");
       // A fresh volume: the application role of DATABASE_URL is created and given the database.
       expect(deployed.steps.find((step) => step.step === "database role")?.detail).toBe(
-        "created role lhstack_app (LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE), ownership of 2 objects moved to lhstack_app",
+        "created role lhstack_app (LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE), ownership of 2 objects moved to lhstack_app, created database lhstack_restore_test for its restore tests",
       );
       expect(await stack.psql("SELECT rolsuper FROM pg_roles WHERE rolname = 'lhstack_app'")).toBe("f");
       expect(
