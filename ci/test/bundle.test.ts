@@ -61,7 +61,7 @@ describe("the bundled lh-ci (what the ops image runs)", () => {
     const path = join(cwd, backup.stdout.trim().split("\n").at(-1) ?? "");
 
     await withClient(db.url, (client) => client.query("DELETE FROM matters; CREATE TABLE newcomer (id int)"));
-    const restore = await bundled(["restore", path, "--yes"], cwd, { DATABASE_URL: db.secretUrl });
+    const restore = await bundled(["restore", path, "--yes", "--allow-superuser"], cwd, { DATABASE_URL: db.secretUrl });
     expect(restore.code, restore.stderr).toBe(0);
     expect(await databaseFingerprint(db.url)).toEqual(before);
     expect(`${backup.stderr}${restore.stdout}${restore.stderr}`).not.toContain(DB_PASSWORD);

@@ -9,8 +9,8 @@ const KEYS = {
   REDIS_HOST: "redis",
   CLERK_SECRET_KEY: "sk_test_clerkTestValue999",
   STRIPE_SECRET_KEY: "sk_test_stripeTestValue999",
-  // The stack's credentials agree with the URLs this file accepts (user u).
-  ...stackValues(PASSWORD, "u"),
+  // The stack's superuser is another user than the URLs' (u).
+  ...stackValues(PASSWORD),
 };
 
 async function envCheck(databaseUrl: string) {

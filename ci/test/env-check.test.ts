@@ -195,28 +195,32 @@ describe("lh-ci env check", () => {
     expectNoSecret(result.stdout + result.stderr);
   });
 
-  it("refuses a DATABASE_URL that disagrees with the stack's POSTGRES_* credentials", async () => {
-    const file = envFile(dir, "pg-mismatch", {
-      ...VALID,
-      POSTGRES_USER: "lawyers_hub",
-      POSTGRES_PASSWORD: "other-pass-99",
-      POSTGRES_DB: "lawyers_hub_staging",
-    });
-    const result = await runCli(["env", "check", "--env-file", file]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain(
-      "DATABASE_URL: does not match POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB (mismatched: password)",
-    );
-    expect(result.stderr).not.toContain("other-pass-99");
-    expectNoSecret(result.stdout + result.stderr);
-
-    const agreeing = envFile(dir, "pg-agree", {
+  it("refuses a DATABASE_URL that connects as POSTGRES_USER, the superuser, naming both and what to do", async () => {
+    const file = envFile(dir, "pg-superuser", {
       ...VALID,
       POSTGRES_USER: "lawyers_hub",
       POSTGRES_PASSWORD: DB_PASSWORD,
       POSTGRES_DB: "lawyers_hub_staging",
     });
-    expect((await runCli(["env", "check", "--env-file", agreeing])).code).toBe(0);
+    const result = await runCli(["env", "check", "--env-file", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "DATABASE_URL: connects as POSTGRES_USER (lawyers_hub), the database superuser; give DATABASE_URL an application user of its own",
+    );
+    expectNoSecret(result.stdout + result.stderr);
+
+    const otherDatabase = envFile(dir, "pg-other-db", { ...VALID, POSTGRES_DB: "another_db" });
+    const mismatch = await runCli(["env", "check", "--env-file", otherDatabase]);
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toContain(
+      "DATABASE_URL: names the database lawyers_hub_staging, but POSTGRES_DB is another_db; make them agree",
+    );
+
+    // A separate application user (the default of these tests' values), any password: accepted.
+    const separate = envFile(dir, "pg-separate", { ...VALID, POSTGRES_PASSWORD: "other-pass-99" });
+    const accepted = await runCli(["env", "check", "--env-file", separate]);
+    expect(accepted.stderr).not.toContain("other-pass-99");
+    expect(accepted.code).toBe(0);
   });
 
   it("lets the process environment win over the file (how CI injects secrets)", async () => {

@@ -70,6 +70,8 @@ describe("the stack's backup service on a real Docker engine", () => {
     if ((await docker(["image", "inspect", ops], { allowFailure: true })).code !== 0) {
       await phase("build ops", () => buildImage("ops", RELEASE));
     }
+    // The backup service connects as DATABASE_URL's application role: created first, as deploy does.
+    await phase("database role", () => stack.databaseRole());
     await phase("compose up --wait (backup and what it needs)", () =>
       stack.compose(["up", "--detach", "--wait", ...SERVICES], { timeoutMs: 300_000 }),
     );

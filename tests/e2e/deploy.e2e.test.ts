@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DeployTarget, prepareDeployTarget, deployReport as report } from "./support/deploy-target.ts";
 import { docker, run } from "./support/docker.ts";
 import { getJson, postJson, waitFor } from "./support/http.ts";
+import { E2EStack } from "./support/stack.ts";
 import { phase } from "./support/timing.ts";
 
 // The deploy scenarios with `lh-ci deploy`, `rollback` and `stack ...` run on the host
@@ -79,6 +80,24 @@ async function sourceWith(name: string, migrations: Record<string, string>): Pro
   return dir;
 }
 
+/**
+ * The same project as deployed before the application role existed: DATABASE_URL's user was
+ * POSTGRES_USER (lawyers_hub), so migrate ran as the superuser and every table is its own.
+ */
+function legacyStack(): E2EStack {
+  const superuser = `postgresql://lawyers_hub:${target.env.values.POSTGRES_PASSWORD}@postgres:5432/lawyers_hub_staging`;
+  const path = join(scratch, ".env.legacy");
+  const text = readFileSync(target.env.path, "utf8").replace(/^DATABASE_URL=.*$/m, `DATABASE_URL=${superuser}`);
+  writeFileSync(path, text, { mode: 0o600 });
+  return new E2EStack(PROJECT, { ...target.env, path });
+}
+
+/** A matter the superuser wrote (a uuid, as the api reads ids). */
+const LEGACY_MATTER = "0e2e0000-1e9a-4c00-8000-000000000001";
+/** Owners of the tables and sequences of schema public, each once. */
+const PUBLIC_OWNERS = `SELECT string_agg(DISTINCT pg_get_userbyid(c.relowner), ',') FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'S')`;
+
 const NOTES = {
   "29990101000000_e2e_notes": 'CREATE TABLE "e2e_notes" ("id" SERIAL PRIMARY KEY, "text" TEXT NOT NULL);\n',
 };
@@ -121,7 +140,21 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
   let matterBeforeB = "";
   let backupOfA = "";
 
-  it("1. first deploy of A onto an empty engine: every step runs, the ledger says A verified, the lock is free", async () => {
+  it("0. a stack from before the application role: migrate ran as the superuser, which owns every table and a row", async () => {
+    await phase("migrate as the superuser (the old way)", () =>
+      legacyStack().compose(["run", "--rm", "--no-TTY", "migrate"], {
+        timeoutMs: 300_000,
+        env: { ...process.env, IMAGE_PREFIX: PREFIX, RELEASE: A },
+      }),
+    );
+    await psql(
+      `INSERT INTO matters (id, title, client_name, updated_at) VALUES ('${LEGACY_MATTER}', 'written before the role', 'Legacy Client', now())`,
+    );
+    expect(await psql(PUBLIC_OWNERS)).toBe("lawyers_hub");
+    expect(await psql("SELECT count(*) FROM pg_roles WHERE rolname = 'lawyers_hub_app'")).toBe("0");
+  });
+
+  it("1. first deploy of A: the role step gives the superuser's objects to the application role, the data kept; the ledger says A verified", async () => {
     const result = await phase("deploy A", () => lhCi(["deploy", "--release", A, "--json"]));
     expect(result.code, result.stderr).toBe(0);
     const deployed = report(result.stdout);
@@ -129,6 +162,15 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
       deployed.steps.every((step) => step.status === "ok"),
       JSON.stringify(deployed.steps),
     ).toBe(true);
+    expect(deployed.steps.find((step) => step.step === "database role")?.detail).toMatch(
+      /^created role lawyers_hub_app \(LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE\), ownership of \d+ objects moved to lawyers_hub_app, created database lawyers_hub_staging_restore_test for its restore tests$/,
+    );
+    expect(await psql(PUBLIC_OWNERS)).toBe("lawyers_hub_app");
+    expect(
+      await psql("SELECT rolsuper OR rolcreatedb OR rolcreaterole FROM pg_roles WHERE rolname = 'lawyers_hub_app'"),
+    ).toBe("f");
+    // The apps connect as that role: the api reads the row the superuser wrote.
+    expect(await matterStatus(LEGACY_MATTER)).toBe(200);
     expect(deployed.recorded).toMatchObject({ commit: A, result: "verified" });
     expect(await current()).toBe(A);
     expect((await ops(["lock", "status"])).stdout).toMatch(/not held|free|no lock/i);
@@ -141,6 +183,9 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
     const status = Object.fromEntries(deployed.steps.map((step) => [step.step, step.status]));
     expect(status).toMatchObject({ backup: "skipped", "migrations check": "skipped", migrate: "skipped" });
     expect(status).toMatchObject({ changes: "ok", up: "ok", verify: "ok", record: "ok", unlock: "ok" });
+    expect(deployed.steps.find((step) => step.step === "database role")?.detail).toBe(
+      "nothing to do: lawyers_hub_app exists, owns the database and its objects",
+    );
     expect(deployed.steps.find((step) => step.step === "up")?.detail).toContain("migrate not run again");
     expect(deployed.recorded).toMatchObject({ commit: A, result: "verified" });
     // The one-shot did not run again: no migrate container is left by that up.
@@ -164,7 +209,8 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
     expect(sidecar.stdout).toContain("20261118141500_job_results");
     expect(sidecar.stdout).not.toContain("29990101000000_e2e_notes");
     const metadata = JSON.parse(sidecar.stdout.trim().split("\n").at(-1) ?? "{}") as { tables: Record<string, number> };
-    expect(Object.entries(metadata.tables).find(([table]) => /(^|\.)"?matters"?$/.test(table))?.[1]).toBe(1);
+    // The matter the superuser wrote before the role (0.) and the one written under A.
+    expect(Object.entries(metadata.tables).find(([table]) => /(^|\.)"?matters"?$/.test(table))?.[1]).toBe(2);
     expect(await psql("SELECT count(*) FROM e2e_notes")).toBe("0");
     const ledger = JSON.parse((await ops(["releases", "list", "--json"])).stdout) as { commit: string }[];
     // A twice: its first deploy and the redeploy of 1b.
@@ -224,11 +270,14 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
       60_000,
     );
     expect(await matterStatus(after)).toBe(404);
+    // Restored as the application role: what the restore created is its own, the old row is back.
+    expect(await psql(PUBLIC_OWNERS)).toBe("lawyers_hub_app");
+    expect(await matterStatus(LEGACY_MATTER)).toBe(200);
   });
 
   it("8. a pending destructive migration is refused before anything changes; with the allow flag it runs", async () => {
     await buildD();
-    await psql('CREATE TABLE "e2e_scratch" ("id" INT)');
+    await psql('SET ROLE lawyers_hub_app; CREATE TABLE "e2e_scratch" ("id" INT)');
     const refused = await phase("deploy D (refused)", () => lhCi(["deploy", "--release", D, "--json"]));
     expect(refused.code).toBe(1);
     const report1 = report(refused.stdout);

@@ -79,6 +79,10 @@ describe("the staging stack on a real Docker engine", () => {
   });
 
   it("brings every service to healthy with `up --wait`, the apps only after migrate exited 0", async () => {
+    // A fresh volume brought up by hand: the application role of DATABASE_URL comes first.
+    expect(await phase("database role", () => stack.databaseRole())).toMatch(
+      /^created role lawyers_hub_app \(LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE\), ownership of 2 objects moved to lawyers_hub_app, created database lawyers_hub_staging_restore_test for its restore tests$/,
+    );
     await phase("compose up --wait", () => stack.up());
     for (const service of LONG_RUNNING) {
       const state = await stack.inspect<{ Status: string; Health?: { Status: string } }>(service, ".State");

@@ -1,10 +1,10 @@
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { OperationError } from "../cli/exit-codes.ts";
 import { loadBackup, RestoreRolledBack } from "../restore/load-backup.ts";
 import { checkBinding } from "./binding.ts";
-import { clientConfig, type PgTarget, withDatabase } from "./connection.ts";
+import { clientConfig, type PgTarget } from "./connection.ts";
 import type { RowCounts } from "./database-facts.ts";
+import { scratchDatabase } from "./scratch-database.ts";
 import type { BackupMetadata } from "./sidecar.ts";
 import { checkSignature } from "./signature.ts";
 import type { SigningKey } from "./signing-key.ts";
@@ -26,7 +26,8 @@ export interface RestoreTestResult {
  * The only proof that a backup restores: load it into a scratch database on the same server, the
  * way restore does (checked content only; committed only when checksum and every table's row count,
  * as the server reports loading them, match the sidecar), then drop the scratch database (also when the
- * test fails). Needs the CREATEDB privilege.
+ * test fails). Without the CREATEDB privilege (the application role), into the database prepared
+ * for it, emptied before and after (scratch-database.ts).
  */
 export async function restoreTest(
   target: PgTarget,
@@ -43,7 +44,6 @@ export async function restoreTest(
     database: target.database,
     allowCrossEnv: trust.allowCrossEnv ?? false,
   });
-  const scratch = `lh_restore_test_${randomBytes(4).toString("hex")}`;
   const admin = new pg.Client(clientConfig(target, "lh-ci backup verify"));
   try {
     await admin.connect();
@@ -53,29 +53,22 @@ export async function restoreTest(
     );
   }
   try {
+    const scratch = await scratchDatabase(admin, target);
     try {
-      await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(scratch)}`);
-    } catch (error) {
-      throw new OperationError(
-        `cannot create the scratch database ${scratch}: ${(error as Error).message}; the role in DATABASE_URL needs CREATEDB for --restore-test`,
-      );
-    }
-    try {
-      const scratchTarget = withDatabase(target, scratch);
       let tables: RowCounts;
       try {
-        tables = await loadBackup(scratchTarget, path, metadata, { onBytes, applicationName: "lh-ci backup verify" });
+        tables = await loadBackup(scratch.target, path, metadata, { onBytes, applicationName: "lh-ci backup verify" });
       } catch (error) {
         if (error instanceof RestoreRolledBack) {
           throw new OperationError(
-            `the test restore into ${scratch} failed: ${error.message}; this backup does not restore`,
+            `the test restore into ${scratch.name} failed: ${error.message}; this backup does not restore`,
           );
         }
         throw error;
       }
-      return { scratchDatabase: scratch, tables };
+      return { scratchDatabase: scratch.name, tables };
     } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(scratch)} WITH (FORCE)`);
+      await scratch.discard();
     }
   } finally {
     await admin.end().catch(() => undefined);

@@ -34,6 +34,10 @@ export const COMMANDS: CommandEntry[] = [
   { name: "session", load: async () => (await import("../commands/session.ts")).session },
   { name: "stack backup", load: async () => (await import("../commands/stack-backup.ts")).stackBackup },
   { name: "stack compose", load: async () => (await import("../commands/stack-compose.ts")).stackCompose },
+  {
+    name: "stack database-role",
+    load: async () => (await import("../commands/stack-database-role.ts")).stackDatabaseRole,
+  },
   { name: "stack logs", load: async () => (await import("../commands/stack-logs.ts")).stackLogs },
   { name: "stack migrate", load: async () => (await import("../commands/stack-migrate.ts")).stackMigrate },
   { name: "stack ops", load: async () => (await import("../commands/stack-ops.ts")).stackOps },

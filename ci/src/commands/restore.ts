@@ -15,12 +15,14 @@ import { stateDirFor } from "../state/context.ts";
 export const restore: Command = {
   name: "restore",
   summary: "restore a backup over the database (verified first, safety backup, one transaction)",
-  help: `Usage: lh-ci restore FILE [--env staging] [--yes] [--allow-cross-env] [--allow-unsigned] [--backup-dir DIR]
+  help: `Usage: lh-ci restore FILE [--env staging] [--yes] [--allow-cross-env] [--allow-unsigned] [--allow-superuser]
+                       [--backup-dir DIR]
 
 Before changing anything: checks FILE (.sql or .sql.gz) against its sidecar FILE.json (size, and
 its signature, made with this environment's key: BACKUP_SIGNING_KEY, else the key file in the
 state directory), refuses a file renamed from the name it was signed under, and a backup of
-another environment or database unless --allow-cross-env, and asks you to type the environment name (or takes --yes; without a terminal
+another environment or database unless --allow-cross-env, refuses to run as a superuser (the
+restore runs as the application role, DATABASE_URL's user) unless --allow-superuser, and asks you to type the environment name (or takes --yes; without a terminal
 and without --yes it refuses). Then backs up the current database (a normal backup, named in the
 output), ends the other sessions on the database, and loads FILE in ONE transaction, reading it
 once over its own connection, each checked statement alone: only data and definitions pass (no
@@ -35,11 +37,14 @@ Options:
   --allow-cross-env   accept a backup taken in another environment or of another database
   --allow-unsigned    DANGEROUS: accept a backup without a valid signature of this environment's
                       key (a dump you made yourself and trust; the content checks still apply)
+  --allow-superuser   restore although DATABASE_URL connects as a superuser (said loudly in the
+                      output); the objects it creates are then the superuser's, not the app's
   --backup-dir DIR    where the safety backup goes (default $LH_BACKUP_DIR, else backups/<env>)`,
   options: {
     yes: { type: "boolean", default: false },
     "allow-cross-env": { type: "boolean", default: false },
     "allow-unsigned": { type: "boolean", default: false },
+    "allow-superuser": { type: "boolean", default: false },
     "backup-dir": { type: "string" },
   },
   positionals: [1, 1],
@@ -57,6 +62,7 @@ Options:
       allowCrossEnv: values["allow-cross-env"] === true,
       signingKey: signingKeyFor({ configured: config.BACKUP_SIGNING_KEY, stateDir, create: false }),
       allowUnsigned: values["allow-unsigned"] === true,
+      allowSuperuser: values["allow-superuser"] === true,
       safetyBackupKey: () =>
         signingKeyFor({ configured: config.BACKUP_SIGNING_KEY, stateDir, create: true }) as SigningKey,
       backupDir,

@@ -12,7 +12,8 @@ export const stackMigrate: Command = {
   help: `Usage: lh-ci stack migrate [--env staging] [--release SHA] [--allow-destructive-migrations]
                        [--operator WHO] [stack options]
 
-Takes the deploy lock, runs lh-ci migrations check in the ops container (refusing destructive
+Takes the deploy lock, gives the database to DATABASE_URL's application role as deploy does
+(lh-ci stack database-role), runs lh-ci migrations check in the ops container (refusing destructive
 pending migrations unless --allow-destructive-migrations), then the one-shot migrate service of
 the release, and releases the lock in every outcome. The apps are not restarted.
 
@@ -33,6 +34,7 @@ ${STACK_HELP}`,
     const stack = new Stack(stackSettings(context), new Executor(out, processEnv));
     const release = await opsRelease(stack, values.release);
     await stack.withLock(release, `lh-ci stack migrate ${release}`, async () => {
+      out.info(`Database role: ${await stack.ensureAppRole(release)}`);
       out.info(`Checking the pending migrations of ${release}...`);
       await stack.migrationsCheck(release, values["allow-destructive-migrations"] === true);
       out.info(`Running the migrate service of ${release}...`);

@@ -45,24 +45,28 @@ export function environmentRules(envName: string, config: Partial<Config>): Conf
 }
 
 /**
- * When the compose stack's own PostgreSQL credentials are configured, DATABASE_URL must use them:
- * otherwise the apps cannot log in to the database the stack creates.
+ * The compose stack's PostgreSQL: POSTGRES_USER is the image's superuser, for administration only;
+ * the apps, migrations and lh-ci connect as DATABASE_URL's user, an application role of its own
+ * (the deploy creates it and gives it the database). Same database, different users.
  */
 export function consistencyRules(config: Partial<Config>): ConfigFinding[] {
   const read = config.DATABASE_URL ? readDatabaseUrl(config.DATABASE_URL) : undefined;
   if (!read?.ok) return [];
   const { url } = read;
-  const mismatches: string[] = [];
-  if (config.POSTGRES_USER && url.user !== config.POSTGRES_USER) mismatches.push("user");
-  if (config.POSTGRES_PASSWORD && url.password !== config.POSTGRES_PASSWORD) mismatches.push("password");
-  if (config.POSTGRES_DB && url.database !== config.POSTGRES_DB) mismatches.push("database");
-  if (mismatches.length === 0) return [];
-  return [
-    {
+  const problems: ConfigFinding[] = [];
+  if (config.POSTGRES_USER && url.user === config.POSTGRES_USER) {
+    problems.push({
       variable: "DATABASE_URL",
-      message: `does not match POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB (mismatched: ${mismatches.join(", ")}); make them agree (URL-encode the password)`,
-    },
-  ];
+      message: `connects as POSTGRES_USER (${url.user}), the database superuser; give DATABASE_URL an application user of its own (e.g. lawyers_hub_app, with its own password): the deploy creates that role, not a superuser, and makes it the owner of the database. On an existing stack keep POSTGRES_USER as it is`,
+    });
+  }
+  if (config.POSTGRES_DB && url.database !== config.POSTGRES_DB) {
+    problems.push({
+      variable: "DATABASE_URL",
+      message: `names the database ${url.database}, but POSTGRES_DB is ${config.POSTGRES_DB}; make them agree`,
+    });
+  }
+  return problems;
 }
 
 /** Things that work but that the operator should know. */
@@ -102,7 +106,7 @@ export function placeholderRules(config: Partial<Config>): ConfigFinding[] {
     problems.push({
       variable: "DATABASE_URL",
       message:
-        "has the placeholder password of .env.staging.example; set a real one (openssl rand -hex 24), the same in POSTGRES_PASSWORD",
+        "has the placeholder password of .env.staging.example; set a real one (openssl rand -hex 24), another than POSTGRES_PASSWORD's",
     });
   }
   for (const variable of SECRET_VARIABLES) {

@@ -100,11 +100,13 @@ export const configSchema = z.object({
   PUSHGATEWAY_URL: optionalHttpUrl,
   /**
    * What the compose stack itself requires (`${NAME:?}` in its file, and Alertmanager's secrets):
-   * checked here so that a missing one stops the deploy before anything is built. The postgres
-   * container's credentials must agree with DATABASE_URL.
+   * checked here so that a missing one stops the deploy before anything is built. POSTGRES_USER is
+   * the database superuser (administration only), never DATABASE_URL's user (rules.ts).
    */
-  POSTGRES_USER: required("set it to the database user the postgres container creates (the user of DATABASE_URL)"),
-  POSTGRES_PASSWORD: requiredPassword("set it to that user's password (the password of DATABASE_URL)"),
+  POSTGRES_USER: required(
+    "set it to the database superuser the postgres container creates (an admin name, not the user of DATABASE_URL)",
+  ),
+  POSTGRES_PASSWORD: requiredPassword("set it to that superuser's password (openssl rand -hex 24)"),
   POSTGRES_DB: required("set it to the database the postgres container creates (the database of DATABASE_URL)"),
   GRAFANA_ADMIN_USER: required("set it to the name of Grafana's admin account, e.g. admin"),
   GRAFANA_ADMIN_PASSWORD: requiredPassword("set it to a password for Grafana's admin account (openssl rand -hex 16)"),

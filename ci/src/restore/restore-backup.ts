@@ -9,6 +9,7 @@ import type { SigningKey } from "../backup/signing-key.ts";
 import { checkBackupRecord } from "../backup/verify-backup.ts";
 import { OperationError } from "../cli/exit-codes.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
+import { checkRestoreRole } from "./check-role.ts";
 import { differencesFromSafetyBackup } from "./check-unchanged.ts";
 import { type EndedSessions, endOtherSessions } from "./end-sessions.ts";
 import { loadBackup, RestoreRolledBack } from "./load-backup.ts";
@@ -25,6 +26,8 @@ export interface RestoreRequest {
   /** The environment's signing key (signing-key.ts): the backup must be signed with it unless `allowUnsigned`. */
   signingKey?: SigningKey;
   allowUnsigned: boolean;
+  /** Restore as a superuser (check-role.ts); refused without it. */
+  allowSuperuser: boolean;
   /** The key the safety backup is signed with (made on first use when the environment has none yet). */
   safetyBackupKey(): SigningKey;
   /** Where the safety backup of the current database goes. */
@@ -72,6 +75,10 @@ export async function restoreBackup(request: RestoreRequest): Promise<RestoreOut
     database: request.target.database,
     allowCrossEnv: request.allowCrossEnv,
   });
+  const role = await checkRestoreRole(request.target, request.allowSuperuser);
+  if (role.superuser) {
+    request.step(`WARNING: --allow-superuser: restoring as ${role.role}, a SUPERUSER, not the application role`);
+  }
   const verifySeconds = since(start);
   await request.confirm(metadata);
 

@@ -154,6 +154,31 @@ export function runOpsProgram(
   return compose(project, release, "run", "--rm", "--no-TTY", "--no-deps", "--entrypoint", program, "ops", ...args);
 }
 
+/**
+ * psql in the running postgres container as the image's superuser, over the container's unix
+ * socket (trusted there by the image: no password travels), reading its script on stdin.
+ */
+export function execPsql(project: ComposeProject, release: string, superuser: string, database: string): CommandLine {
+  return compose(
+    project,
+    release,
+    "exec",
+    "--no-TTY",
+    "postgres",
+    "psql",
+    "--no-psqlrc",
+    "--quiet",
+    "--no-align",
+    "--tuples-only",
+    "--set",
+    "ON_ERROR_STOP=1",
+    "--username",
+    superuser,
+    "--dbname",
+    database,
+  );
+}
+
 /** Copies a file of the backups volume to stdout. */
 export function readBackupFile(project: ComposeProject, release: string, name: string): CommandLine {
   return runOpsProgram(project, release, "cat", [`${OPS_BACKUP_DIR}/${name}`]);

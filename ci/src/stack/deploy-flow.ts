@@ -29,6 +29,12 @@ export interface DeploySteps {
   /** `docker load` of the images into the target engine. */
   load(): Promise<StepDetail>;
   /**
+   * The application role (DATABASE_URL's user) exists, is no superuser and owns the database and
+   * its objects: created, or given them from the superuser (a stack from before it). Runs before
+   * anything connects as that role. Absent: nothing to check (the recording tests).
+   */
+  databaseRole?(): Promise<StepDetail>;
+  /**
    * Whether the deploy changes anything in the database: not when the release is the last
    * verified one and every one of its migrations is applied (a redeploy). Absent: always.
    */
@@ -242,6 +248,16 @@ async function runLocked(
 
   const load = await runner.run("load", () => steps.load());
   if (!load.ok) return failBeforeUp("load", load.error ?? "", untouched);
+  if (steps.databaseRole) {
+    const role = await runner.run("database role", async () => await steps.databaseRole?.());
+    if (!role.ok) {
+      return failBeforeUp(
+        "database role",
+        role.error ?? "",
+        `${untouched}; each change of this step is one transaction, applied whole or not at all`,
+      );
+    }
+  }
   if (await databaseUnchanged(steps, runner)) {
     // Nothing to protect or to migrate: backup, check and migrate would only cost time.
     const why = "already the verified release, no migration pending";

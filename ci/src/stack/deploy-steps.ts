@@ -110,6 +110,10 @@ export class ToolkitDeploySteps implements DeploySteps {
     return done.join(", ");
   }
 
+  async databaseRole(): Promise<StepDetail> {
+    return await this.stack.ensureAppRole(this.release);
+  }
+
   async changes(): Promise<{ unchanged: boolean; detail: string }> {
     const current = await this.currentRelease();
     if (current !== this.release) {

@@ -6,7 +6,9 @@
 import { resolve } from "node:path";
 import type { ParseArgsOptionsConfig } from "node:util";
 import type { CommandContext } from "../cli/command.ts";
+import { readDatabaseUrl } from "../config/database-url.ts";
 import { readEnvironment } from "../config/load.ts";
+import type { AppRole } from "../roles/app-role-sql.ts";
 import { actor } from "../state/context.ts";
 import type { ComposeProject } from "./compose.ts";
 import { DEFAULT_IMAGE_PREFIX } from "./images.ts";
@@ -47,6 +49,23 @@ export interface StackSettings {
   project: ComposeProject;
   /** Who acts, for the lock and the ledger. */
   operator: string;
+  /**
+   * The stack's database as the deploy's role step needs it: the postgres image's superuser
+   * (POSTGRES_USER), and DATABASE_URL's user (the application role), password and database.
+   * Absent when the configuration lacks either variable (env check says why).
+   */
+  database?: { superuser: string; name: string; appRole: AppRole };
+}
+
+function stackDatabase(variables: Record<string, string | undefined>): StackSettings["database"] {
+  const read = variables.DATABASE_URL ? readDatabaseUrl(variables.DATABASE_URL) : undefined;
+  const superuser = variables.POSTGRES_USER;
+  if (!read?.ok || !superuser) return undefined;
+  return {
+    superuser,
+    name: read.url.database,
+    appRole: { name: read.url.user, password: read.url.password },
+  };
 }
 
 /**
@@ -67,6 +86,7 @@ export function stackSettings(context: CommandContext): StackSettings {
   const sourceDir = cwd;
   const given = typeof values["project-dir"] === "string" ? resolve(cwd, values["project-dir"]) : undefined;
   const projectDir = given ?? (engineSharesOurFilesystem(processEnv) ? sourceDir : `${HOST_PROJECT_ROOT}/${envName}`);
+  const database = stackDatabase(variables);
   const overrides = (values["compose-file"] as string[] | undefined) ?? [];
   return {
     env: envName,
@@ -84,5 +104,6 @@ export function stackSettings(context: CommandContext): StackSettings {
           : variables.IMAGE_PREFIX || DEFAULT_IMAGE_PREFIX,
     },
     operator: actor(context, values.operator),
+    ...(database ? { database } : {}),
   };
 }

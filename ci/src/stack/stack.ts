@@ -5,7 +5,8 @@
  */
 import { createReadStream } from "node:fs";
 import { join } from "node:path";
-import type { Writable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
+import { appRoleScript, describeAppRoleOutcome, readAppRoleOutcome } from "../roles/app-role-sql.ts";
 import * as composeCommands from "./compose.ts";
 import * as docker from "./docker.ts";
 import type { Executor, RunOptions, RunResult } from "./executor.ts";
@@ -300,6 +301,24 @@ export class Stack {
 
   async migrationsCheck(release: string, allowDestructive: boolean): Promise<string> {
     return lastLine((await this.ops(release, opsArgs.migrationsCheck(this.env, allowDestructive))).stdout);
+  }
+
+  /**
+   * Gives the database to the application role (DATABASE_URL's user): created if missing, made
+   * owner of the database, its schemas and every object the superuser owns there (a stack from
+   * before the role). As the superuser, by psql inside the postgres container; started first.
+   */
+  async ensureAppRole(release: string): Promise<string> {
+    const database = this.settings.database;
+    if (!database) {
+      throw new Error("the database role step needs DATABASE_URL and POSTGRES_USER in the configuration");
+    }
+    await this.exec.run(composeCommands.upServices(this.project, release, ["postgres"]), { show: "none" });
+    const result = await this.exec.run(
+      composeCommands.execPsql(this.project, release, database.superuser, database.name),
+      { input: Readable.from([appRoleScript(database.appRole, database.name)]), show: "none" },
+    );
+    return describeAppRoleOutcome(database.appRole.name, database.name, readAppRoleOutcome(result.stdout));
   }
 
   /** The one-shot migrate service of the release. */

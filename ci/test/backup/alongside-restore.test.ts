@@ -19,14 +19,14 @@ describe("the restore loads alongside its safety backup, and commits only once t
     await moveOn(db.url);
     const before = await databaseFingerprint(db.url);
 
-    const restored = await lhCi(["restore", backup, "--yes", "--json"], cwd, db.secretUrl);
+    const restored = await lhCi(["restore", backup, "--yes", "--allow-superuser", "--json"], cwd, db.secretUrl);
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stderr).toContain("and, alongside, restoring");
     expect(await databaseFingerprint(db.url)).toEqual(backupState);
     const safety = (JSON.parse(restored.stdout.trim().split("\n").at(-1) ?? "{}") as { safetyBackup: string })
       .safetyBackup;
 
-    const back = await lhCi(["restore", safety, "--yes"], cwd, db.secretUrl);
+    const back = await lhCi(["restore", safety, "--yes", "--allow-superuser"], cwd, db.secretUrl);
     expect(back.code, back.stderr).toBe(0);
     expect(await databaseFingerprint(db.url)).toEqual(before);
   });
@@ -42,7 +42,7 @@ describe("the restore loads alongside its safety backup, and commits only once t
 
     // The safety backup cannot create its folder under a file: it fails while the load goes on.
     const result = await lhCi(
-      ["restore", backup, "--yes", "--backup-dir", join(notADirectory, "safety")],
+      ["restore", backup, "--yes", "--allow-superuser", "--backup-dir", join(notADirectory, "safety")],
       cwd,
       db.secretUrl,
     );
@@ -86,7 +86,7 @@ describe("the restore loads alongside its safety backup, and commits only once t
     const backupState = await databaseFingerprint(db.url);
     await moveOn(db.url);
 
-    const result = await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl);
+    const result = await lhCi(["restore", backup, "--yes", "--allow-superuser"], cwd, db.secretUrl);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("database first (it holds extensions or large objects");
     expect(await databaseFingerprint(db.url)).toEqual(backupState);
@@ -114,7 +114,7 @@ describe("the restore loads alongside its safety backup, and commits only once t
           CREATE EVENT TRIGGER refuse_drop ON sql_drop EXECUTE FUNCTION public.refuse_ddl();`),
       );
 
-      const result = await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl);
+      const result = await lhCi(["restore", backup, "--yes", "--allow-superuser"], cwd, db.secretUrl);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).not.toContain("the event trigger ran");
       expect(await databaseFingerprint(db.url)).toEqual(backupState);
@@ -139,7 +139,7 @@ describe("the restore loads alongside its safety backup, and commits only once t
       { database: db.name },
     );
 
-    const result = await lhCi(["restore", path, "--yes"], cwd, db.secretUrl);
+    const result = await lhCi(["restore", path, "--yes", "--allow-superuser"], cwd, db.secretUrl);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /1 object\(s\) of the backup depend on the objects it replaces and would have been dropped with them/,

@@ -73,7 +73,7 @@ describe("a dump that fails leaves no backup file behind", async () => {
     writeFileSync(join(bin, "pg_dump"), `#!/bin/sh\necho 'pg_dump: error: connection lost' >&2\nexit 1\n`);
     chmodSync(join(bin, "pg_dump"), 0o755);
     const before = await databaseFingerprint(db.url);
-    const result = await lhCi(["restore", backup, "--yes"], restoreCwd, db.secretUrl, {
+    const result = await lhCi(["restore", backup, "--yes", "--allow-superuser"], restoreCwd, db.secretUrl, {
       PATH: `${bin}:${process.env.PATH}`,
     });
     expect(result.code).toBe(1);

@@ -39,7 +39,7 @@ describe("a restore that fails half-way", async () => {
       );
       const before = await databaseFingerprint(db.url);
 
-      const result = await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl);
+      const result = await lhCi(["restore", backup, "--yes", "--allow-superuser"], cwd, db.secretUrl);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(
         /the restore failed and was rolled back, so the database is exactly as it was before/,

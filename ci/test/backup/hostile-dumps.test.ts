@@ -40,7 +40,7 @@ describe("restore executes only a dump's data and definitions (forged dumps with
   }
 
   async function expectRefused(path: string, message: RegExp): Promise<string> {
-    const result = await lhCi(["restore", path, "--yes"], cwd, db.secretUrl);
+    const result = await lhCi(["restore", path, "--yes", "--allow-superuser"], cwd, db.secretUrl);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toMatch(/rolled back, so the database is exactly as it was before \(checked: /);
     expect(result.code).toBe(1);
@@ -193,7 +193,7 @@ describe("restore executes only a dump's data and definitions (forged dumps with
     const path = forged(
       "CREATE SEQUENCE public.forged_seq;\nSELECT pg_catalog.setval('public.forged_seq', 5, true);\nCOMMENT ON TABLE public.forged IS 'a\\b ''quoted'' ;\n\\! not a command';\n",
     );
-    const result = await lhCi(["restore", path, "--yes", "--json"], cwd, db.secretUrl);
+    const result = await lhCi(["restore", path, "--yes", "--allow-superuser", "--json"], cwd, db.secretUrl);
     expect(result.stderr).not.toContain("error:");
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "{}").tables).toEqual({ "public.forged": 2 });

@@ -40,7 +40,7 @@ describe("the restore commits only what proves to match its sidecar, in one read
     await moveOn(db.url);
     const before = await databaseFingerprint(db.url);
 
-    const result = await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl);
+    const result = await lhCi(["restore", backup, "--yes", "--allow-superuser"], cwd, db.secretUrl);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /rolled back, so the database is exactly as it was before \(checked: its 5 tables .*\)\. Cause: lawyers_hub_staging_\w+\.sql does not match the sha256 in its sidecar/,
@@ -57,7 +57,7 @@ describe("the restore commits only what proves to match its sidecar, in one read
     await moveOn(db.url);
     const before = await databaseFingerprint(db.url);
 
-    const result = await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl);
+    const result = await lhCi(["restore", backup, "--yes", "--allow-superuser"], cwd, db.secretUrl);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /rolled back, so the database is exactly as it was before .* the dump's rows differ from its sidecar: public\.users: 200 rows, the backup recorded 201/,
@@ -96,7 +96,7 @@ describe("the restore commits only what proves to match its sidecar, in one read
     const backup = await takeBackup(cwd, db.secretUrl);
     const recorded = (readJson(`${backup}.json`) as { tables: Record<string, number> }).tables;
     await moveOn(db.url);
-    const result = await lhCi(["restore", backup, "--yes", "--json"], cwd, db.secretUrl);
+    const result = await lhCi(["restore", backup, "--yes", "--allow-superuser", "--json"], cwd, db.secretUrl);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "{}");
     expect(report.tables).toEqual(recorded);
@@ -143,7 +143,7 @@ describe("the sidecar's row counts, taken from the dump's COPY blocks, equal cou
     const backup = await takeBackup(cwd, db.url);
     const before = await databaseFingerprint(db.url);
     await withClient(db.url, (client) => client.query('DELETE FROM second.texts; DROP TABLE "Mixed Case"'));
-    const result = await lhCi(["restore", backup, "--yes"], cwd, db.url);
+    const result = await lhCi(["restore", backup, "--yes", "--allow-superuser"], cwd, db.url);
     expect(result.stderr).not.toContain("error:");
     expect(result.code).toBe(0);
     expect(await databaseFingerprint(db.url)).toEqual(before);

@@ -45,7 +45,7 @@ describe("restore refuses what it cannot prove safe, and leaves the database unt
     provenBy: "sidecar" | "load" = "sidecar",
   ): Promise<void> {
     const before = filesIn(backupsDir);
-    const result = await lhCi(["restore", path, ...args], cwd, db.secretUrl);
+    const result = await lhCi(["restore", path, ...args, "--allow-superuser"], cwd, db.secretUrl);
     expect(result.stderr).toMatch(message);
     expect(result.code).toBe(code);
     expect(await databaseFingerprint(db.url)).toEqual(current);
@@ -112,7 +112,7 @@ describe("restore refuses what it cannot prove safe, and leaves the database unt
   it("refuses a backup of another environment without --allow-cross-env", async () => {
     const qa = await takeBackup(cwd, db.secretUrl, ["--env", "qa", "--out", "backups/qa"]);
     await expectRefused(qa, ["--yes"], 2, /refusing a backup of qa for staging: pass --allow-cross-env/);
-    const allowed = await lhCi(["restore", qa, "--yes", "--allow-cross-env"], cwd, db.secretUrl);
+    const allowed = await lhCi(["restore", qa, "--yes", "--allow-superuser", "--allow-cross-env"], cwd, db.secretUrl);
     expect(allowed.code).toBe(0);
     current = await databaseFingerprint(db.url);
   });

@@ -82,7 +82,7 @@ describe("round trip: every kind of object pg_dump 15 writes that an application
     );
     expect(await catalogFingerprint(db.url)).not.toEqual(definitions);
 
-    const result = await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl);
+    const result = await lhCi(["restore", backup, "--yes", "--allow-superuser"], cwd, db.secretUrl);
     expect(result.code, result.stderr).toBe(0);
     expect(await databaseFingerprint(db.url)).toEqual(data);
     expect(await catalogFingerprint(db.url)).toEqual(definitions);

@@ -67,7 +67,7 @@ describe("backup and restore round trip", async () => {
       expect(await databaseFingerprint(db.url)).not.toEqual(original);
 
       const before = filesIn(backupsDir);
-      const result = await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl);
+      const result = await lhCi(["restore", backup, "--yes", "--allow-superuser"], cwd, db.secretUrl);
       expect(result.stderr).not.toContain("error:");
       expect(result.code).toBe(0);
       expect(await databaseFingerprint(db.url)).toEqual(original);
@@ -94,7 +94,7 @@ describe("backup and restore round trip", async () => {
       });
     const before = await acl();
     const backup = await takeBackup(cwd, db.secretUrl);
-    expect((await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl)).code).toBe(0);
+    expect((await lhCi(["restore", backup, "--yes", "--allow-superuser"], cwd, db.secretUrl)).code).toBe(0);
     expect(await acl()).toEqual(before);
   });
 
@@ -105,7 +105,7 @@ describe("backup and restore round trip", async () => {
     const ended = new Promise<Error>((resolve) => idle.on("error", resolve));
     await idle.connect();
     await idle.query("BEGIN; LOCK TABLE users IN ACCESS SHARE MODE");
-    const result = await lhCi(["restore", backup, "--yes"], cwd, db.secretUrl);
+    const result = await lhCi(["restore", backup, "--yes", "--allow-superuser"], cwd, db.secretUrl);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/Ended [1-9]\d* other session/);
     expect((await ended).message).toMatch(/terminat/);

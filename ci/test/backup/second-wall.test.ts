@@ -82,7 +82,7 @@ describe("the second wall: a leaked key's hostile dumps, restored as a non-super
   });
 
   async function restoreRefused(path: string, message: RegExp): Promise<string> {
-    const result = await lhCi(["restore", path, "--yes"], cwd, db.url, env);
+    const result = await lhCi(["restore", path, "--yes", "--allow-superuser"], cwd, db.url, env);
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toMatch(/rolled back, so the database is exactly as it was before \(checked: /);
     expect(result.code).toBe(1);
@@ -187,7 +187,7 @@ COPY public.grab (id) FROM stdin;
 `;
     // The sidecar records 3 rows: the load is refused after the COPY ran its DEFAULTs.
     const path = signedForgery(join(cwd, "nextval.sql"), body, { "public.grab": 3 }, db.name);
-    const result = await lhCi(["restore", path, "--yes"], cwd, db.url, env);
+    const result = await lhCi(["restore", path, "--yes", "--allow-superuser"], cwd, db.url, env);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /THE DATABASE IS NOT AS IT WAS BEFORE: sequence public\.users_id_seq moved from \d+ to \d+/,
@@ -262,7 +262,7 @@ describe("application code that sets its own settings keeps restoring", async ()
     const path = join(cwd, backup.stdout.trim().split("\n").at(-1) ?? "");
     const original = await databaseFingerprint(databaseUrl(db.name));
     await withClient(databaseUrl(db.name), (client) => client.query("DELETE FROM public.notes WHERE id > 3"));
-    const result = await lhCi(["restore", path, "--yes"], cwd, db.url, env);
+    const result = await lhCi(["restore", path, "--yes", "--allow-superuser"], cwd, db.url, env);
     expect(result.code, result.stderr).toBe(0);
     expect(await databaseFingerprint(databaseUrl(db.name))).toEqual(original);
   });

@@ -29,7 +29,7 @@ describe("every backup is signed by default, and restore trusts only this enviro
 
   async function expectRefused(path: string, env: Record<string, string>, args: string[], message: RegExp) {
     const before = filesIn(backupsDir);
-    const result = await lhCi(["restore", path, "--yes", ...args], cwd, db.secretUrl, env);
+    const result = await lhCi(["restore", path, "--yes", "--allow-superuser", ...args], cwd, db.secretUrl, env);
     expect(result.stderr).toMatch(message);
     expect(result.code).not.toBe(0);
     expect(await databaseFingerprint(db.url)).toEqual(current);
@@ -51,7 +51,12 @@ describe("every backup is signed by default, and restore trusts only this enviro
     const verify = await lhCi(["backup", "verify", signedBackup], cwd, db.secretUrl, DEFAULT);
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stderr).toContain("signed with this environment's key");
-    const result = await lhCi(["restore", signedBackup, "--yes", "--json"], cwd, db.secretUrl, DEFAULT);
+    const result = await lhCi(
+      ["restore", signedBackup, "--yes", "--allow-superuser", "--json"],
+      cwd,
+      db.secretUrl,
+      DEFAULT,
+    );
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "{}");
     expect(report.signature).toBe("valid");
@@ -76,7 +81,12 @@ describe("every backup is signed by default, and restore trusts only this enviro
     expect(verify.stderr).toMatch(/is not signed/);
     const { rows } = await adminQuery("SELECT datname FROM pg_database WHERE datname LIKE 'lh_restore_test_%'");
     expect(rows.filter((row) => String(row.datname).includes("lh_restore_test_"))).toEqual([]);
-    const allowed = await lhCi(["restore", path, "--yes", "--allow-unsigned"], cwd, db.secretUrl, DEFAULT);
+    const allowed = await lhCi(
+      ["restore", path, "--yes", "--allow-superuser", "--allow-unsigned"],
+      cwd,
+      db.secretUrl,
+      DEFAULT,
+    );
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stderr).toContain("unsigned, allowed by --allow-unsigned");
     current = await databaseFingerprint(db.url);
@@ -90,7 +100,12 @@ describe("every backup is signed by default, and restore trusts only this enviro
       /signature does not match the signing key/,
     );
     const elsewhere = tempDir("lh-backup-keyless-");
-    const result = await lhCi(["restore", signedBackup, "--yes"], elsewhere, db.secretUrl, DEFAULT);
+    const result = await lhCi(
+      ["restore", signedBackup, "--yes", "--allow-superuser"],
+      elsewhere,
+      db.secretUrl,
+      DEFAULT,
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
       /there is no signing key for this environment .* set BACKUP_SIGNING_KEY to the exported key/,
@@ -131,7 +146,12 @@ describe("every backup is signed by default, and restore trusts only this enviro
   it("--allow-unsigned does not let a forged dump's meta-commands through", async () => {
     const path = join(cwd, "forged.sql");
     writeForgedBackup(path, pgDumpFraming(`\\! echo pwned\n`), {}, { database: db.name, signature: null });
-    const result = await lhCi(["restore", path, "--yes", "--allow-unsigned"], cwd, db.secretUrl, DEFAULT);
+    const result = await lhCi(
+      ["restore", path, "--yes", "--allow-superuser", "--allow-unsigned"],
+      cwd,
+      db.secretUrl,
+      DEFAULT,
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/a psql meta-command \(\\!\)/);
     expect(await databaseFingerprint(db.url)).toEqual(current);

@@ -27,7 +27,7 @@ class RecordingSteps implements DeploySteps {
     this.previous = options.previous;
   }
 
-  private async step(name: StepName, label: string = name): Promise<string | undefined> {
+  protected async step(name: StepName, label: string = name): Promise<string | undefined> {
     this.calls.push(label);
     if (this.failing.has(name)) throw new Error(`${name} broke`);
     return undefined;
@@ -325,5 +325,50 @@ describe("formatReport", () => {
     expect(text).toMatch(/^DEPLOY FAILED/);
     expect(text).toContain("! ROLLED BACK to");
     expect(text).not.toContain("http://staging.example:3000");
+  });
+});
+
+/** RecordingSteps with the database role step (deploy-steps.ts has it; it is optional in the flow). */
+class StepsWithRole extends RecordingSteps {
+  databaseRole = () => this.step("databaseRole");
+}
+
+describe("runDeploy: the database role step", () => {
+  it("runs right after load, before anything connects as the application role (backup, migrate)", async () => {
+    const steps = new StepsWithRole({ current: OLD });
+    const report = await runDeploy(steps, options());
+    expect(steps.calls.slice(0, 7)).toEqual([
+      "checkConfig",
+      "checks",
+      "images",
+      "lock",
+      "load",
+      "databaseRole",
+      "backup",
+    ]);
+    expect(report.steps.find((s) => s.step === "database role")).toMatchObject({ status: "ok" });
+    expect(report.ok).toBe(true);
+  });
+
+  it("when it fails: no backup, no migration, the running release untouched, recorded failed, the lock released", async () => {
+    const steps = new StepsWithRole({ current: OLD, fail: ["databaseRole"] });
+    const report = await runDeploy(steps, options());
+    expect(steps.calls).toEqual([
+      "checkConfig",
+      "checks",
+      "images",
+      "lock",
+      "load",
+      "databaseRole",
+      "record",
+      "unlock",
+    ]);
+    expect(report.ok).toBe(false);
+    expect(steps.ledger).toEqual([
+      expect.objectContaining({ result: "failed", note: "database role failed: databaseRole broke" }),
+    ]);
+    expect(report.messages.join("\n")).toContain(
+      "failed at database role: databaseRole broke; the running release was not changed",
+    );
   });
 });

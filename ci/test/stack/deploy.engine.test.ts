@@ -25,6 +25,7 @@ const ALL_STEPS = [
   "images",
   "lock",
   "load",
+  "database role",
   "changes",
   "backup",
   "migrations check",
@@ -79,6 +80,14 @@ describe("lh-ci deploy on a real engine", () => {
       expect(existsSync(join(stack.projectDir, "compose", "docker-compose.staging.yml"))).toBe(true);
       expect(existsSync(join(stack.projectDir, "monitoring", "stub.cjs"))).toBe(true);
       expect(deployed.steps.find((step) => step.step === "load")?.detail).toContain("project files copied");
+      // A fresh volume: the application role of DATABASE_URL is created and given the database.
+      expect(deployed.steps.find((step) => step.step === "database role")?.detail).toBe(
+        "created role lhstack_app (LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE), ownership of 2 objects moved to lhstack_app, created database lhstack_restore_test for its restore tests",
+      );
+      expect(await stack.psql("SELECT rolsuper FROM pg_roles WHERE rolname = 'lhstack_app'")).toBe("f");
+      expect(
+        await stack.psql("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = '_prisma_migrations'"),
+      ).toBe("lhstack_app");
       expect(readFileSync(join(stack.sourceDir, "summary.md"), "utf8")).toContain(`### ✅ deploy to staging: ${A}`);
       expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
       expect(await lastLineOf(["stack", "ops", "--", "lock", "status"])).toMatch(/not held|free|no lock/i);
@@ -126,6 +135,9 @@ describe("lh-ci deploy on a real engine", () => {
         unlock: "ok",
       });
       expect(deployed.steps.find((step) => step.step === "changes")?.detail).toContain("already the verified release");
+      expect(deployed.steps.find((step) => step.step === "database role")?.detail).toBe(
+        "nothing to do: lhstack_app exists, owns the database and its objects",
+      );
       // The ops session sees the project directory on the host: nothing to copy again.
       expect(deployed.steps.find((step) => step.step === "load")?.detail).toContain(
         "project files on the engine's host already up to date",
@@ -193,7 +205,10 @@ describe("lh-ci deploy on a real engine", () => {
   it(
     "stack backup copies the dump and its sidecar out; stack restore brings that state back",
     async () => {
-      await stack.psql("CREATE TABLE lhstack_notes (text text); INSERT INTO lhstack_notes VALUES ('before backup')");
+      // As the application role, which backs up and restores (psql connects as the superuser).
+      await stack.psql(
+        "SET ROLE lhstack_app; CREATE TABLE lhstack_notes (text text); INSERT INTO lhstack_notes VALUES ('before backup')",
+      );
       const out = tempDir("lhstack-test-backups-");
       const backup = await stack.lhCi(["stack", "backup", "--out", out]);
       expect(backup.code, backup.stderr).toBe(0);

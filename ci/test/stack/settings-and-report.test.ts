@@ -123,6 +123,7 @@ describe("lh-ci deploy and stack commands: usage", () => {
       "stack status",
       "stack logs",
       "stack migrate",
+      "stack database-role",
       "stack verify",
       "stack backup",
       "stack restore",

@@ -1,11 +1,11 @@
 /**
  * What the compose stack requires besides the services' own variables (the postgres container's
  * credentials, Grafana's admin, Alertmanager's webhooks), for a configuration `env check` accepts.
- * POSTGRES_* agree with a DATABASE_URL of `user:password@.../database`.
+ * POSTGRES_USER is the superuser, never DATABASE_URL's user; POSTGRES_DB is DATABASE_URL's database.
  */
 export function stackValues(
   password: string,
-  user = "lawyers_hub",
+  user = "lawyers_hub_admin",
   database = "lawyers_hub_staging",
 ): Record<string, string> {
   return {

@@ -33,15 +33,20 @@ export async function writeE2EEnvironment(release: string): Promise<E2EEnvironme
     ALERTMANAGER_CRITICAL_WEBHOOK_URL: `http://127.0.0.1:9/${canary("critical")}`,
     ALERTMANAGER_WARNING_WEBHOOK_URL: `http://127.0.0.1:9/${canary("warning")}`,
   };
+  // DATABASE_URL's password: the application role's own, not the superuser's.
+  const appPassword = canary("app");
   const [api, web, prometheus, alertmanager] = (await enginePublishablePorts(4)) as [number, number, number, number];
   const ports = { api, web, prometheus, alertmanager };
   const values: Record<string, string> = {
     RELEASE: release,
     IMAGE_PREFIX,
     ...STAND_IN_IMAGES,
+    // The superuser keeps the name stacks from before the application role have (DATABASE_URL's
+    // user was POSTGRES_USER then): deploy.e2e migrates such a stack. The apps, migrate and lh-ci
+    // connect as lawyers_hub_app, which the deploy (or lh-ci stack database-role) creates.
     POSTGRES_USER: "lawyers_hub",
     POSTGRES_DB: "lawyers_hub_staging",
-    DATABASE_URL: `postgresql://lawyers_hub:${secrets.POSTGRES_PASSWORD}@postgres:5432/lawyers_hub_staging`,
+    DATABASE_URL: `postgresql://lawyers_hub_app:${appPassword}@postgres:5432/lawyers_hub_staging`,
     REDIS_HOST: "redis",
     REDIS_PORT: "6379",
     GRAFANA_ADMIN_USER: "admin",
@@ -68,7 +73,7 @@ export async function writeE2EEnvironment(release: string): Promise<E2EEnvironme
   return {
     path,
     values,
-    canaries: Object.values(secrets),
+    canaries: [...Object.values(secrets), appPassword],
     ports,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

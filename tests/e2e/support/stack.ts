@@ -1,6 +1,7 @@
-import { type CommandResult, docker, type RunOptions } from "./docker.ts";
+import { join } from "node:path";
+import { type CommandResult, docker, type RunOptions, run } from "./docker.ts";
 import type { E2EEnvironment } from "./env-file.ts";
-import { E2E_COMPOSE_FILE, STAGING_COMPOSE_FILE } from "./paths.ts";
+import { E2E_COMPOSE_FILE, REPO_ROOT, STAGING_COMPOSE_FILE } from "./paths.ts";
 
 /** The real staging compose file (plus the e2e layer) as one compose project on the local engine. */
 export class E2EStack {
@@ -30,6 +31,36 @@ export class E2EStack {
       ],
       options,
     );
+  }
+
+  /**
+   * `lh-ci stack database-role` on the host, as deploy's step runs it: DATABASE_URL's application
+   * role created and given the database. What a first `up` of a fresh volume by hand needs first.
+   */
+  async databaseRole(): Promise<string> {
+    const lhCi = join(REPO_ROOT, "ci", "bin", "lh-ci.mjs");
+    const release = this.env.values.RELEASE ?? "";
+    const result = await run(
+      process.execPath,
+      [
+        "--",
+        lhCi,
+        "stack",
+        "database-role",
+        "--release",
+        release,
+        "--env-file",
+        this.env.path,
+        "--project-name",
+        this.project,
+        "--compose-file",
+        E2E_COMPOSE_FILE,
+        "--project-dir",
+        REPO_ROOT,
+      ],
+      { timeoutMs: 300_000 },
+    );
+    return result.stdout.trim().split("\n").at(-1) ?? "";
   }
 
   up(): Promise<CommandResult> {

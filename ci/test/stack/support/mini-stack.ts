@@ -56,7 +56,8 @@ export function miniStack(): MiniStack {
   writeFileSync(
     envFile,
     [
-      `DATABASE_URL=postgresql://lhstack:${password}@postgres:5432/lhstack`,
+      // The application role, which the deploy's role step creates; lhstack is the superuser.
+      `DATABASE_URL=postgresql://lhstack_app:app-${password}@postgres:5432/lhstack`,
       "REDIS_HOST=redis",
       "REDIS_PORT=6379",
       `CLERK_SECRET_KEY=${clerk}`,
