@@ -129,6 +129,19 @@ $lh_role$;
 `;
 
 /**
+ * How psql runs the script, on the stack and in tests alike: no psqlrc, the first error fatal, and
+ * bare rows (readAppRoleOutcome reads its one output line).
+ */
+export const APP_ROLE_PSQL_OPTIONS = [
+  "--no-psqlrc",
+  "--quiet",
+  "--no-align",
+  "--tuples-only",
+  "--set",
+  "ON_ERROR_STOP=1",
+] as const;
+
+/**
  * The script for psql (`-X -q -A -t -v ON_ERROR_STOP=1`, on stdin); its output is one line that
  * readAppRoleOutcome reads. The changes are one DO statement: all of them or none.
  */

@@ -2,6 +2,7 @@
  * `docker compose ...` command lines for one environment's project. Plain builders (no side
  * effects), tested by comparing the joined line; executor.ts runs them.
  */
+import { APP_ROLE_PSQL_OPTIONS } from "../roles/app-role-sql.ts";
 import type { CommandLine } from "./command-line.ts";
 import { type ImageService, imageVariable } from "./images.ts";
 
@@ -166,12 +167,7 @@ export function execPsql(project: ComposeProject, release: string, superuser: st
     "--no-TTY",
     "postgres",
     "psql",
-    "--no-psqlrc",
-    "--quiet",
-    "--no-align",
-    "--tuples-only",
-    "--set",
-    "ON_ERROR_STOP=1",
+    ...APP_ROLE_PSQL_OPTIONS,
     "--username",
     superuser,
     "--dbname",

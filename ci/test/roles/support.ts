@@ -1,6 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { afterAll } from "vitest";
-import { appRoleScript, describeAppRoleOutcome, readAppRoleOutcome } from "../../src/roles/app-role-sql.ts";
+import {
+  APP_ROLE_PSQL_OPTIONS,
+  appRoleScript,
+  describeAppRoleOutcome,
+  readAppRoleOutcome,
+} from "../../src/roles/app-role-sql.ts";
 import { adminQuery, databaseUrl, dropDatabase } from "../support/database.ts";
 import { runProcess } from "../support/run-process.ts";
 import { TEST_POSTGRES } from "../support/service-addresses.ts";
@@ -43,12 +48,7 @@ export async function runRoleStep(database: string, role: { name: string; passwo
   const result = await runProcess(
     "psql",
     [
-      "--no-psqlrc",
-      "--quiet",
-      "--no-align",
-      "--tuples-only",
-      "--set",
-      "ON_ERROR_STOP=1",
+      ...APP_ROLE_PSQL_OPTIONS,
       "--host",
       url.hostname,
       "--port",
