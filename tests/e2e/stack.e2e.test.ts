@@ -78,18 +78,31 @@ describe("the staging stack on a real Docker engine", () => {
     }
   });
 
-  it("brings every service to healthy with `up --wait`, the apps only after migrate exited 0", async () => {
-    // A fresh volume brought up by hand: the application role of DATABASE_URL comes first.
-    expect(await phase("database role", () => stack.databaseRole())).toMatch(
-      /^created role lawyers_hub_app \(LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE\), ownership of 2 objects moved to lawyers_hub_app, created database lawyers_hub_staging_restore_test for its restore tests$/,
-    );
+  it("brings a fresh volume to healthy with a bare `up --wait`: the role one-shot, then migrate, then the apps", async () => {
     await phase("compose up --wait", () => stack.up());
+    // The database-role one-shot created DATABASE_URL's role before migrate connected as it.
+    const role = await stack.inspect<{ ExitCode: number; FinishedAt: string }>("database-role", ".State");
+    expect(role.ExitCode).toBe(0);
+    const roleLogs = await stack.compose(["logs", "--no-color", "database-role"]);
+    expect(roleLogs.stdout).toMatch(
+      /created role lawyers_hub_app \(LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE\), ownership of 2 objects moved to lawyers_hub_app, created database lawyers_hub_staging_restore_test for its restore tests/,
+    );
+    // The deploy's own role step (through the postgres container) then finds nothing to do.
+    expect(await phase("database role", () => stack.databaseRole())).toBe(
+      "nothing to do: lawyers_hub_app exists, owns the database and its objects",
+    );
     for (const service of LONG_RUNNING) {
       const state = await stack.inspect<{ Status: string; Health?: { Status: string } }>(service, ".State");
       expect(`${service}: ${state.Status}/${state.Health?.Status}`).toBe(`${service}: running/healthy`);
     }
-    const migrate = await stack.inspect<{ ExitCode: number; FinishedAt: string }>("migrate", ".State");
+    const migrate = await stack.inspect<{ ExitCode: number; StartedAt: string; FinishedAt: string }>(
+      "migrate",
+      ".State",
+    );
     expect(migrate.ExitCode).toBe(0);
+    expect(Date.parse(migrate.StartedAt), "migrate started before the role one-shot finished").toBeGreaterThanOrEqual(
+      Date.parse(role.FinishedAt),
+    );
     for (const app of APPS) {
       const startedAt = await stack.inspect<string>(app, ".State.StartedAt");
       expect(Date.parse(startedAt), `${app} started before migrate finished`).toBeGreaterThanOrEqual(

@@ -64,11 +64,13 @@ describe("dclint", () => {
 
 describe("images", () => {
   it("run the pipeline's images at the commit being deployed, never latest", () => {
-    for (const name of [...OUR_IMAGES, "migrate"]) {
+    /** One-shots run an image of the release: migrate the api's, database-role the ops image. */
+    const imageOf: Record<string, string> = { migrate: "api", "database-role": "ops" };
+    for (const name of [...OUR_IMAGES, ...Object.keys(imageOf)]) {
       const image = services[name]?.image ?? "";
       const match = RELEASE_TAG.exec(image);
       expect(match, `${name}: image ${image}`).not.toBeNull();
-      const service = name === "migrate" ? "api" : name;
+      const service = imageOf[name] ?? name;
       expect(match?.[2]).toBe(service);
       expect(match?.[1]).toBe(`${service.toUpperCase().replaceAll("-", "_")}_IMAGE`);
     }
@@ -121,7 +123,8 @@ describe("health and start-up order", () => {
     }
     for (const [name, service] of Object.entries(services)) {
       for (const [dependency, condition] of Object.entries(dependenciesOf(service))) {
-        const expected = dependency === "migrate" ? "service_completed_successfully" : "service_healthy";
+        const oneShot = dependency === "migrate" || dependency === "database-role";
+        const expected = oneShot ? "service_completed_successfully" : "service_healthy";
         expect(condition, `${name} -> ${dependency}`).toBe(expected);
         if (expected === "service_healthy") expect(services[dependency]?.healthcheck?.test).toBeDefined();
       }
@@ -131,7 +134,11 @@ describe("health and start-up order", () => {
       postgres: "service_healthy",
       redis: "service_healthy",
     });
-    expect(dependenciesOf(services.migrate ?? {})).toEqual({ postgres: "service_healthy" });
+    expect(dependenciesOf(services.migrate ?? {})).toEqual({
+      "database-role": "service_completed_successfully",
+      postgres: "service_healthy",
+    });
+    expect(dependenciesOf(services["database-role"] ?? {})).toEqual({ postgres: "service_healthy" });
   });
 
   it("runs migrate once with prisma migrate deploy, and ops only on demand", () => {
@@ -176,7 +183,7 @@ describe("exposure", () => {
 describe("secrets", () => {
   /** Which services may see each secret-bearing variable. */
   const ALLOWED: Record<string, string[]> = {
-    DATABASE_URL: ["api", "backup", "migrate", "ops", "worker"],
+    DATABASE_URL: ["api", "backup", "database-role", "migrate", "ops", "worker"],
     POSTGRES_PASSWORD: ["postgres", "postgres-exporter"],
     REDIS_PASSWORD: ["api", "ops", "redis", "redis-exporter", "worker"],
     CLERK_SECRET_KEY: ["api", "ops"],
@@ -219,11 +226,27 @@ describe("secrets", () => {
     }
   });
 
-  it("takes Alertmanager's webhook URLs from the environment as compose secrets", () => {
+  it("takes Alertmanager's webhook URLs and the superuser's password from the environment as compose secrets", () => {
     expect(compose.secrets).toEqual({
       alertmanager_critical_webhook_url: { environment: "ALERTMANAGER_CRITICAL_WEBHOOK_URL" },
       alertmanager_warning_webhook_url: { environment: "ALERTMANAGER_WARNING_WEBHOOK_URL" },
+      postgres_password: { environment: "POSTGRES_PASSWORD" },
     });
+    const users = Object.entries(services)
+      .filter(([, service]) => JSON.stringify(service.secrets ?? []).includes("postgres_password"))
+      .map(([name]) => name);
+    expect(users).toEqual(["database-role"]);
+  });
+
+  it("runs the database role step once before migrate, as the superuser through a password file", () => {
+    const role = services["database-role"] ?? {};
+    expect(role.command).toEqual(["lh-ci", "database", "role"]);
+    expect(role.restart).toBe("no");
+    expect(role.networks).toEqual(["backend"]);
+    const env = environmentOf(role);
+    expect(env.POSTGRES_PASSWORD_FILE).toBe("/run/secrets/postgres_password");
+    expect(env.POSTGRES_PASSWORD).toBeUndefined();
+    expect(Object.keys(env).sort()).toEqual(["DATABASE_URL", "POSTGRES_PASSWORD_FILE", "POSTGRES_USER"]);
   });
 });
 

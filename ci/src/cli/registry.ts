@@ -17,6 +17,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: "backup prune", load: async () => (await import("../commands/backup-prune.ts")).backupPrune },
   { name: "backup schedule", load: async () => (await import("../commands/backup-schedule.ts")).backupSchedule },
   { name: "backup verify", load: async () => (await import("../commands/backup-verify.ts")).backupVerify },
+  { name: "database role", load: async () => (await import("../commands/database-role.ts")).databaseRole },
   { name: "deploy", load: async () => (await import("../commands/deploy.ts")).deploy },
   { name: "env check", load: async () => (await import("../commands/env-check.ts")).envCheck },
   { name: "lock acquire", load: async () => (await import("../commands/lock-acquire.ts")).lockAcquire },

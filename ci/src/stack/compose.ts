@@ -68,11 +68,15 @@ export function compose(project: ComposeProject, release: string, ...args: strin
 
 /** The one-shot service that applies migrations (its name is part of the compose file's contract). */
 export const MIGRATE_SERVICE = "migrate";
+/** The one-shot before migrate that gives the database to the application role. */
+export const DATABASE_ROLE_SERVICE = "database-role";
 
 /**
- * Starts the release and waits for every health check (and the one-shot migrate) to pass.
+ * Starts the release and waits for every health check (and the one-shots) to pass.
  * `withoutMigrate`: when no migration is pending, `--scale migrate=0` keeps up from running the
- * one-shot again (compose restarts it on every up); its last container goes with it.
+ * one-shot again (compose restarts it on every up); its last container goes with it. The role
+ * one-shot goes too: `up --wait` counts a one-shot that no started service waits for as failed
+ * once it exits, and the deploy has run the role step already.
  */
 export function up(project: ComposeProject, release: string, options: { withoutMigrate?: boolean } = {}): CommandLine {
   return compose(
@@ -84,7 +88,7 @@ export function up(project: ComposeProject, release: string, options: { withoutM
     "--wait-timeout",
     String(UP_WAIT_SECONDS),
     "--remove-orphans",
-    ...(options.withoutMigrate ? ["--scale", `${MIGRATE_SERVICE}=0`] : []),
+    ...(options.withoutMigrate ? ["--scale", `${MIGRATE_SERVICE}=0`, "--scale", `${DATABASE_ROLE_SERVICE}=0`] : []),
   );
 }
 

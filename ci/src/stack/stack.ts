@@ -24,6 +24,9 @@ function lastLine(text: string): string {
   return text.trim().split("\n").at(-1)?.trim() ?? "";
 }
 
+/** Services whose containers do not tell which release runs: ops and the one-shots. */
+const NOT_RELEASE_SERVICES = new Set(["ops", composeCommands.MIGRATE_SERVICE, composeCommands.DATABASE_ROLE_SERVICE]);
+
 /** The ops session a deploy runs its in-stack steps in, for the ops image of one release. */
 interface OpenSession {
   release: string;
@@ -375,7 +378,7 @@ export class Stack {
     const containers = result.stdout
       .split("\n")
       .map((line) => line.split("\t"))
-      .filter(([service, image]) => service !== "ops" && service !== "migrate" && image);
+      .filter(([service, image]) => !NOT_RELEASE_SERVICES.has(service ?? "") && image);
     for (const [, image = "", , imageId = ""] of containers) {
       // By digest (shown without it) or by ID: the release is in the tag lh-ci gave the image.
       const release = releaseOfImage(this.project.imagePrefix, image) ?? (await this.releaseOfDigest(imageId || image));

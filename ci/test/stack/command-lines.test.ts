@@ -22,7 +22,7 @@ describe("docker compose command lines", () => {
     expect(line(up)).toBe(`${COMPOSE} up --detach --wait --wait-timeout 300 --remove-orphans`);
     expect(up.env).toEqual({ RELEASE: SHA, IMAGE_PREFIX: "lawyers-hub" });
     expect(line(compose.up(project, SHA, { withoutMigrate: true }))).toBe(
-      `${COMPOSE} up --detach --wait --wait-timeout 300 --remove-orphans --scale migrate=0`,
+      `${COMPOSE} up --detach --wait --wait-timeout 300 --remove-orphans --scale migrate=0 --scale database-role=0`,
     );
   });
 

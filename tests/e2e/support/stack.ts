@@ -35,7 +35,7 @@ export class E2EStack {
 
   /**
    * `lh-ci stack database-role` on the host, as deploy's step runs it: DATABASE_URL's application
-   * role created and given the database. What a first `up` of a fresh volume by hand needs first.
+   * role created and given the database (the compose one-shot database-role does the same on `up`).
    */
   async databaseRole(): Promise<string> {
     const lhCi = join(REPO_ROOT, "ci", "bin", "lh-ci.mjs");
