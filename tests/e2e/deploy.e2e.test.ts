@@ -141,12 +141,13 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
   let backupOfA = "";
 
   it("0. a stack from before the application role: migrate ran as the superuser, which owns every table and a row", async () => {
-    await phase("migrate as the superuser (the old way)", () =>
-      legacyStack().compose(["run", "--rm", "--no-TTY", "migrate"], {
-        timeoutMs: 300_000,
-        env: { ...process.env, IMAGE_PREFIX: PREFIX, RELEASE: A },
-      }),
-    );
+    // The compose file of that time had no database-role one-shot before migrate: postgres, then
+    // migrate alone (as the superuser, the role step would refuse to run).
+    const legacyEnv = { env: { ...process.env, IMAGE_PREFIX: PREFIX, RELEASE: A }, timeoutMs: 300_000 };
+    await phase("migrate as the superuser (the old way)", async () => {
+      await legacyStack().compose(["up", "--detach", "--wait", "postgres"], legacyEnv);
+      return await legacyStack().compose(["run", "--rm", "--no-TTY", "--no-deps", "migrate"], legacyEnv);
+    });
     await psql(
       `INSERT INTO matters (id, title, client_name, updated_at) VALUES ('${LEGACY_MATTER}', 'written before the role', 'Legacy Client', now())`,
     );
