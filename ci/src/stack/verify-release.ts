@@ -19,7 +19,7 @@ import {
 import type { Stack } from "./stack.ts";
 
 /** Where the browser check's files go by default, relative to lh-ci's working directory. */
-export const DEFAULT_BROWSER_REPORT_DIR = "browser-check";
+export const DEFAULT_BROWSER_REPORT_DIR = "browser-check-reports";
 
 export interface BrowserCheckPlan {
   /** false: `--no-browser`, the check is skipped (loudly). */
