@@ -5,15 +5,17 @@
 set -euo pipefail
 
 SCRIPT_NAME="${BASH_SOURCE[0]##*/}"
-USAGE="Usage: $SCRIPT_NAME [--dry-run] [--help] [COMMIT]
+USAGE="Usage: $SCRIPT_NAME [--dry-run] [--no-browser] [--help] [COMMIT]
 
 Rolls staging back to COMMIT (a 7 to 40 character hexadecimal commit SHA), or, without COMMIT, to
 the previous release that verified. The images of recent releases stay on the staging host, so no
 rebuild is needed; the database schema is left alone (Prisma migrations are forward-only: see
 docs/runbook.md, section Rollback, for when the schema must go back).
 
-  --dry-run   print the command that would run, run nothing
-  -h, --help  this help
+  --dry-run     print the command that would run, run nothing
+  --no-browser  skip the browser check of the release brought back (emergencies only: it is then
+                not looked at in a browser, and the output says so)
+  -h, --help    this help
 
 Environment: DAGGER names the Dagger CLI binary (default: dagger).
 Exit codes: 0 rolled back and verified, 1 the rollback failed, 2 bad usage."
@@ -24,6 +26,7 @@ SCRIPT_DIR=.
 source "$SCRIPT_DIR/lib/common.sh"
 
 positionals=()
+no_browser=false
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -h | --help)
@@ -31,6 +34,7 @@ while [[ $# -gt 0 ]]; do
       exit 0
       ;;
     --dry-run) DRY_RUN=true ;;
+    --no-browser) no_browser=true ;;
     --) shift && positionals+=("$@") && break ;;
     -*) usage_error "unknown option '$1'" ;;
     *) positionals+=("$1") ;;
@@ -50,6 +54,10 @@ if [[ -n "$commit" ]]; then
   target="commit $commit"
 else
   target="the previous verified release"
+fi
+if [[ "$no_browser" == true ]]; then
+  args+=(--no-browser)
+  info "WARNING --no-browser: the release brought back will not be looked at in a browser"
 fi
 
 require_dagger

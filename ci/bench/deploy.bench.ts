@@ -99,9 +99,13 @@ try {
   console.log(`deploy / bare up: ${ratio.toFixed(2)}x (target <= ${TARGET}x)`);
   process.exitCode = ratio <= TARGET ? 0 : 1;
 } finally {
-  spawnSync("docker", [...compose, "--profile", "ops", "down", "--volumes", "--remove-orphans", "--timeout", "1"], {
-    env,
-  });
+  spawnSync(
+    "docker",
+    [...compose, "--profile", "ops", "--profile", "browser", "down", "--volumes", "--remove-orphans", "--timeout", "1"],
+    {
+      env,
+    },
+  );
   const images = spawnSync(
     "docker",
     ["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--filter", `reference=${name}/*`],

@@ -29,12 +29,13 @@ import { countingProxy } from "./byte-counting-proxy.ts";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const NODE_IMAGE = "lh-e2e/node:24-bookworm-slim";
 const REGISTRY_IMAGE = "lh-e2e/registry:2";
-/** The four services share apps/Dockerfile (chosen by the build argument APP); ops has its own. */
+/** The four services share apps/Dockerfile (chosen by the build argument APP); the others have their own. */
 const DOCKERFILES: Record<ImageService, string> = {
   api: "apps/Dockerfile",
   web: "apps/Dockerfile",
   "ai-gateway": "apps/Dockerfile",
   worker: "apps/Dockerfile",
+  "browser-check": "packages/browser-check/Dockerfile",
   ops: "ci/Dockerfile",
 };
 const CA = process.env.LH_E2E_EXTRA_CA ?? "/etc/ssl/certs/ca-certificates.crt";
@@ -65,7 +66,7 @@ function build(context: string, service: ImageService, release: string): void {
     "--build-arg",
     `NODE_IMAGE=${NODE_IMAGE}`,
   ];
-  if (service !== "ops") args.push("--build-arg", `APP=${service}`);
+  if (DOCKERFILES[service] === "apps/Dockerfile") args.push("--build-arg", `APP=${service}`);
   if (service === "api") args.push("--build-arg", "PRISMA_FETCH_ENGINES=false");
   if (existsSync(CA)) args.push("--secret", `id=extra_ca,src=${CA}`);
   docker([...args, "--tag", ref(service, release), context]);

@@ -17,6 +17,8 @@ export const PROJECT_SOURCE_DIR = "/project";
 export const IMAGES_DIR = "/images";
 /** In the deployer: where a backup is written before Dagger returns it. */
 export const BACKUP_OUT_DIR = "/tmp/lawyers-hub-backup";
+/** In the deployer: where lh-ci saves the browser check's `<release>/report.json` and `screenshot.png`. */
+export const BROWSER_REPORT_DIR = "/tmp/lawyers-hub-browser-check";
 /** In the deployer: where a backup to restore (and its sidecar) is mounted. */
 export const RESTORE_IN_DIR = "/tmp/lawyers-hub-restore";
 /** Where the compose project (compose/ and monitoring/) lives on the Docker host, by default. */
@@ -24,8 +26,8 @@ export const DEFAULT_PROJECT_DIR = "/srv/lawyers-hub";
 /** The four application services; they share apps/Dockerfile, which builds the one APP names. */
 export const APP_SERVICES = ["api", "web", "ai-gateway", "worker"] as const;
 export type AppService = (typeof APP_SERVICES)[number];
-/** Every image a release consists of: the apps plus the ops toolkit (ci/Dockerfile). */
-export const IMAGE_SERVICES = [...APP_SERVICES, "ops"] as const;
+/** Every image a release consists of: the apps, the browser check verify runs, and the ops toolkit. */
+export const IMAGE_SERVICES = [...APP_SERVICES, "browser-check", "ops"] as const;
 export type ImageService = (typeof IMAGE_SERVICES)[number];
 /** The id of the optional build secret with extra CA certificates (RUN --mount=type=secret,id=extra_ca). */
 export const EXTRA_CA_SECRET_ID = "extra_ca";
@@ -38,14 +40,25 @@ export const LOG_LINES = 300;
 /** How long `verify` waits for the stack to answer. */
 export const VERIFY_TIMEOUT = "120s";
 
+const DOCKERFILES: Record<ImageService, string> = {
+  api: "apps/Dockerfile",
+  web: "apps/Dockerfile",
+  "ai-gateway": "apps/Dockerfile",
+  worker: "apps/Dockerfile",
+  "browser-check": "packages/browser-check/Dockerfile",
+  ops: "ci/Dockerfile",
+};
+
 export function dockerfileOf(service: ImageService): string {
-  return service === "ops" ? "ci/Dockerfile" : "apps/Dockerfile";
+  return DOCKERFILES[service];
 }
 
 /** The build arguments of one image: the Node base image, and for an app the service to build. */
 export function buildArgsOf(service: ImageService, nodeImage: string): { name: string; value: string }[] {
   const args = [{ name: NODE_IMAGE_BUILD_ARG, value: nodeImage }];
-  return service === "ops" ? args : [...args, { name: APP_BUILD_ARG, value: service }];
+  return (APP_SERVICES as readonly string[]).includes(service)
+    ? [...args, { name: APP_BUILD_ARG, value: service }]
+    : args;
 }
 
 /** The tarball of one image in the deployer (`docker load` input of lh-ci deploy). */
@@ -73,6 +86,8 @@ export interface DeployArgs {
   operator: string;
   allowDestructiveMigrations: boolean;
   noRollback: boolean;
+  /** Skip the browser check (lh-ci says loudly that the release was not looked at in a browser). */
+  noBrowser: boolean;
   /** Registry mode: every image by digest (else the tarballs mounted in IMAGES_DIR). */
   imageRefs?: Record<ImageService, string>;
 }
@@ -90,6 +105,11 @@ function scoped(scope: TargetScope): string[] {
   ];
 }
 
+/** Where lh-ci saves the browser check's files, and --no-browser when asked. */
+function browser(noBrowser: boolean): string[] {
+  return ["--browser-report", BROWSER_REPORT_DIR, ...(noBrowser ? ["--no-browser"] : [])];
+}
+
 /** Arguments after `lh-ci`; one builder per function of the module. */
 export const lhCi = {
   envCheck: (env: string) => ["env", "check", "--env", env, "--env-file", ENV_FILE_PATH],
@@ -104,13 +124,15 @@ export const lhCi = {
     args.operator,
     ...(args.allowDestructiveMigrations ? ["--allow-destructive-migrations"] : []),
     ...(args.noRollback ? ["--no-rollback"] : []),
+    ...browser(args.noBrowser),
     ...scoped(scope),
   ],
-  rollback: (scope: TargetScope, operator: string, to?: string) => [
+  rollback: (scope: TargetScope, operator: string, to?: string, noBrowser = false) => [
     "rollback",
     ...(to ? ["--to", to] : []),
     "--operator",
     operator,
+    ...browser(noBrowser),
     ...scoped(scope),
   ],
   migrate: (scope: TargetScope, operator: string, release: string, allowDestructive: boolean) => [
@@ -123,7 +145,14 @@ export const lhCi = {
     operator,
     ...scoped(scope),
   ],
-  verify: (scope: TargetScope) => ["stack", "verify", "--timeout", VERIFY_TIMEOUT, ...scoped(scope)],
+  verify: (scope: TargetScope, noBrowser = false) => [
+    "stack",
+    "verify",
+    "--timeout",
+    VERIFY_TIMEOUT,
+    ...browser(noBrowser),
+    ...scoped(scope),
+  ],
   backup: (scope: TargetScope) => ["stack", "backup", "--out", BACKUP_OUT_DIR, ...scoped(scope)],
   restore: (scope: TargetScope, operator: string, file: string, allowUnsigned = false) => [
     "stack",
@@ -166,7 +195,13 @@ export function commandName(args: readonly string[]): string {
 export function everyLhCiInvocation(): Record<keyof typeof lhCi | "deployFromRegistry", string[]> {
   const scope: TargetScope = { env: "staging", projectDir: DEFAULT_PROJECT_DIR, imagePrefix: "lawyers-hub" };
   const sha = "0123456789abcdef0123456789abcdef01234567";
-  const deploy = { release: sha, operator: "github:octocat", allowDestructiveMigrations: true, noRollback: true };
+  const deploy = {
+    release: sha,
+    operator: "github:octocat",
+    allowDestructiveMigrations: true,
+    noRollback: true,
+    noBrowser: true,
+  };
   return {
     envCheck: lhCi.envCheck(scope.env),
     deploy: lhCi.deploy(scope, deploy),
@@ -176,9 +211,9 @@ export function everyLhCiInvocation(): Record<keyof typeof lhCi | "deployFromReg
         IMAGE_SERVICES.map((service) => [service, `ghcr.io/acme/lawyers-hub/${service}@sha256:${"0".repeat(64)}`]),
       ) as Record<ImageService, string>,
     }),
-    rollback: lhCi.rollback(scope, "github:octocat", sha.slice(0, 7)),
+    rollback: lhCi.rollback(scope, "github:octocat", sha.slice(0, 7), true),
     migrate: lhCi.migrate(scope, "github:octocat", sha, true),
-    verify: lhCi.verify(scope),
+    verify: lhCi.verify(scope, true),
     backup: lhCi.backup(scope),
     restore: lhCi.restore(scope, "github:octocat", `${RESTORE_IN_DIR}/lawyers_hub_staging_20261125T101500Z.sql`),
     releases: lhCi.releases(scope),

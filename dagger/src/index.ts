@@ -21,6 +21,7 @@ import {
 } from "@dagger.io/dagger";
 import {
   BACKUP_OUT_DIR,
+  BROWSER_REPORT_DIR,
   DEFAULT_PROJECT_DIR,
   IMAGE_SERVICES,
   type ImageService,
@@ -193,13 +194,14 @@ export class LawyersHub {
   }
 
   /**
-   * The image of one service (api, web, ai-gateway, worker, or ops: the lh-ci toolkit with the
-   * PostgreSQL 15 client), labelled with the release.
+   * The image of one service (api, web, ai-gateway, worker, browser-check: the one-shot that
+   * looks at the web page in Chromium, or ops: the lh-ci toolkit with the PostgreSQL 15 client),
+   * labelled with the release.
    *
    *   dagger call build --service api terminal
    *   dagger call build --service api --extra-ca file://corp-ca.pem export-image --name lawyers-hub/api:dev
    *
-   * @param service api, web, ai-gateway, worker or ops
+   * @param service api, web, ai-gateway, worker, browser-check or ops
    * @param extraCa extra CA certificates (PEM) that npm and apt trust during the build, for a TLS-inspecting proxy
    */
   @func()
@@ -211,7 +213,8 @@ export class LawyersHub {
   }
 
   /**
-   * Build all four service images and the ops image in parallel, labelled with the release.
+   * Build all four service images, the browser check image and the ops image in parallel,
+   * labelled with the release.
    *
    *   dagger call images
    *
@@ -225,8 +228,9 @@ export class LawyersHub {
 
   /**
    * Deploy the checkout to an environment: config check, checks, images, then `lh-ci deploy` on
-   * the target (lock, load, backup, migrations check, migrate, compose up --wait, verify, ledger,
-   * automatic rollback when verify fails, retention). Prints its report; fails when the deploy failed.
+   * the target (lock, load, backup, migrations check, migrate, compose up --wait, verify with the
+   * browser check, ledger, automatic rollback when verify fails, retention). Prints its report;
+   * fails when the deploy failed.
    *
    *   dagger call deploy --env staging
    *   dagger call --docker-host ssh://deploy@staging.example --ssh-key file://$HOME/.ssh/id_ed25519 deploy --env staging
@@ -235,6 +239,7 @@ export class LawyersHub {
    * @param skipChecks skip lint, typecheck and tests (a redeploy of a known commit)
    * @param allowDestructiveMigrations let migrations that drop or rewrite data through
    * @param noRollback leave a release that failed verification running (for inspection)
+   * @param noBrowser skip the browser check (emergencies only: the release is not looked at in a browser, and the report says so)
    * @param extraCa extra CA certificates (PEM) that npm and apt trust during the builds
    * @param registry registry mode: publish the images to this repository (e.g. ghcr.io/acme/lawyers-hub) and have the target pull them by digest; without it the target gets only the layers it lacks over the engine connection
    * @param registryUsername the registry login's user (e.g. the GitHub actor for GHCR)
@@ -246,6 +251,7 @@ export class LawyersHub {
     skipChecks: boolean = false,
     allowDestructiveMigrations: boolean = false,
     noRollback: boolean = false,
+    noBrowser: boolean = false,
     extraCa?: Secret,
     registry?: string,
     registryUsername?: string,
@@ -270,6 +276,7 @@ export class LawyersHub {
         operator: this.operator,
         allowDestructiveMigrations,
         noRollback,
+        noBrowser,
         ...(imageRefs ? { imageRefs } : {}),
       }),
     );
@@ -298,15 +305,32 @@ export class LawyersHub {
   }
 
   /**
-   * Verify the running environment: API and web health, PostgreSQL, Redis, migrations applied.
+   * Verify the running environment: API and web health, PostgreSQL, Redis, migrations applied,
+   * then the browser check (Chromium loads the web page in the stack's network).
    *
    *   dagger call verify --env staging
+   *
+   * @param noBrowser skip the browser check (the output says loudly that the release was not looked at in a browser)
+   * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
+   */
+  @func({ cache: "never" })
+  async verify(env: Environment, noBrowser: boolean = false, extraCa?: Secret): Promise<string> {
+    return await this.lhCi(env, extraCa, lhCi.verify(this.scope(env), noBrowser));
+  }
+
+  /**
+   * Verify the running environment as verify does; returns the browser check's files, a folder
+   * per release: <release>/report.json and <release>/screenshot.png. Fails when verify fails.
+   *
+   *   dagger call verify-files --env staging export --path browser-check-reports
+   *   dagger call verify-files --env staging file --path <release>/screenshot.png export --path screenshot.png
    *
    * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async verify(env: Environment, extraCa?: Secret): Promise<string> {
-    return await this.lhCi(env, extraCa, lhCi.verify(this.scope(env)));
+  async verifyFiles(env: Environment, extraCa?: Secret): Promise<Directory> {
+    const run = await runLhCi(await this.deployerFor(env, extraCa), lhCi.verify(this.scope(env)));
+    return await run.container.directory(BROWSER_REPORT_DIR).sync();
   }
 
   /**
@@ -371,11 +395,12 @@ export class LawyersHub {
    *   dagger call rollback --env staging --to 3f2c1e9
    *
    * @param to the commit to go back to (default: the verified release before the current one)
+   * @param noBrowser skip the browser check of the target (the output says loudly that it was not looked at in a browser)
    * @param extraCa extra CA certificates (PEM) that npm and apt trust while the deployer's toolkit builds
    */
   @func({ cache: "never" })
-  async rollback(env: Environment, to?: string, extraCa?: Secret): Promise<string> {
-    return await this.lhCi(env, extraCa, lhCi.rollback(this.scope(env), this.operator, to));
+  async rollback(env: Environment, to?: string, noBrowser: boolean = false, extraCa?: Secret): Promise<string> {
+    return await this.lhCi(env, extraCa, lhCi.rollback(this.scope(env), this.operator, to, noBrowser));
   }
 
   /**

@@ -48,6 +48,7 @@ const SIDE_EFFECTS = [
   "deploy",
   "migrate",
   "verify",
+  "verifyFiles",
   "backup",
   "backupFiles",
   "restore",
@@ -123,6 +124,7 @@ describe("the module as the Dagger engine will register it", () => {
       deploy: str,
       migrate: str,
       verify: str,
+      verifyFiles: obj("Directory"),
       backup: obj("File"),
       backupFiles: obj("Directory"),
       restore: str,
@@ -142,13 +144,14 @@ describe("the module as the Dagger engine will register it", () => {
       "skipChecks",
       "allowDestructiveMigrations",
       "noRollback",
+      "noBrowser",
       "extraCa",
       "registry",
       "registryUsername",
       "registryPassword",
     ]);
     expect(args.registryPassword).toMatchObject({ type: obj("Secret"), isOptional: true });
-    for (const name of ["skipChecks", "allowDestructiveMigrations", "noRollback"]) {
+    for (const name of ["skipChecks", "allowDestructiveMigrations", "noRollback", "noBrowser"]) {
       expect(args[name], name).toMatchObject({ type: { kind: "BOOLEAN_KIND" }, defaultValue: false });
       expect(args[name]?.description, name).not.toBe("");
     }
@@ -159,6 +162,12 @@ describe("the module as the Dagger engine will register it", () => {
     expect(hub.methods.restore?.arguments.file).toMatchObject({ type: obj("File"), isOptional: false });
     expect(hub.methods.restore?.arguments.sidecar).toMatchObject({ type: obj("File"), isOptional: true });
     expect(hub.methods.rollback?.arguments.to).toMatchObject({ type: str, isOptional: true });
+    for (const name of ["verify", "rollback"]) {
+      expect(hub.methods[name]?.arguments.noBrowser, name).toMatchObject({
+        type: { kind: "BOOLEAN_KIND" },
+        defaultValue: false,
+      });
+    }
     expect(hub.methods.logs?.arguments.service).toMatchObject({ type: str, isOptional: true });
   });
 

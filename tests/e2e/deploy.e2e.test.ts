@@ -112,7 +112,7 @@ beforeAll(async () => {
 async function buildB() {
   const withNotes = await sourceWith("b", NOTES);
   await target.build(withNotes, B, ["api", "ops"]);
-  await target.tag(A, B, ["web", "ai-gateway", "worker"]);
+  await target.tag(A, B, ["web", "ai-gateway", "worker", "browser-check"]);
 }
 
 /** C: B whose api process never starts serving (its migrate, same image, still works). */
@@ -122,13 +122,13 @@ async function buildC() {
   await docker(["build", "--file", join(scratch, "Dockerfile.c"), "--tag", target.ref("api", C), scratch], {
     timeoutMs: 300_000,
   });
-  await target.tag(B, C, ["web", "ai-gateway", "worker", "ops"]);
+  await target.tag(B, C, ["web", "ai-gateway", "worker", "browser-check", "ops"]);
 }
 
 async function buildD() {
   const withDrop = await sourceWith("d", { ...NOTES, ...DROP });
   await target.build(withDrop, D, ["api", "ops"]);
-  await target.tag(A, D, ["web", "ai-gateway", "worker"]);
+  await target.tag(A, D, ["web", "ai-gateway", "worker", "browser-check"]);
 }
 
 afterAll(async () => {

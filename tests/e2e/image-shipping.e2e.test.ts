@@ -55,7 +55,7 @@ async function buildWorkerChange(name: string, release: string): Promise<void> {
   const main = join(source, "apps", "worker", "src", "main.ts");
   writeFileSync(main, `${readFileSync(main, "utf8")}// release ${name}\n`);
   await target.build(source, release, ["worker"]);
-  await target.tag(A, release, ["api", "web", "ai-gateway", "ops"]);
+  await target.tag(A, release, ["api", "web", "ai-gateway", "browser-check", "ops"]);
 }
 
 async function imageId(ref: string): Promise<string> {
@@ -149,7 +149,7 @@ describe("shipping a release's images to the engine", () => {
     // The worker's tarball is hundreds of MiB; its changed source layer is a few KiB.
     expect(sent, detail).toBeGreaterThan(0);
     expect(sent, detail).toBeLessThan(2 * 1024 * 1024);
-    expect(detail).toMatch(/images 1 loaded, 4 already there/);
+    expect(detail).toMatch(/images 1 loaded, 5 already there/);
     expect(await imageId(target.ref("worker", B))).toBe(worker);
     expect(await target.current()).toBe(B);
   });

@@ -14,7 +14,9 @@ describe("scripts/rollback-staging.sh", () => {
   it("--help explains the command and exits 0", async () => {
     const result = await runScript(SCRIPT, ["--help"]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Usage: rollback-staging\.sh \[--dry-run\] \[--help\] \[COMMIT\]$/m);
+    expect(result.stdout).toMatch(
+      /^Usage: rollback-staging\.sh \[--dry-run\] \[--no-browser\] \[--help\] \[COMMIT\]$/m,
+    );
     expect(result.stdout).toContain("previous release that verified");
     // It points at the runbook's section, which exists.
     expect(result.stdout).toContain("docs/runbook.md, section Rollback");
@@ -34,6 +36,15 @@ describe("scripts/rollback-staging.sh", () => {
     const short = await runScript(SCRIPT, ["ABCDEF1", "--dry-run"]);
     expect(short.code).toBe(0);
     expect(short.stdout).toBe("dagger call rollback --env staging --to abcdef1\n");
+  });
+
+  it("passes --no-browser on to the rollback and warns that the release will not be looked at in a browser", async () => {
+    const result = await runScript(SCRIPT, ["--no-browser", "--dry-run", SHA]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`dagger call rollback --env staging --to ${SHA} --no-browser\n`);
+    expect(result.stderr).toContain(
+      "WARNING --no-browser: the release brought back will not be looked at in a browser",
+    );
   });
 
   it.each([

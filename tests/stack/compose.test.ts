@@ -18,7 +18,7 @@ const compose = loadCompose();
 const scratch = tempDir("lh-stack-compose-");
 const services = compose.services;
 const APPS = ["api", "web", "ai-gateway", "worker"];
-const OUR_IMAGES = [...APPS, "ops"];
+const OUR_IMAGES = [...APPS, "browser-check", "ops"];
 /** Ours: the digest the pipeline pins in `<SERVICE>_IMAGE` (registry mode), else `<prefix>/<service>:<release>`. */
 const RELEASE_TAG = /^\$\{([A-Z_]+_IMAGE):-\$\{IMAGE_PREFIX:-lawyers-hub\}\/([a-z-]+):\$\{RELEASE:\?[^}]+\}\}$/;
 /**
@@ -146,6 +146,41 @@ describe("health and start-up order", () => {
     expect(services.migrate?.command).toEqual(["npx", "prisma", "migrate", "deploy"]);
     expect(services.ops?.profiles).toEqual(["ops"]);
     expect(services.ops?.restart).toBe("no");
+  });
+});
+
+describe("the browser check", () => {
+  const check = services["browser-check"] ?? {};
+
+  it("is a one-shot of its own profile, never started by up", () => {
+    expect(check.profiles).toEqual(["browser"]);
+    expect(check.restart).toBe("no");
+    expect(longRunningServices(compose)).not.toContain("browser-check");
+    expect(check.depends_on).toBeUndefined();
+  });
+
+  it("reaches only web: a network of its own, internal, shared with web alone", () => {
+    expect(check.networks).toEqual(["browser"]);
+    expect(compose.networks?.browser?.internal).toBe(true);
+    const onIt = Object.entries(services)
+      .filter(([, service]) => (Array.isArray(service.networks) ? service.networks : []).includes("browser"))
+      .map(([name]) => name)
+      .sort();
+    expect(onIt).toEqual(["browser-check", "web"]);
+    expect(check.ports).toBeUndefined();
+  });
+
+  it("gets no environment and no secret, runs read-only without capabilities, within limits", () => {
+    expect(check.environment).toBeUndefined();
+    expect(check.env_file).toBeUndefined();
+    expect(check.secrets).toBeUndefined();
+    expect(check.read_only).toBe(true);
+    expect(check.tmpfs).toEqual(["/tmp"]);
+    expect(check.cap_drop).toEqual(["ALL"]);
+    expect(check.security_opt).toEqual(["no-new-privileges:true"]);
+    expect(check.deploy?.resources?.limits).toEqual({ cpus: "1.00", memory: "1G" });
+    expect(check.volumes).toEqual(["browser-check-report:/report"]);
+    expect(compose.volumes).toHaveProperty("browser-check-report");
   });
 });
 

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { Command } from "../cli/command.ts";
 import { ExitCode, UsageError } from "../cli/exit-codes.ts";
 import { ConfigError } from "../config/load.ts";
+import { BROWSER_HELP, BROWSER_OPTIONS, browserOption } from "../stack/browser-option.ts";
 import { runDeploy } from "../stack/deploy-flow.ts";
 import { ToolkitDeploySteps } from "../stack/deploy-steps.ts";
 import { Executor } from "../stack/executor.ts";
@@ -17,12 +18,13 @@ export const deploy: Command = {
   summary: "deploy a release: lock, load, backup, migrations, up --wait, verify, ledger, automatic rollback",
   help: `Usage: lh-ci deploy --release SHA [--env staging] [--images DIR | --image SERVICE=REF@DIGEST ...]
                  [--allow-destructive-migrations] [--no-rollback] [--operator WHO]
-                 [--verify-timeout 120s] [--json] [--summary FILE]
+                 [--verify-timeout 120s] [--no-browser] [--browser-report DIR]
+                 [--json] [--summary FILE]
                  [stack options]
 
 In order, each step saying what it does and how long it took:
   check config      the environment's configuration (as lh-ci env check); exit 2 when invalid
-  images            every image of the release (api, web, ai-gateway, worker, ops) is in --images
+  images            every image of the release (api, web, ai-gateway, worker, browser-check, ops) is in --images
                     DIR as <service>.tar, given by digest with --image, or already on the engine
                     as <prefix>/<service>:<release>
   lock              ships (or pulls) the ops image, takes the deploy lock in the ops container
@@ -41,7 +43,9 @@ In order, each step saying what it does and how long it took:
   migrations check  refuses destructive pending migrations unless --allow-destructive-migrations
   migrate           the one-shot migrate service
   up                docker compose up --detach --wait (every health check passes)
-  verify            lh-ci verify in the stack's network
+  verify            lh-ci verify in the stack's network, then the browser check: Chromium loads
+                    the web page from the browser-check one-shot service; a failed request, a
+                    console error, an uncaught exception or a missing marker fails verify
   record            the release ledger (in the ops state volume)
   prune             removes images of releases older than the last five of the ledger
   unlock            releases the lock, in every outcome once taken
@@ -53,7 +57,7 @@ Options:
   --release SHA                   the release: the tag of its images (required)
   --images DIR                    a folder of image tarballs (docker save or OCI archives):
                                   registry-free mode
-  --image SERVICE=REF@sha256:D    registry mode: each of the five images as the publish printed
+  --image SERVICE=REF@sha256:D    registry mode: each of the six images as the publish printed
                                   it; the login comes from $REGISTRY_USERNAME and
                                   $REGISTRY_PASSWORD (leave both unset for a public registry)
   --allow-destructive-migrations  let migrations that drop or rewrite data through
@@ -61,6 +65,7 @@ Options:
   --operator WHO                  who deploys, for the lock and the ledger (default: $GITHUB_ACTOR
                                   as github:NAME, else USER@host)
   --verify-timeout DURATION       lh-ci verify's deadline (default 120s)
+${BROWSER_HELP}
   --summary FILE                  append the report as Markdown (e.g. "$GITHUB_STEP_SUMMARY")
 
 ${STACK_HELP}
@@ -78,6 +83,7 @@ deploy failed (rolled back or not), 2 for bad usage or configuration.`,
     operator: { type: "string" },
     "verify-timeout": { type: "string", default: "120s" },
     summary: { type: "string" },
+    ...BROWSER_OPTIONS,
   },
   async run(context) {
     const { values, out, cwd, processEnv } = context;
@@ -101,6 +107,7 @@ deploy failed (rolled back or not), 2 for bad usage or configuration.`,
     const steps = new ToolkitDeploySteps(stack, {
       release,
       verifyTimeout,
+      browser: browserOption(context),
       reason: `lh-ci deploy ${release}`,
       ...(imagesDir ? { imagesDir } : {}),
       ...(registry ? { registry } : {}),

@@ -1,5 +1,7 @@
 import type { Command } from "../cli/command.ts";
+import { BROWSER_HELP, BROWSER_OPTIONS, browserOption } from "../stack/browser-option.ts";
 import { Executor } from "../stack/executor.ts";
+import { RUN_SERVICES } from "../stack/images.ts";
 import { opsRelease } from "../stack/ops-release.ts";
 import { resolveRelease } from "../stack/release-name.ts";
 import { durationOption } from "../stack/release-option.ts";
@@ -7,17 +9,20 @@ import { printReport, progressLines } from "../stack/report.ts";
 import { runRollback } from "../stack/rollback-flow.ts";
 import { STACK_HELP, STACK_OPTIONS, stackSettings } from "../stack/settings.ts";
 import { Stack } from "../stack/stack.ts";
+import { verifyRelease } from "../stack/verify-release.ts";
 
 /** `lh-ci rollback`: bring a retained earlier release back, verify it, record it. */
 export const rollback: Command = {
   name: "rollback",
   summary: "redeploy a retained earlier release (default the previous verified one) and verify it",
   help: `Usage: lh-ci rollback [--env staging] [--to SHA] [--release SHA] [--operator WHO]
-                   [--verify-timeout 120s] [--json] [--summary FILE] [stack options]
+                   [--verify-timeout 120s] [--no-browser] [--browser-report DIR]
+                   [--json] [--summary FILE] [stack options]
 
 Takes the deploy lock, picks the previous verified release of the ledger (or --to, a full or
 short commit SHA of the ledger), checks its images are still on the engine (the last five
-releases keep theirs), runs docker compose up --wait with them, verifies in the stack's network,
+releases keep theirs), runs docker compose up --wait with them, verifies in the stack's network and looks at the web
+page in a browser (with the browser check image of --release),
 records the release rolled away from as rolled-back and the target as verified, and releases the
 lock. The database schema is left as it is: migrations are forward-only, so check that the older
 release works with it.
@@ -28,6 +33,7 @@ Options:
                              release running now)
   --operator WHO             who rolls back, for the lock and the ledger
   --verify-timeout DURATION  lh-ci verify's deadline (default 120s)
+${BROWSER_HELP}
   --summary FILE             append the report as Markdown (e.g. "$GITHUB_STEP_SUMMARY")
 
 ${STACK_HELP}
@@ -40,6 +46,7 @@ Exit 0 when the target runs and verified, 1 otherwise.`,
     operator: { type: "string" },
     "verify-timeout": { type: "string", default: "120s" },
     summary: { type: "string" },
+    ...BROWSER_OPTIONS,
   },
   async run(context) {
     const { values, out, processEnv } = context;
@@ -47,6 +54,7 @@ Exit 0 when the target runs and verified, 1 otherwise.`,
     const settings = stackSettings(context);
     const stack = new Stack(settings, new Executor(out, processEnv));
     const ops = await opsRelease(stack, values.release);
+    const browser = { ...browserOption(context), checker: ops };
     const to = typeof values.to === "string" ? resolveRelease(values.to, await stack.ledgerCommits(ops)) : undefined;
     out.info(`Rolling ${settings.env} back to ${to ?? "the previous verified release"}...`);
     const report = await runRollback(
@@ -57,7 +65,7 @@ Exit 0 when the target runs and verified, 1 otherwise.`,
         currentRelease: () => stack.ledgerRelease(ops, "current"),
         previousRelease: () => stack.ledgerRelease(ops, "previous"),
         up: async (release) => {
-          const missing = await stack.missingImages(release);
+          const missing = await stack.missingImages(release, RUN_SERVICES);
           if (missing.length > 0) {
             throw new Error(
               `the images of ${release} are not on the engine (${missing.join(", ")}); only the last five releases keep theirs: deploy that commit instead`,
@@ -66,7 +74,7 @@ Exit 0 when the target runs and verified, 1 otherwise.`,
           await stack.up(release);
           return `compose up --wait (${release})`;
         },
-        verify: async (release) => (await stack.verify(release, verifyTimeout)).stdout.trim().split("\n").at(-1),
+        verify: (release) => verifyRelease(stack, release, { timeout: verifyTimeout, browser }),
         record: (entry) => stack.record(ops, entry),
       },
       { ...(to ? { to } : {}), onStep: progressLines(context, "rollback") },

@@ -139,6 +139,63 @@ export function runOpsSession(
   return runOps(project, release, ["session", "--env", env], false, mount);
 }
 
+/** The one-shot browser check service (compose profile `browser`) and where it writes its files. */
+export const BROWSER_CHECK_DIR = "/report";
+/** The page it loads: the web service on the network it shares with the check alone. */
+export const BROWSER_CHECK_URL = "http://web:3000/";
+/** One deadline over the whole check (Chromium's start included); the page takes some 2-3 s. */
+export const BROWSER_CHECK_DEADLINE = "30s";
+/** How long compose may take to start the check's container and remove it, on top of the deadline. */
+export const BROWSER_CHECK_TIMEOUT_MS = 90_000;
+
+/**
+ * `docker compose run --rm browser-check ...`: loads the web page of the running release with
+ * `image` (the check of the deploying release: an older release may have none), prints its report
+ * as JSON on stdout and writes the screenshot to the service's report volume. `--no-deps`: it looks
+ * at what is up and never starts anything.
+ */
+export function runBrowserCheck(project: ComposeProject, release: string, image: string): CommandLine {
+  const command = compose(
+    project,
+    release,
+    "run",
+    "--rm",
+    "--no-TTY",
+    "--no-deps",
+    "browser-check",
+    "--url",
+    BROWSER_CHECK_URL,
+    "--out",
+    BROWSER_CHECK_DIR,
+    "--deadline",
+    BROWSER_CHECK_DEADLINE,
+    "--json",
+  );
+  return { ...command, env: { ...command.env, BROWSER_CHECK_IMAGE: image } };
+}
+
+/** Copies a file of the browser check's report volume to stdout (the screenshot), with `image`. */
+export function readBrowserCheckFile(
+  project: ComposeProject,
+  release: string,
+  image: string,
+  name: string,
+): CommandLine {
+  const command = compose(
+    project,
+    release,
+    "run",
+    "--rm",
+    "--no-TTY",
+    "--no-deps",
+    "--entrypoint",
+    "cat",
+    "browser-check",
+    `${BROWSER_CHECK_DIR}/${name}`,
+  );
+  return { ...command, env: { ...command.env, BROWSER_CHECK_IMAGE: image } };
+}
+
 /** The project's configuration as JSON, with the ops profile (to read what ops depends on). */
 export function configJson(project: ComposeProject, release: string): CommandLine {
   return compose(project, release, "--profile", "ops", "config", "--format", "json");

@@ -6,11 +6,12 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { addCounts } from "./counts.ts";
 import type { DeploySteps, LedgerEntry, StepDetail } from "./deploy-flow.ts";
-import { APP_SERVICES, IMAGE_SERVICES, tarballName } from "./images.ts";
+import { AFTER_LOCK_SERVICES, IMAGE_SERVICES, RUN_SERVICES, tarballName } from "./images.ts";
 import { describeShipment, type ShipmentResult } from "./layer-shipment.ts";
 import { type DigestRefs, describePull, type PullResult, type RegistryLogin, registryHost } from "./registry-images.ts";
 import { imagesToPrune } from "./retention.ts";
 import type { Stack } from "./stack.ts";
+import { verifyRelease } from "./verify-release.ts";
 
 export interface DeployPlan {
   release: string;
@@ -22,6 +23,11 @@ export interface DeployPlan {
   checkConfig(): string;
   /** `lh-ci verify`'s deadline inside the stack, e.g. 120s. */
   verifyTimeout: string;
+  /**
+   * The browser check after the in-stack verify (of the release, and of a rollback's target):
+   * `enabled` false for --no-browser; `dir` gets `<release>/report.json` and `screenshot.png`.
+   */
+  browser: { enabled: boolean; dir: string };
   /** Why the lock is taken (shown to anyone who finds it held). */
   reason: string;
 }
@@ -92,10 +98,10 @@ export class ToolkitDeploySteps implements DeploySteps {
     const done: string[] = [];
     const { registry } = this.plan;
     if (registry) {
-      const apps = await this.stack.pullImages(registry.refs, this.release, APP_SERVICES, registry.login);
+      const apps = await this.stack.pullImages(registry.refs, this.release, AFTER_LOCK_SERVICES, registry.login);
       done.push(`images of ${this.release} ${describePull(addCounts(apps, this.opsPull))}`);
     } else if (this.plan.imagesDir) {
-      const apps = await this.stack.loadImages(this.plan.imagesDir, this.release, APP_SERVICES);
+      const apps = await this.stack.loadImages(this.plan.imagesDir, this.release, AFTER_LOCK_SERVICES);
       done.push(`images of ${this.release} shipped, ${describeShipment(addCounts(apps, this.opsShipment))}`);
     } else {
       done.push("images already on the engine");
@@ -149,9 +155,12 @@ export class ToolkitDeploySteps implements DeploySteps {
     return `compose up --wait (${release})${options.withoutMigrate ? ", migrate not run again: none pending" : ""}`;
   }
 
+  /** In-stack verify, then the browser check with this deploy's browser check image. */
   async verify(release: string): Promise<StepDetail> {
-    const result = await this.stack.verify(release, this.plan.verifyTimeout);
-    return result.stdout.trim().split("\n").at(-1);
+    return await verifyRelease(this.stack, release, {
+      timeout: this.plan.verifyTimeout,
+      browser: { ...this.plan.browser, checker: this.release },
+    });
   }
 
   async currentRelease(): Promise<string | undefined> {
@@ -163,11 +172,12 @@ export class ToolkitDeploySteps implements DeploySteps {
   }
 
   async rollback(to: string): Promise<StepDetail> {
-    const missing = await this.stack.missingImages(to);
+    // What the target runs; its page is looked at with this deploy's browser check image.
+    const missing = await this.stack.missingImages(to, RUN_SERVICES);
     if (missing.length > 0) throw new Error(`the images of ${to} are gone from the engine: ${missing.join(", ")}`);
     await this.stack.up(to);
-    await this.stack.verify(to, this.plan.verifyTimeout);
-    return `${to} is up and verified`;
+    const verified = await this.verify(to);
+    return `${to} is up and verified: ${verified}`;
   }
 
   async record(entry: LedgerEntry): Promise<StepDetail> {

@@ -2,9 +2,21 @@
 
 /** The four application services; each has apps/<service>/Dockerfile. */
 export const APP_SERVICES = ["api", "web", "ai-gateway", "worker"] as const;
-/** Every image of a release: the apps plus the ops toolkit (ci/Dockerfile). */
-export const IMAGE_SERVICES = [...APP_SERVICES, "ops"] as const;
+/** The one-shot service that looks at the web page in Chromium (packages/browser-check/Dockerfile). */
+export const BROWSER_CHECK_SERVICE = "browser-check";
+/**
+ * Every image of a release: the apps, the browser check and the ops toolkit (ci/Dockerfile). The
+ * ops image goes to the engine first (the lock is taken in it); the others after the lock.
+ */
+export const IMAGE_SERVICES = [...APP_SERVICES, BROWSER_CHECK_SERVICE, "ops"] as const;
 export type ImageService = (typeof IMAGE_SERVICES)[number];
+/** The images loaded (or pulled) after the lock: every one but ops. */
+export const AFTER_LOCK_SERVICES = [...APP_SERVICES, BROWSER_CHECK_SERVICE] as const;
+/**
+ * The images a release needs to run (what `up` starts, and ops): a rollback target needs these.
+ * Its browser check image is not among them: the check runs with the deploying release's own.
+ */
+export const RUN_SERVICES = [...APP_SERVICES, "ops"] as const;
 /** How many releases keep their images on the engine (a rollback needs no rebuild). */
 export const RETAINED_RELEASES = 5;
 /** Image names are `<prefix>/<service>:<release>`; the compose file reads IMAGE_PREFIX and RELEASE. */

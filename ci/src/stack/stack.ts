@@ -7,11 +7,20 @@ import { createReadStream } from "node:fs";
 import { join } from "node:path";
 import { Readable, type Writable } from "node:stream";
 import { appRoleScript, describeAppRoleOutcome, readAppRoleOutcome } from "../roles/app-role-sql.ts";
+import { type BrowserReport, MAX_REPORT_BYTES, parseBrowserReport } from "./browser-report.ts";
 import * as composeCommands from "./compose.ts";
 import * as docker from "./docker.ts";
 import type { Executor, RunOptions, RunResult } from "./executor.ts";
 import { readImageArchive } from "./image-archive.ts";
-import { IMAGE_SERVICES, type ImageService, imageRef, releaseImages, releaseOfImage, tarballName } from "./images.ts";
+import {
+  BROWSER_CHECK_SERVICE,
+  IMAGE_SERVICES,
+  type ImageService,
+  imageRef,
+  releaseImages,
+  releaseOfImage,
+  tarballName,
+} from "./images.ts";
 import { describeShipment, type ShipmentResult, shipImages } from "./layer-shipment.ts";
 import { opsArgs, type RecordedRelease } from "./ops.ts";
 import { OpsSession } from "./ops-session.ts";
@@ -338,6 +347,54 @@ export class Stack {
 
   async verify(release: string, timeout = "120s", options: RunOptions = {}): Promise<RunResult> {
     return await this.ops(release, opsArgs.verify(this.env, timeout), true, options);
+  }
+
+  /** The browser check's image of `checker` (by digest when that release was pulled by digest). */
+  browserCheckImage(checker: string): string {
+    const pinned = this.project.pinned;
+    return pinned?.release === checker
+      ? pinned.refs[BROWSER_CHECK_SERVICE]
+      : this.imageRef(BROWSER_CHECK_SERVICE, checker);
+  }
+
+  /**
+   * `docker compose run --rm browser-check` against the running release, with the browser check
+   * image of `checker`: its report (exit 0 passed, 1 failed: both report), as printed and checked.
+   * Any other exit, or no report, throws naming the command and its stderr.
+   */
+  async browserCheck(release: string, checker: string): Promise<{ report: BrowserReport; json: string }> {
+    const image = this.browserCheckImage(checker);
+    if ((await this.exec.attempt(docker.inspectImages([image]), { show: "none" })).code !== 0) {
+      throw new Error(
+        `the browser check image ${image} is not on the engine; deploy a release that has one, or pass --no-browser (the release is then not looked at in a browser)`,
+      );
+    }
+    const command = composeCommands.runBrowserCheck(this.project, release, image);
+    const result = await this.exec.attempt(command, {
+      quietStdout: true,
+      timeoutMs: composeCommands.BROWSER_CHECK_TIMEOUT_MS,
+    });
+    const label = this.exec.describe(command);
+    if (result.code !== 0 && result.code !== 1) {
+      throw this.exec.failed(label, `exited with ${result.code}, without a verdict`, result.code, result.stderr);
+    }
+    const json = result.stdout.trim();
+    if (Buffer.byteLength(json) > MAX_REPORT_BYTES) {
+      throw this.exec.failed(label, `printed more than ${MAX_REPORT_BYTES} bytes: not a report`, result.code, "");
+    }
+    if (json === "")
+      throw this.exec.failed(label, `exited with ${result.code} and printed no report`, result.code, result.stderr);
+    return { report: parseBrowserReport(json, `printed by ${label}`), json };
+  }
+
+  /** Copies a file of the browser check's report volume (the screenshot) to a local stream. */
+  async readBrowserCheckFile(release: string, checker: string, name: string, to: Writable): Promise<void> {
+    const image = this.browserCheckImage(checker);
+    await this.exec.run(composeCommands.readBrowserCheckFile(this.project, release, image, name), {
+      stdoutTo: to,
+      show: "none",
+      timeoutMs: composeCommands.BROWSER_CHECK_TIMEOUT_MS,
+    });
   }
 
   async record(release: string, entry: RecordedRelease): Promise<string> {

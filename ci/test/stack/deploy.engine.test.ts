@@ -18,6 +18,8 @@ const A = "a000000000000000000000000000000000000001";
 const B = "b000000000000000000000000000000000000002";
 const BAD = "bad0000000000000000000000000000000000003";
 const SLOW = "5100000000000000000000000000000000000004";
+/** Healthy, verified in the stack, but its page names a script that answers 404: the browser check fails. */
+const PAGE_404 = "e404000000000000000000000000000000000005";
 /** One deploy of the miniature stack takes 20-60 s on a 2-core machine; a test may run two. */
 const DEPLOY_TIMEOUT_MS = 300_000;
 const ALL_STEPS = [
@@ -118,6 +120,39 @@ describe("lh-ci deploy on a real engine", () => {
   );
 
   it(
+    "verify looks at the page with the browser-check service, saves its report and screenshot, and --no-browser skips it loudly",
+    async () => {
+      const reports = tempDir("lhstack-browser-reports-");
+      const verified = await stack.lhCi(["stack", "verify", "--timeout", "30s", "--browser-report", reports]);
+      expect(verified.code, verified.stderr).toBe(0);
+      expect(verified.stdout).toMatch(
+        /^browser check of http:\/\/web:3000\/ passed in \S+ \(1 requests, first byte 1ms/m,
+      );
+      const saved = JSON.parse(readFileSync(join(reports, A, "report.json"), "utf8"));
+      expect(saved).toMatchObject({ ok: true, problems: [], screenshot: "screenshot.png" });
+      // The check's container got none of the env file's variables.
+      expect(saved.environment).not.toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^(DATABASE_URL|CLERK_SECRET_KEY|STRIPE_SECRET_KEY|POSTGRES_PASSWORD)$/),
+        ]),
+      );
+      expect(
+        readFileSync(join(reports, A, "screenshot.png"))
+          .subarray(1, 4)
+          .toString(),
+      ).toBe("PNG");
+
+      const skipped = await stack.lhCi(["stack", "verify", "--timeout", "30s", "--no-browser"]);
+      expect(skipped.code, skipped.stderr).toBe(0);
+      expect(skipped.stderr).toContain(
+        `BROWSER CHECK SKIPPED (--no-browser): release ${A} was not looked at in a browser`,
+      );
+      expectNoSecret(verified.stdout, verified.stderr, JSON.stringify(saved));
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+
+  it(
     "a redeploy of the running release leaves the database alone: backup, check and migrate are skipped, verify runs",
     async () => {
       const result = await stack.lhCi(["deploy", "--release", A, "--json"]);
@@ -197,6 +232,33 @@ describe("lh-ci deploy on a real engine", () => {
       expect(failed.messages.join("\n")).toMatch(/ROLLED BACK to a0+1; the database schema was left as migrated/);
       expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
       expect(await lastLineOf(["stack", "ops", "--", "lock", "status"])).toMatch(/not held|free|no lock/i);
+      expectNoSecret(result.stdout, result.stderr);
+    },
+    DEPLOY_TIMEOUT_MS,
+  );
+
+  it(
+    "a healthy release whose page fails the browser check is rolled back, the page's problem in the report",
+    async () => {
+      await stack.tagRelease(PAGE_404);
+      const result = await stack.lhCi(["deploy", "--release", PAGE_404, "--json"]);
+      expect(result.code).toBe(1);
+      const failed = report(result.stdout);
+      expect(failed).toMatchObject({ ok: false, running: A, rolledBackTo: A, recorded: { result: "rolled-back" } });
+      const verify = failed.steps.find((step) => step.step === "verify");
+      expect(verify?.status).toBe("failed");
+      expect(verify?.detail).toMatch(
+        /^browser check of http:\/\/web:3000\/ FAILED in \S+: GET http:\/\/web:3000\/missing\.js answered 404 Not Found \(report: \S+report\.json, screenshot: \S+screenshot\.png\)$/,
+      );
+      // The rollback's verify looked at A's page, with this deploy's browser check image.
+      expect(failed.steps.find((step) => step.step === "rollback")?.detail).toMatch(
+        /is up and verified: .*browser check of http:\/\/web:3000\/ passed/,
+      );
+      const saved = JSON.parse(
+        readFileSync(join(stack.sourceDir, "browser-check-reports", PAGE_404, "report.json"), "utf8"),
+      );
+      expect(saved).toMatchObject({ ok: false, problems: ["GET http://web:3000/missing.js answered 404 Not Found"] });
+      expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
       expectNoSecret(result.stdout, result.stderr);
     },
     DEPLOY_TIMEOUT_MS,

@@ -7,12 +7,14 @@ import { type BrowserContext, chromium } from "playwright-core";
  * Chromium's flags: headless without a sandbox (the check runs as an unprivileged user in a
  * container that has no user namespaces for it), no GPU, no QUIC (plain TCP to the stack's
  * services), and none of the background traffic a first start makes (component updates, sync,
- * safe-browsing lists): the page's requests are the only ones.
+ * safe-browsing lists): the page's requests are the only ones. Shared memory goes to /tmp.
  */
 export const CHROMIUM_FLAGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
+  // A container's /dev/shm is 64 MB by default, too small for a page's renderer: /tmp instead.
+  "--disable-dev-shm-usage",
   "--disable-quic",
   "--no-first-run",
   "--disable-background-networking",

@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { type CommandResult, docker, engineProblem, run } from "./docker.ts";
 import { type E2EEnvironment, writeE2EEnvironment } from "./env-file.ts";
-import { EXTRA_CA, IMAGE_SERVICES, type ImageService, SERVICE_DOCKERFILES } from "./images.ts";
-import { E2E_COMPOSE_FILE, NODE_IMAGE, REPO_ROOT } from "./paths.ts";
+import { buildArgs, EXTRA_CA, IMAGE_SERVICES, type ImageService, SERVICE_DOCKERFILES } from "./images.ts";
+import { E2E_COMPOSE_FILE, REPO_ROOT } from "./paths.ts";
 import { E2EStack } from "./stack.ts";
 import { phase } from "./timing.ts";
 
@@ -25,7 +25,7 @@ export function deployReport(stdout: string): DeployReport {
 }
 
 /**
- * A scenario file's target: the engine answers, the project is empty, and `release`'s five images
+ * A scenario file's target: the engine answers, the project is empty, and `release`'s six images
  * are built from this checkout under the prefix (cached layers: seconds).
  */
 export async function prepareDeployTarget(project: string, prefix: string, release: string): Promise<DeployTarget> {
@@ -112,15 +112,7 @@ export class DeployTarget {
   /** Builds services of a release from a source tree, with the e2e's base and CA. */
   async build(source: string, release: string, services: readonly ImageService[]): Promise<void> {
     for (const service of services) {
-      const args = [
-        "build",
-        "--file",
-        join(source, SERVICE_DOCKERFILES[service]),
-        "--build-arg",
-        `NODE_IMAGE=${NODE_IMAGE}`,
-      ];
-      if (service !== "ops") args.push("--build-arg", `APP=${service}`);
-      if (service === "api") args.push("--build-arg", "PRISMA_FETCH_ENGINES=false");
+      const args = ["build", "--file", join(source, SERVICE_DOCKERFILES[service]), ...buildArgs(service)];
       if (existsSync(EXTRA_CA)) args.push("--secret", `id=extra_ca,src=${EXTRA_CA}`);
       await phase(`build ${service} ${release.slice(0, 7)}`, () =>
         docker([...args, "--tag", this.ref(service, release), source], {

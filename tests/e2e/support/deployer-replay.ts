@@ -148,6 +148,7 @@ export async function replayDeployer(options: DeployerReplayOptions): Promise<De
     operator: "e2e:deployer-recipe",
     allowDestructiveMigrations: false,
     noRollback: false,
+    noBrowser: false,
   };
   const command = [...lhCi.deploy(scope, deploy), "--project-name", options.project, "--compose-file", E2E_LAYER];
   // The overrides reach docker run by name only (`--env NAME`): their values never sit on a command line.

@@ -3,18 +3,32 @@ import { docker } from "./docker.ts";
 import { IMAGE_PREFIX, NODE_IMAGE } from "./paths.ts";
 
 /**
- * The five images of a release, each from its real Dockerfile with the repository root as context.
- * The four services share apps/Dockerfile, which builds the one its build argument APP names.
+ * The six images of a release, each from its real Dockerfile with the repository root as context.
+ * The four services share apps/Dockerfile, which builds the one its build argument APP names; the
+ * browser check (a one-shot of verify) and ops have their own.
  */
 export const SERVICE_DOCKERFILES = {
   api: "apps/Dockerfile",
   web: "apps/Dockerfile",
   "ai-gateway": "apps/Dockerfile",
   worker: "apps/Dockerfile",
+  "browser-check": "packages/browser-check/Dockerfile",
   ops: "ci/Dockerfile",
 } as const;
 export type ImageService = keyof typeof SERVICE_DOCKERFILES;
 export const IMAGE_SERVICES = Object.keys(SERVICE_DOCKERFILES) as ImageService[];
+
+/** The build arguments of one image: the e2e's Node base, APP for the four services, no Prisma engine download. */
+export function buildArgs(service: ImageService): string[] {
+  const args = ["--build-arg", `NODE_IMAGE=${NODE_IMAGE}`];
+  if (SERVICE_DOCKERFILES[service] === "apps/Dockerfile") args.push("--build-arg", `APP=${service}`);
+  // Prisma's schema engine cannot be downloaded here (only the api fetches it).
+  if (service === "api") args.push("--build-arg", "PRISMA_FETCH_ENGINES=false");
+  return args;
+}
+
+/** The one-shot images: verify runs them, `up` does not; they have no HEALTHCHECK. */
+export const ONE_SHOT_IMAGES: readonly ImageService[] = ["browser-check"];
 
 export function imageName(service: ImageService, release: string): string {
   return `${IMAGE_PREFIX}/${service}:${release}`;
@@ -32,14 +46,10 @@ export async function buildImage(service: ImageService, release: string): Promis
     "build",
     "--file",
     SERVICE_DOCKERFILES[service],
-    "--build-arg",
-    `NODE_IMAGE=${NODE_IMAGE}`,
+    ...buildArgs(service),
     "--tag",
     imageName(service, release),
   ];
-  if (service !== "ops") args.push("--build-arg", `APP=${service}`);
-  // Prisma's schema engine cannot be downloaded here (only the api fetches it).
-  if (service === "api") args.push("--build-arg", "PRISMA_FETCH_ENGINES=false");
   if (existsSync(EXTRA_CA)) args.push("--secret", `id=extra_ca,src=${EXTRA_CA}`);
   await docker([...args, "."], { timeoutMs: 600_000, env: { ...process.env, DOCKER_BUILDKIT: "1" } });
 }

@@ -100,7 +100,17 @@ export class E2EStack {
    * volume is left, or compose down failed for another reason than a network it could not remove.
    */
   async down(options: { volumes: boolean; stopTimeoutSeconds?: number }): Promise<CommandResult> {
-    const args = ["--profile", "ops", "down", "--remove-orphans", ...(options.volumes ? ["--volumes"] : [])];
+    // The one-shots' profiles too: down leaves the volumes of services it does not see (the browser
+    // check's report volume is its alone).
+    const args = [
+      "--profile",
+      "ops",
+      "--profile",
+      "browser",
+      "down",
+      "--remove-orphans",
+      ...(options.volumes ? ["--volumes"] : []),
+    ];
     if (options.stopTimeoutSeconds !== undefined) args.push("--timeout", String(options.stopTimeoutSeconds));
     const names = await this.containerNames();
     // A network that still has an endpoint (one dockerd kept of a container that is gone, or a

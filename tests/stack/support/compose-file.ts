@@ -20,6 +20,10 @@ export interface ComposeService {
   networks?: string[] | Record<string, unknown>;
   logging?: { driver?: string; options?: Record<string, string> };
   deploy?: { resources?: { limits?: { cpus?: string; memory?: string } } };
+  read_only?: boolean;
+  tmpfs?: string[];
+  cap_drop?: string[];
+  security_opt?: string[];
 }
 
 export interface ComposeFile {

@@ -96,6 +96,8 @@ export function miniStack(): MiniStack {
       envFile,
       "--profile",
       "ops",
+      "--profile",
+      "browser",
       "down",
       "--volumes",
       "--remove-orphans",
@@ -128,7 +130,7 @@ export function miniStack(): MiniStack {
       await buildOpsImage(`${name}/ops-build:latest`);
     },
     async tagRelease(release) {
-      for (const service of ["api", "web", "ai-gateway", "worker"]) {
+      for (const service of ["api", "web", "ai-gateway", "worker", "browser-check"]) {
         await docker(["tag", NODE_IMAGE, `${name}/${service}:${release}`]);
       }
       await docker(["tag", `${name}/ops-build:latest`, `${name}/ops:${release}`]);
