@@ -98,7 +98,7 @@ function rawDump(file: string, programs: Programs = TYPED): void {
   const fd = openSync(file, "w", 0o600);
   try {
     check(
-      spawnSync(programs.pg_dump, ["--format=plain", "--no-owner", "--no-privileges", `--dbname=${url}`], {
+      spawnSync(programs.pg_dump, ["--format=plain", "--no-owner", `--dbname=${url}`], {
         stdio: ["ignore", fd, "pipe"],
       }),
       "pg_dump",

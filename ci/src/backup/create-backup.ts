@@ -6,6 +6,7 @@ import { createGzip } from "node:zlib";
 import pg from "pg";
 import { OperationError } from "../cli/exit-codes.ts";
 import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
+import { loadStatementParser } from "../dump/statement-policy.ts";
 import { BackupFileWriter } from "./backup-file-writer.ts";
 import { ByteMeter } from "./byte-meter.ts";
 import { type RunningChild, startChild } from "./child-process.ts";
@@ -61,6 +62,8 @@ export interface BackupResult {
  */
 export async function createBackup(request: BackupRequest): Promise<BackupResult> {
   const lockTimeout = request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
+  // Loaded while connecting: every statement of the dump is checked as restore checks it.
+  const parserLoaded = loadStatementParser();
   const client = new pg.Client(clientConfig(request.target, "lh-ci backup"));
   try {
     await client.connect();
@@ -87,6 +90,7 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
       throw new OperationError(`${why}. No backup was written`);
     }
 
+    await parserLoaded;
     const writer =
       "dir" in request.destination
         ? await openWriter(join(resolve(request.destination.dir), name), release)
@@ -140,8 +144,8 @@ function destinationDir(request: BackupRequest): string | undefined {
 function pgDumpArguments(request: BackupRequest, snapshot: string): string[] {
   return [
     "--format=plain",
+    // Owners are not carried (the restoring role owns what it restores); privileges are (GRANT/REVOKE, grant-policy.ts).
     "--no-owner",
-    "--no-privileges",
     `--snapshot=${snapshot}`,
     `--lock-wait-timeout=${(request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS) * 1000}`,
     `--dbname=${request.target.url}`,
@@ -166,7 +170,7 @@ async function runDumpToFile(
   });
   request.whileDumping?.();
   const edges = new DumpEdges();
-  const scanner = new DumpScanner({ check: false }); // only counts: backup verify and restore check the content
+  const scanner = new DumpScanner(); // what restore would refuse fails the backup now, not at restore
   const meter = new ByteMeter(request.onBytes);
   const [read, exit] = await Promise.allSettled([
     followFile(writer.temporaryPath, dump.exited, (chunk) => {
@@ -203,7 +207,7 @@ async function runDump(
   const stdout = dump.child.stdout;
   if (!stdout) throw new Error("pg_dump has no stdout");
   const edges = new DumpEdges();
-  const scanner = new DumpScanner({ check: false }); // only counts: backup verify and restore check the content
+  const scanner = new DumpScanner(); // what restore would refuse fails the backup now, not at restore
   const meter = new ByteMeter(request.onBytes);
   // The completeness check and the row counts read the plain SQL; the checksum covers the bytes as stored.
   const streaming = request.gzip
@@ -256,6 +260,7 @@ function finishScan(scanner: DumpScanner, edges: DumpEdges): RowCounts {
   return scanner.rowCounts();
 }
 
+/** The statement restore would refuse, and why: a backup that can never be restored is not written. */
 function refusal(error: DumpRefused): string {
-  return `pg_dump's output could not be read as a plain dump (${error.message}); report it`;
+  return `the database holds something restore refuses, so this backup could never be restored: ${error.message}. Change or remove that object (docs/runbook.md, "What a backup refuses")`;
 }
