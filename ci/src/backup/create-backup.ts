@@ -62,8 +62,9 @@ export interface BackupResult {
  */
 export async function createBackup(request: BackupRequest): Promise<BackupResult> {
   const lockTimeout = request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
-  // Loaded while connecting: every statement of the dump is checked as restore checks it.
-  const parserLoaded = loadStatementParser();
+  // Every statement of the dump is checked as restore checks it: the parser loads meanwhile (awaited
+  // once pg_dump has started, so its load is not in pg_dump's way; a failure shows there).
+  loadStatementParser().catch(() => undefined);
   const client = new pg.Client(clientConfig(request.target, "lh-ci backup"));
   try {
     await client.connect();
@@ -90,7 +91,6 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
       throw new OperationError(`${why}. No backup was written`);
     }
 
-    await parserLoaded;
     const writer =
       "dir" in request.destination
         ? await openWriter(join(resolve(request.destination.dir), name), release)
@@ -169,6 +169,7 @@ async function runDumpToFile(
     dieWithParent: true,
   });
   request.whileDumping?.();
+  await parserLoadedAfterStart(dump);
   const edges = new DumpEdges();
   const scanner = new DumpScanner(); // what restore would refuse fails the backup now, not at restore
   const meter = new ByteMeter(request.onBytes);
@@ -204,6 +205,7 @@ async function runDump(
     dieWithParent: true,
   });
   request.whileDumping?.();
+  await parserLoadedAfterStart(dump); // pg_dump meanwhile fills its pipe and waits
   const stdout = dump.child.stdout;
   if (!stdout) throw new Error("pg_dump has no stdout");
   const edges = new DumpEdges();
@@ -223,6 +225,16 @@ async function runDump(
     tables,
     dumperVersion: edges.dumperVersion() ?? pgDumpVersion(),
   };
+}
+
+/** The statement parser, awaited once pg_dump runs; a parser that cannot load stops pg_dump. */
+async function parserLoadedAfterStart(dump: RunningChild): Promise<void> {
+  try {
+    await loadStatementParser();
+  } catch (error) {
+    dump.child.kill("SIGKILL");
+    throw new OperationError(`the SQL parser did not load: ${(error as Error).message}. No backup was written`);
+  }
 }
 
 /** pg_dump's failure first (explained), then a failed read or write of the stream. */
