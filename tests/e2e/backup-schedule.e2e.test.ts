@@ -18,6 +18,9 @@ import { phase, phaseSummary } from "./support/timing.ts";
 const RELEASE = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
 const INTERVAL_SECONDS = 5;
 const SERVICES = ["postgres", "pushgateway", "alertmanager", "prometheus", "backup"];
+const BACKUP_NAME = /^lawyers_hub_staging_\d{8}T\d{6}Z\.sql$/;
+/** The scheduled backup taken after the application's row was written (the restore test's). */
+let keptBackup = "";
 
 let env: E2EEnvironment;
 let stack: E2EStack;
@@ -130,6 +133,26 @@ describe("the stack's backup service on a real Docker engine", () => {
     // The volume was empty: the first run is the catch-up, and it restore-tested its backup.
     expect(lines[0]).toMatchObject({ trigger: "catch-up", outcome: "ok", restoreTest: { outcome: "ok" } });
     expect(ok.slice(1).every((line) => line.trigger === "schedule")).toBe(true);
+    // One taken after the application wrote its row (the first ones may be older): restored below.
+    keptBackup = await phase("a scheduled backup holding the application's row", () =>
+      waitFor(
+        "a scheduled backup whose sidecar counts public.e2e_kept",
+        async () => {
+          const newest = (await backupsInVolume())
+            .filter((name) => BACKUP_NAME.test(name))
+            .sort()
+            .at(-1);
+          if (!newest) return undefined;
+          const sidecar = await stack.compose(["exec", "-T", "backup", "cat", `/backups/${newest}.json`], {
+            allowFailure: true,
+          });
+          if (sidecar.code !== 0) return undefined; // its sidecar is written just after it
+          const tables = (JSON.parse(sidecar.stdout) as { tables: Record<string, number> }).tables;
+          return tables["public.e2e_kept"] === 1 ? newest : undefined;
+        },
+        60_000,
+      ),
+    );
   });
 
   it("has its metrics in Prometheus through the Pushgateway: last success, and a passed restore test", async () => {
@@ -178,24 +201,8 @@ describe("the stack's backup service on a real Docker engine", () => {
   it("restores its newest backup, signed by default, as the application role (not a superuser): the data comes back", async () => {
     // Default settings: no exported key, so the environment's own key (made by the first backup) signed.
     expect(env.values.BACKUP_SIGNING_KEY ?? "").toBe("");
-    // The backup service is stopped: the volume seen from a throwaway ops container.
-    const listing = await stack.compose([
-      "run",
-      "--rm",
-      "--no-TTY",
-      "--no-deps",
-      "--entrypoint",
-      "ls",
-      "ops",
-      "-A",
-      "/backups",
-    ]);
-    const newest = listing.stdout
-      .split("\n")
-      .filter((name) => /^lawyers_hub_staging_\d{8}T\d{6}Z\.sql$/.test(name))
-      .sort()
-      .at(-1);
-    expect(newest).toBeDefined();
+    const newest = keptBackup;
+    expect(newest).toMatch(BACKUP_NAME);
     const read = await stack.compose([
       "run",
       "--rm",
