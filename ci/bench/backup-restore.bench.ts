@@ -11,7 +11,9 @@
 // lh-ci runs as in the ops image: its bundle (built from this checkout first), with its shebang's Node options.
 // The raw tools are run as typed (on Debian, through pg_wrapper, which lh-ci skips); the ratios to
 // the versioned programs themselves are printed as well.
-// Uses TEST_POSTGRES_URL (default the local postgres).
+// Uses TEST_POSTGRES_URL (default the local postgres) to create the databases, owned by a role of
+// the bench's own that is not a superuser: every side (lh-ci, pg_dump, psql, pgbench) connects as
+// it, as the stack's application role does (restore refuses a superuser).
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -46,8 +48,12 @@ const PEAK_RSS_BUDGET_MB = 256;
 
 const database = `lh_bench_${randomBytes(4).toString("hex")}`;
 const smallDatabase = `${database}_small`;
+/** The application role of the bench's databases (trust auth: no password), dropped at the end. */
+const ROLE = `${database}_app`;
 function databaseUrl(name: string): string {
   const parsed = new URL(ADMIN_URL);
+  parsed.username = ROLE;
+  parsed.password = "";
   parsed.pathname = `/${name}`;
   return parsed.toString();
 }
@@ -98,7 +104,7 @@ function rawDump(file: string, programs: Programs = TYPED): void {
   const fd = openSync(file, "w", 0o600);
   try {
     check(
-      spawnSync(programs.pg_dump, ["--format=plain", "--no-owner", "--no-privileges", `--dbname=${url}`], {
+      spawnSync(programs.pg_dump, ["--format=plain", "--no-owner", `--dbname=${url}`], {
         stdio: ["ignore", fd, "pipe"],
       }),
       "pg_dump",
@@ -178,8 +184,9 @@ function line(label: string, seconds: number, baseline?: number): string {
 
 async function main(): Promise<number> {
   if (!PGBENCH) throw new Error("pgbench not found: install postgresql-contrib (PostgreSQL 15)");
-  await admin(`CREATE DATABASE "${database}"`);
-  await admin(`CREATE DATABASE "${smallDatabase}"`);
+  await admin(`CREATE ROLE "${ROLE}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+  await admin(`CREATE DATABASE "${database}" OWNER "${ROLE}"`);
+  await admin(`CREATE DATABASE "${smallDatabase}" OWNER "${ROLE}"`);
   try {
     const cold = coldStart();
     console.log(`pgbench -i -s ${SMALL_SCALE} into ${smallDatabase} (memory baseline)...`);
@@ -215,10 +222,10 @@ async function main(): Promise<number> {
     for (let round = 0; round < ROUNDS; round += 1) {
       // Raw: into the emptied database (psql -1 -f cannot replace existing objects by itself).
       await admin(`DROP DATABASE "${database}" WITH (FORCE)`);
-      await admin(`CREATE DATABASE "${database}"`);
+      await admin(`CREATE DATABASE "${database}" OWNER "${ROLE}"`);
       directPsqlTimes.push(timedFromQuiet(() => rawRestore(rawFile, DIRECT)));
       await admin(`DROP DATABASE "${database}" WITH (FORCE)`);
-      await admin(`CREATE DATABASE "${database}"`);
+      await admin(`CREATE DATABASE "${database}" OWNER "${ROLE}"`);
       psqlTimes.push(timedFromQuiet(() => rawRestore(rawFile)));
       // lh-ci: over the populated database, as an operator runs it.
       const safetyDir = join(work, `safety-${round}`);
@@ -290,6 +297,7 @@ async function main(): Promise<number> {
   } finally {
     await admin(`DROP DATABASE IF EXISTS "${smallDatabase}" WITH (FORCE)`);
     await admin(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    await admin(`DROP ROLE IF EXISTS "${ROLE}"`);
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -8,13 +8,12 @@ import { enableCompileCache } from "node:module";
 // TurboFan in the background, which takes over 400 MB: the ops container (512 MB) was OOM-killed
 // at exit. --expose-gc: a restore asks for its read buffers to be collected as it goes
 // (ci/src/restore/collect-read-buffers.ts). But any V8 flag makes Node reject the code cache of
-// its own built-in modules (about 20 ms a start), so a plain `lh-ci backup`, which never parses
-// SQL, starts without them, and every other command replaces this process with one that has
-// them (same pid, signals and descriptors).
+// its own built-in modules (about 20 ms a start). Every command may parse SQL (a backup checks
+// its dump as restore will), so this process is replaced with one that has them (same pid,
+// signals and descriptors).
 const V8_FLAGS = ["--liftoff-only", "--expose-gc"];
 const args = process.argv.slice(2);
-const parsesNoSql = args[0] === "backup" && (args[1] === undefined || args[1].startsWith("-"));
-if (!parsesNoSql && !process.execArgv.includes(V8_FLAGS[0])) {
+if (!process.execArgv.includes(V8_FLAGS[0])) {
   const script = process.argv[1] ?? "";
   process.execve(process.execPath, [process.execPath, ...V8_FLAGS, ...process.execArgv, "--", script, ...args]);
 }

@@ -11,11 +11,16 @@ import { phase, phaseSummary } from "./support/timing.ts";
 
 // The compose stack's `backup` service (lh-ci backup schedule in the ops image) for real, with an
 // interval of seconds: it backs up into the backups volume on its own, again and again, and its
-// metrics reach Prometheus through the Pushgateway. Only the services it needs are started.
+// metrics reach Prometheus through the Pushgateway; one of its backups, signed with the default
+// settings (the environment's key in the state volume), is then restored by the ops container as
+// DATABASE_URL's application role. Only the services it needs are started.
 
 const RELEASE = execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8" }).trim();
 const INTERVAL_SECONDS = 5;
 const SERVICES = ["postgres", "pushgateway", "alertmanager", "prometheus", "backup"];
+const BACKUP_NAME = /^lawyers_hub_staging_\d{8}T\d{6}Z\.sql$/;
+/** The scheduled backup taken after the application's row was written (the restore test's). */
+let keptBackup = "";
 
 let env: E2EEnvironment;
 let stack: E2EStack;
@@ -38,6 +43,31 @@ async function runLines(): Promise<RunLine[]> {
     .filter((line) => line.includes('{"event":'))
     .map((line) => JSON.parse(line.slice(line.indexOf("{"))) as RunLine)
     .filter((line) => line.event === "backup-schedule");
+}
+
+/** SQL as the postgres image's superuser, in the postgres container (local socket); `SET ROLE` to act as the application. */
+async function psql(sql: string): Promise<string> {
+  const result = await stack.compose([
+    "exec",
+    "-T",
+    "postgres",
+    "psql",
+    "-U",
+    env.values.POSTGRES_USER ?? "",
+    "-d",
+    env.values.POSTGRES_DB ?? "",
+    "-tA",
+    "-v",
+    "ON_ERROR_STOP=1",
+    "-c",
+    sql,
+  ]);
+  return result.stdout.trim();
+}
+
+/** DATABASE_URL's user: the application role the backup service and ops connect as. */
+function appRole(): string {
+  return new URL(env.values.DATABASE_URL ?? "").username;
 }
 
 async function backupsInVolume(): Promise<string[]> {
@@ -77,6 +107,8 @@ describe("the stack's backup service on a real Docker engine", () => {
     );
     const state = await stack.inspect<{ Status: string; Health?: { Status: string } }>("backup", ".State");
     expect(`${state.Status}/${state.Health?.Status}`).toBe("running/healthy");
+    // The application's data, written as the application role, for the scheduled backups to carry.
+    await psql(`SET ROLE ${appRole()}; CREATE TABLE e2e_kept (note text); INSERT INTO e2e_kept VALUES ('scheduled')`);
   });
 
   it(`backs up on its own every ${INTERVAL_SECONDS} s into the backups volume: at least two backups, each with its sidecar`, async () => {
@@ -101,6 +133,26 @@ describe("the stack's backup service on a real Docker engine", () => {
     // The volume was empty: the first run is the catch-up, and it restore-tested its backup.
     expect(lines[0]).toMatchObject({ trigger: "catch-up", outcome: "ok", restoreTest: { outcome: "ok" } });
     expect(ok.slice(1).every((line) => line.trigger === "schedule")).toBe(true);
+    // One taken after the application wrote its row (the first ones may be older): restored below.
+    keptBackup = await phase("a scheduled backup holding the application's row", () =>
+      waitFor(
+        "a scheduled backup whose sidecar counts public.e2e_kept",
+        async () => {
+          const newest = (await backupsInVolume())
+            .filter((name) => BACKUP_NAME.test(name))
+            .sort()
+            .at(-1);
+          if (!newest) return undefined;
+          const sidecar = await stack.compose(["exec", "-T", "backup", "cat", `/backups/${newest}.json`], {
+            allowFailure: true,
+          });
+          if (sidecar.code !== 0) return undefined; // its sidecar is written just after it
+          const tables = (JSON.parse(sidecar.stdout) as { tables: Record<string, number> }).tables;
+          return tables["public.e2e_kept"] === 1 ? newest : undefined;
+        },
+        60_000,
+      ),
+    );
   });
 
   it("has its metrics in Prometheus through the Pushgateway: last success, and a passed restore test", async () => {
@@ -127,7 +179,7 @@ describe("the stack's backup service on a real Docker engine", () => {
     expect(await instantValue(env.ports.prometheus, "lawyers_hub_backup_failures_total")).toBe(0);
   });
 
-  it("stops on `docker compose stop` without leaving a partial file, then leaves nothing behind", async () => {
+  it("stops on `docker compose stop` without leaving a partial file", async () => {
     await phase("compose stop backup", () => stack.compose(["stop", "backup"]));
     const exit = await stack.inspect<number>("backup", ".State.ExitCode");
     expect([0, 143]).toContain(exit);
@@ -144,6 +196,45 @@ describe("the stack's backup service on a real Docker engine", () => {
       "/backups",
     ]);
     expect(listing.stdout.split("\n").filter((name) => name.endsWith(".partial"))).toEqual([]);
+  });
+
+  it("restores its newest backup, signed by default, as the application role (not a superuser): the data comes back", async () => {
+    // Default settings: no exported key, so the environment's own key (made by the first backup) signed.
+    expect(env.values.BACKUP_SIGNING_KEY ?? "").toBe("");
+    const newest = keptBackup;
+    expect(newest).toMatch(BACKUP_NAME);
+    const read = await stack.compose([
+      "run",
+      "--rm",
+      "--no-TTY",
+      "--no-deps",
+      "--entrypoint",
+      "cat",
+      "ops",
+      `/backups/${newest}.json`,
+    ]);
+    const sidecar = JSON.parse(read.stdout) as { signature?: string; tables: Record<string, number> };
+    expect(sidecar.signature).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+    expect(sidecar.tables["public.e2e_kept"]).toBe(1);
+    expect(await psql(`SELECT rolsuper FROM pg_roles WHERE rolname = '${appRole()}'`)).toBe("f");
+
+    await psql(`SET ROLE ${appRole()}; DELETE FROM e2e_kept; INSERT INTO e2e_kept VALUES ('after the backup')`);
+    // Neither --allow-unsigned nor --allow-superuser: the signature and the role pass on their own.
+    const restore = await phase("lh-ci restore (scheduled backup, application role)", () =>
+      stack.compose(
+        ["run", "--rm", "--no-TTY", "--no-deps", "ops", "lh-ci", "restore", `/backups/${newest}`, "--yes"],
+        {
+          timeoutMs: 180_000,
+        },
+      ),
+    );
+    expect(restore.code, restore.stderr).toBe(0);
+    expect(restore.output).toMatch(/Safety backup: \/backups\//);
+    expect(await psql("SELECT string_agg(note, ',') FROM e2e_kept")).toBe("scheduled");
+    expect(await psql("SELECT tableowner FROM pg_tables WHERE tablename = 'e2e_kept'")).toBe(appRole());
+  });
+
+  it("leaves nothing behind after `down --volumes`, and printed no secret", async () => {
     await phase("compose down --volumes", () => stack.down({ volumes: true }));
     expect(await stack.leftovers()).toEqual([]);
     const everything = transcript.join("\n");

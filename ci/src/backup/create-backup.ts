@@ -6,6 +6,7 @@ import { createGzip } from "node:zlib";
 import pg from "pg";
 import { OperationError } from "../cli/exit-codes.ts";
 import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
+import { loadStatementParser } from "../dump/statement-policy.ts";
 import { BackupFileWriter } from "./backup-file-writer.ts";
 import { ByteMeter } from "./byte-meter.ts";
 import { type RunningChild, startChild } from "./child-process.ts";
@@ -61,6 +62,9 @@ export interface BackupResult {
  */
 export async function createBackup(request: BackupRequest): Promise<BackupResult> {
   const lockTimeout = request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
+  // Every statement of the dump is checked as restore checks it: the parser loads meanwhile (awaited
+  // once pg_dump has started, so its load is not in pg_dump's way; a failure shows there).
+  loadStatementParser().catch(() => undefined);
   const client = new pg.Client(clientConfig(request.target, "lh-ci backup"));
   try {
     await client.connect();
@@ -140,8 +144,8 @@ function destinationDir(request: BackupRequest): string | undefined {
 function pgDumpArguments(request: BackupRequest, snapshot: string): string[] {
   return [
     "--format=plain",
+    // Owners are not carried (the restoring role owns what it restores); privileges are (GRANT/REVOKE, grant-policy.ts).
     "--no-owner",
-    "--no-privileges",
     `--snapshot=${snapshot}`,
     `--lock-wait-timeout=${(request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS) * 1000}`,
     `--dbname=${request.target.url}`,
@@ -165,8 +169,9 @@ async function runDumpToFile(
     dieWithParent: true,
   });
   request.whileDumping?.();
+  await parserLoadedAfterStart(dump);
   const edges = new DumpEdges();
-  const scanner = new DumpScanner({ check: false }); // only counts: backup verify and restore check the content
+  const scanner = new DumpScanner(); // what restore would refuse fails the backup now, not at restore
   const meter = new ByteMeter(request.onBytes);
   const [read, exit] = await Promise.allSettled([
     followFile(writer.temporaryPath, dump.exited, (chunk) => {
@@ -200,10 +205,11 @@ async function runDump(
     dieWithParent: true,
   });
   request.whileDumping?.();
+  await parserLoadedAfterStart(dump); // pg_dump meanwhile fills its pipe and waits
   const stdout = dump.child.stdout;
   if (!stdout) throw new Error("pg_dump has no stdout");
   const edges = new DumpEdges();
-  const scanner = new DumpScanner({ check: false }); // only counts: backup verify and restore check the content
+  const scanner = new DumpScanner(); // what restore would refuse fails the backup now, not at restore
   const meter = new ByteMeter(request.onBytes);
   // The completeness check and the row counts read the plain SQL; the checksum covers the bytes as stored.
   const streaming = request.gzip
@@ -219,6 +225,16 @@ async function runDump(
     tables,
     dumperVersion: edges.dumperVersion() ?? pgDumpVersion(),
   };
+}
+
+/** The statement parser, awaited once pg_dump runs; a parser that cannot load stops pg_dump. */
+async function parserLoadedAfterStart(dump: RunningChild): Promise<void> {
+  try {
+    await loadStatementParser();
+  } catch (error) {
+    dump.child.kill("SIGKILL");
+    throw new OperationError(`the SQL parser did not load: ${(error as Error).message}. No backup was written`);
+  }
 }
 
 /** pg_dump's failure first (explained), then a failed read or write of the stream. */
@@ -256,6 +272,7 @@ function finishScan(scanner: DumpScanner, edges: DumpEdges): RowCounts {
   return scanner.rowCounts();
 }
 
+/** The statement restore would refuse, and why: a backup that can never be restored is not written. */
 function refusal(error: DumpRefused): string {
-  return `pg_dump's output could not be read as a plain dump (${error.message}); report it`;
+  return `the database holds something restore refuses, so this backup could never be restored: ${error.message}. Change or remove that object (docs/runbook.md, "What a backup refuses")`;
 }

@@ -15,7 +15,7 @@ export const backup: Command = {
   summary: "back up the database (plain SQL dump + sha256 sidecar with row counts)",
   help: `Usage: lh-ci backup [--env staging] [--out DIR | --stdout] [--gzip] [--lock-timeout SECONDS]
 
-Dumps DATABASE_URL with pg_dump (plain SQL, --no-owner --no-privileges) into
+Dumps DATABASE_URL with pg_dump (plain SQL, --no-owner; grants are kept) into
 DIR/lawyers_hub_<env>_<UTC YYYYMMDDTHHMMSSZ>.sql (.sql.gz with --gzip; -2, -3... for more backups
 started in the same second), mode 0600, beside a
 sidecar <file>.json recording sha256, size, environment, database, server version, creation
@@ -23,7 +23,10 @@ time, the newest applied Prisma migration and the row count of every table (coun
 dump's own COPY blocks, so exactly the rows in the file). The sidecar is always
 signed (HMAC-SHA256) with the environment's key: BACKUP_SIGNING_KEY when set, else the key file in
 the state directory, made on the first backup; restore accepts only backups signed with it. The file appears under its name only when the dump is complete and
-on disk. The last line of stdout is the path of the backup.
+on disk. The last line of stdout is the path of the backup. Every statement of the dump is checked
+as restore checks it: a database holding what restore refuses (default privileges, a foreign
+server, a privilege on a system object...) fails the backup, naming the statement and why, and no
+backup is written (docs/runbook.md, "What a backup refuses").
 
 Options:
   --out DIR   where to write (default $LH_BACKUP_DIR, else backups/<env>)

@@ -1,7 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { RowCounts } from "../backup/database-facts.ts";
-import { pgDumpCopyTarget } from "./copy-target.ts";
 import { type CheckedStatement, checkStatement, type DataStatement, StatementRefused } from "./statement-policy.ts";
 import { MAX_STATEMENT_CHARS, SplitRefusal, StatementSplitter } from "./statement-splitter.ts";
 
@@ -45,7 +44,8 @@ const CONTROL_CHARACTER = /[\u0000-\u0008\u000b-\u000c\u000e-\u001f\u007f]/;
  * One pass over a plain pg_dump: counts the data lines of every `COPY ... FROM stdin;` block and
  * checks every statement outside them (statement-policy), passing on only what was checked.
  * Used by backup (the row counts of the sidecar come from the dump itself, so they are exact and
- * cost no second scan) and by restore (nothing reaches the server before it is checked).
+ * cost no second scan, and what restore would refuse fails the backup) and by restore (nothing
+ * reaches the server before it is checked).
  *
  * COPY data is handled as psql does: after a line ending in `COPY ... FROM stdin;`, every line is
  * data until a line that is exactly `\.`.
@@ -71,12 +71,8 @@ export class DumpScanner {
   /** When lines inside COPY data were not counted: the table after whose data `#line` restarted. */
   #lineOrigin: string | undefined;
 
-  /** Check every statement with the parser (restore, verify), or only find pg_dump's COPY blocks (backup). */
-  readonly #check: boolean;
-
-  constructor(options: { countRows?: boolean; check?: boolean } = {}) {
+  constructor(options: { countRows?: boolean } = {}) {
     this.#countRows = options.countRows ?? true;
-    this.#check = options.check ?? true;
   }
 
   #where(offset = 0): string {
@@ -304,7 +300,7 @@ export class DumpScanner {
     split.statements.forEach(({ text, where }, index) => {
       let checked: CheckedStatement;
       try {
-        checked = this.#check ? checkStatement(text) : { data: pgDumpCopyTarget(text) };
+        checked = checkStatement(text);
       } catch (error) {
         if (!(error instanceof StatementRefused)) throw error;
         throw new DumpRefused(`${where}: ${excerpt(text)}: ${error.message}`);

@@ -1,11 +1,15 @@
+import { checkGrant } from "./grant-policy.ts";
+import { StatementRefused } from "./statement-refused.ts";
 import { systemSchemaOf } from "./system-schemas.ts";
+
+export { StatementRefused };
 
 type LibPgQuery = typeof import("libpg-query");
 
 /**
  * What a restore lets through outside `COPY` data: the statement kinds pg_dump writes for a plain
- * dump (settings, definitions of schema objects, comments, `COPY ... FROM stdin`, `setval`,
- * constant `INSERT`s), each checked on PostgreSQL's own parse tree. Everything else is refused:
+ * dump (settings, definitions of schema objects, comments, privileges of the dump's own objects,
+ * `COPY ... FROM stdin`, `setval`, constant `INSERT`s), each checked on PostgreSQL's own parse tree. Everything else is refused:
  * transaction control, `DO`, `DROP`, roles and databases, `COPY` to or from files and programs,
  * queries that call arbitrary functions.
  */
@@ -42,10 +46,6 @@ export interface CheckedStatement {
 /** One key per sequence, whatever dots its names hold. */
 export function sequenceKey(schema: string, name: string): string {
   return JSON.stringify([schema, name]);
-}
-
-export class StatementRefused extends Error {
-  override name = "StatementRefused";
 }
 
 /** Definitions: safe to run in the restore's transaction, they only create objects in this database. */
@@ -162,6 +162,22 @@ export function checkStatement(sql: string): CheckedStatement {
       if (body.kind === "TRANS_STMT_COMMIT" && !body.chain) return { largeObjects: "commit" };
       throw new StatementRefused(
         "transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT...) would break the restore's single transaction",
+      );
+    case "GrantStmt":
+      checkGrant(body);
+      return {};
+    case "CreateForeignServerStmt":
+    case "CreateFdwStmt":
+    case "CreateUserMappingStmt":
+    case "CreateSubscriptionStmt":
+      throw new StatementRefused(
+        `${describe(kind)}: it reaches another database or server (a user mapping holds its password), and a restore loads only what lives in this database. Keep it out of the application's database, or create it by hand after a restore`,
+      );
+    case "GrantRoleStmt":
+      throw new StatementRefused("role membership is the server's, not this database's: a restore never changes roles");
+    case "AlterDefaultPrivilegesStmt":
+      throw new StatementRefused(
+        "default privileges are a role's rule for objects it creates later, written FOR ROLE the dumped database's role; a restore never changes roles. Remove them (ALTER DEFAULT PRIVILEGES ... REVOKE ...) and grant on the objects themselves",
       );
     case "DoStmt":
       throw new StatementRefused("a DO block is code, not data or a definition");

@@ -17,8 +17,8 @@ const EXTENSIONS_OR_LARGE_OBJECTS =
  * takes the locks of every table that uses them: so that is done only when nothing runs alongside
  * (`alongsideDump` false); alongside a dump, their presence fails the restore, and the caller
  * checks for them first (`needsDropFirst`). `public` is recreated with its previous owner, grants
- * and comment: the dump (taken with --no-owner --no-privileges) does not create it, and the
- * target's own security settings win.
+ * and comment: the dump (taken with --no-owner) does not create it; a GRANT or REVOKE the dump
+ * holds for it applies afterwards, as it did in the dumped database.
  *
  * Not handled (the restore then fails cleanly and changes nothing): subscriptions (they cannot be
  * dropped inside a transaction), and casts, languages or foreign servers created outside an extension.

@@ -155,6 +155,35 @@ describe("restore executes only a dump's data and definitions (forged dumps with
     await expectRefused(forged("CREATE ROLE intruder SUPERUSER;\n"), /CREATE ROLE is not a statement pg_dump writes/);
   });
 
+  it("privileges beyond the dump's own objects are refused: role membership, default privileges, system objects, the database", async () => {
+    await expectRefused(forged("GRANT pg_read_server_files TO PUBLIC;\n"), /role membership is the server's/);
+    await expectRefused(
+      forged("ALTER DEFAULT PRIVILEGES GRANT ALL ON TABLES TO PUBLIC;\n"),
+      /default privileges are a role's rule/,
+    );
+    await expectRefused(
+      forged("GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_file(text) TO PUBLIC;\n"),
+      /in the system schema pg_catalog/,
+    );
+    await expectRefused(forged("GRANT ALL ON SCHEMA pg_catalog TO PUBLIC;\n"), /in the system schema pg_catalog/);
+    await expectRefused(
+      forged(`GRANT CREATE ON DATABASE ${db.name} TO PUBLIC;\n`),
+      /GRANT on a database: privileges pass only on the objects a dump creates/,
+    );
+    await expectRefused(
+      forged("GRANT SELECT ON ALL TABLES IN SCHEMA public TO PUBLIC;\n"),
+      /ON ALL \.\.\. IN SCHEMA is not what pg_dump writes/,
+    );
+    await expectRefused(
+      forged("GRANT SELECT ON TABLE public.forged TO PUBLIC GRANTED BY postgres;\n"),
+      /GRANTED BY is not what pg_dump writes/,
+    );
+    await expectRefused(
+      forged("GRANT SELECT ON TABLE public.forged TO lh_no_such_role_anywhere;\n"),
+      /the server refused the statement: role "lh_no_such_role_anywhere" does not exist/,
+    );
+  });
+
   it("a statement longer than the bound (a 2 MiB multi-row INSERT) is refused before it is parsed", async () => {
     const rows = Array.from({ length: 240_000 }, (_, index) => `(${index})`).join(",");
     const path = forged(`INSERT INTO public.forged (id) VALUES ${rows};\n`);
