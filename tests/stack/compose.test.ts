@@ -194,24 +194,40 @@ describe("exposure", () => {
     expect(compose.networks?.backend?.internal).toBe(true);
   });
 
-  it("publishes only web, api, Grafana, and Prometheus/Alertmanager on loopback unless asked", () => {
+  it("publishes the apps only through the proxy; Grafana, and Prometheus/Alertmanager on loopback unless asked", () => {
     const published = Object.entries(services)
       .filter(([, service]) => service.ports?.length)
       .map(([name]) => name)
       .sort();
-    expect(published).toEqual(["alertmanager", "api", "grafana", "prometheus", "web"]);
+    expect(published).toEqual(["alertmanager", "grafana", "prometheus", "proxy"]);
     const bind = (name: string, env: Record<string, string> = {}) =>
       (services[name]?.ports ?? []).map((port) => interpolate(String(port), env));
-    expect(bind("web")).toEqual(["0.0.0.0:3000:3000"]);
-    expect(bind("api")).toEqual(["0.0.0.0:4000:4000"]);
+    expect(bind("proxy")).toEqual(["0.0.0.0:443:443", "0.0.0.0:80:80"]);
+    expect(bind("proxy", { PROXY_BIND_ADDRESS: "127.0.0.1", PROXY_HTTPS_PORT: "8443" })).toEqual([
+      "127.0.0.1:8443:443",
+      "127.0.0.1:80:80",
+    ]);
     expect(bind("grafana")).toEqual(["0.0.0.0:3001:3000"]);
     expect(bind("prometheus")).toEqual(["127.0.0.1:9090:9090"]);
     expect(bind("alertmanager")).toEqual(["127.0.0.1:9093:9093"]);
     expect(bind("prometheus", { PROMETHEUS_BIND_ADDRESS: "0.0.0.0", PROMETHEUS_PORT: "19090" })).toEqual([
       "0.0.0.0:19090:9090",
     ]);
+    expect(interpolate(String(services.proxy?.image), {})).toBe("caddy:2.10.2");
     // Every published port names its interface (what dclint's no-unbound-port-interfaces checks).
     for (const name of published) for (const port of bind(name)) expect(port).toMatch(/^\d+\.\d+\.\d+\.\d+:\d+:\d+$/);
+  });
+});
+
+describe("rollout", () => {
+  it("lets the four apps run two containers side by side during a deploy, each draining within its grace period", () => {
+    for (const name of APPS) {
+      const service = services[name] as Record<string, unknown>;
+      // A fixed name would make a second container of the service impossible.
+      expect(service.container_name, name).toBeUndefined();
+      expect(service.stop_grace_period, name).toBe("30s");
+      expect((service.healthcheck as { interval?: string }).interval, name).toBe("5s");
+    }
   });
 });
 

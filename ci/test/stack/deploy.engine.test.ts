@@ -218,6 +218,7 @@ describe("lh-ci deploy on a real engine", () => {
     "a release whose api never becomes healthy is rolled back to the previous verified one",
     async () => {
       await stack.tagRelease(BAD);
+      const before = await serviceContainers();
       const result = await stack.lhCi(["deploy", "--release", BAD, "--json"]);
       expect(result.code).toBe(1);
       const failed = report(result.stdout);
@@ -228,6 +229,12 @@ describe("lh-ci deploy on a real engine", () => {
         recorded: { commit: BAD, result: "rolled-back" },
       });
       expect(failed.steps.find((step) => step.step === "up")).toMatchObject({ status: "failed" });
+      // Start-first: the new api and web never became healthy, so they were removed and A's were
+      // never stopped (the same containers, running since before the deploy).
+      expect(failed.steps.find((step) => step.step === "up")?.detail).toMatch(
+        /^start-first rollout of bad0+3 stopped: the new container \S+-(api|web)-\d+ failed: its health check failed \(unhealthy\); removed the new .+; the running containers were never stopped and still serve$/,
+      );
+      expect(await serviceContainers()).toEqual(before);
       expect(failed.steps.find((step) => step.step === "rollback")).toMatchObject({ status: "ok" });
       expect(failed.messages.join("\n")).toMatch(/ROLLED BACK to a0+1; the database schema was left as migrated/);
       expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
@@ -295,14 +302,24 @@ describe("lh-ci deploy on a real engine", () => {
       await stack.tagRelease(B);
       // A changed project file: the digests differ, so deploy copies the folders again.
       writeFileSync(join(stack.sourceDir, "monitoring", "notes.txt"), "changed with B\n");
-      const deployed = await stack.lhCi(["deploy", "--release", B]);
+      const deployed = await stack.lhCi(["deploy", "--release", B, "--json"]);
       expect(deployed.code, deployed.stderr).toBe(0);
+      expect(report(deployed.stdout).steps.find((step) => step.step === "up")?.detail).toBe(
+        `start-first rollout of api, web (${B}): new containers healthy, old ones drained`,
+      );
+      // One container per service again, each of B.
+      expect((await serviceContainers()).map((line) => line.split(" ").slice(1).join(" "))).toEqual([
+        `api ${stack.name}/api:${B} running`,
+        `web ${stack.name}/web:${B} running`,
+      ]);
       expect(readFileSync(join(stack.projectDir, "monitoring", "notes.txt"), "utf8")).toBe("changed with B\n");
-      expect(deployed.stdout).toMatch(/^DEPLOYED: release b0+2/);
       const result = await stack.lhCi(["rollback", "--json"]);
       expect(result.code, result.stderr).toBe(0);
       const rolledBack = report(result.stdout);
       expect(rolledBack).toMatchObject({ ok: true, running: A, rolledBackTo: A });
+      expect(rolledBack.steps.find((step) => step.step === "up")?.detail).toBe(
+        `start-first rollout of api, web (${A}): new containers healthy, old ones drained`,
+      );
       expect(rolledBack.messages.join("\n")).toContain("migrations are forward-only");
       expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
       const status = await stack.lhCi(["stack", "status", "--json"]);
@@ -312,7 +329,7 @@ describe("lh-ci deploy on a real engine", () => {
   );
 
   it(
-    "a service container killed during up --wait: the deploy fails clearly, rolls back, frees the lock; a rerun succeeds",
+    "a new service container killed during the start-first rollout: the old ones never stopped, the deploy fails clearly, rolls back, frees the lock; a rerun succeeds",
     async () => {
       await stack.tagRelease(SLOW);
       const deploying = stack.lhCi(["deploy", "--release", SLOW, "--json"]);
@@ -323,7 +340,7 @@ describe("lh-ci deploy on a real engine", () => {
       const failed = report(result.stdout);
       expect(failed.steps.find((step) => step.step === "up")).toMatchObject({ status: "failed" });
       expect(failed.steps.find((step) => step.step === "up")?.detail).toMatch(
-        /docker compose .* up --detach --wait .* exited with 1: .*api/,
+        /^start-first rollout of 5100\S+ stopped: the new container \S+-api-\d+ failed: it is exited; removed the new .*; the running containers were never stopped and still serve$/,
       );
       expect(failed).toMatchObject({ running: A, rolledBackTo: A });
       expect(await lastLineOf(["stack", "ops", "--", "lock", "status"])).toMatch(/not held|free|no lock/i);
@@ -335,6 +352,23 @@ describe("lh-ci deploy on a real engine", () => {
     DEPLOY_TIMEOUT_MS,
   );
 });
+
+/** `ID service image state` of the project's api and web containers, sorted by service. */
+async function serviceContainers(): Promise<string[]> {
+  const listed = await docker([
+    "container",
+    "ls",
+    "--all",
+    "--filter",
+    `label=com.docker.compose.project=${stack.name}`,
+    "--format",
+    '{{.ID}} {{.Label "com.docker.compose.service"}} {{.Image}} {{.State}}',
+  ]);
+  return listed.stdout
+    .split("\n")
+    .filter((line) => / (api|web) /.test(line))
+    .sort((a, b) => a.split(" ")[1]?.localeCompare(b.split(" ")[1] ?? "") ?? 0);
+}
 
 /** The id of the project's container of `service` created from `image`, once there is one (within 3 minutes). */
 async function waitForContainer(service: string, image: string): Promise<string> {
