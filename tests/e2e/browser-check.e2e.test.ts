@@ -11,7 +11,9 @@ import { phase, phaseSummary } from "./support/timing.ts";
 // The browser check as part of verify, on the real stack: `lh-ci deploy` of a good release looks
 // at the web page in Chromium (the browser-check image, run by compose in the stack's `browser`
 // network) and saves its report and screenshot; three web releases that only a browser can tell
-// apart from the good one are each rejected by it and rolled back by the deploy itself.
+// apart from the good one fail it. The first is deployed, rejected and rolled back by the deploy
+// itself; the other two are each made the running web and fail `lh-ci stack verify`, which runs
+// the same check (a deploy and a rollback each would only repeat what the first one showed).
 
 const PROJECT = "lhbrowser-e2e";
 const PREFIX = "lhbrowser-e2e";
@@ -114,12 +116,30 @@ describe("the browser check in lh-ci deploy, on the real stack", () => {
     );
   });
 
+  it("a web release whose client code throws after hydration is rejected by the check and rolled back, the reason in the report", async () => {
+    const release = "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1";
+    const reason = /uncaught exception: Error: e2e fault: thrown after hydration/;
+    await buildBroken("throws-after-hydration", release);
+    const result = await phase("deploy throws-after-hydration (rolled back)", () =>
+      lhCi(["deploy", "--release", release, "--json"]),
+    );
+    expect(result.code).toBe(1);
+    const deployed = report(result.stdout);
+    const verify = deployed.steps.find((step) => step.step === "verify");
+    expect(verify?.status).toBe("failed");
+    expect(verify?.detail).toMatch(reason);
+    expect(deployed.messages.join("\n")).toMatch(new RegExp(`VERIFY FAILED for ${release}: .*${reason.source}`));
+    expect(deployed.rolledBackTo).toBe(A);
+    expect(deployed.recorded).toMatchObject({ commit: release, result: "rolled-back" });
+    // The rollback's own verify looked at A's page again, and it passed.
+    expect(deployed.steps.find((step) => step.step === "rollback")?.detail).toMatch(
+      /browser check of http:\/\/web:3000\/ passed/,
+    );
+    expect(await target.current()).toBe(A);
+    expectFailedReport(release, reason);
+  });
+
   it.each([
-    [
-      "throws-after-hydration",
-      "e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1e1",
-      /uncaught exception: Error: e2e fault: thrown after hydration/,
-    ],
     [
       "no-static-assets",
       "e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2e2",
@@ -131,31 +151,39 @@ describe("the browser check in lh-ci deploy, on the real stack", () => {
       /console error: e2e fault: a console error the page logs/,
     ],
   ])(
-    "a web release whose page fails in a browser (%s) is rejected by the check and rolled back, the reason in the report",
+    "a web release whose page fails in a browser (%s), running as the stack's web, fails `lh-ci stack verify`, the reason in the report",
     async (fault, release, reason) => {
       await buildBroken(fault, release);
-      const result = await phase(`deploy ${fault} (rolled back)`, () =>
-        lhCi(["deploy", "--release", release, "--json"]),
-      );
-      expect(result.code).toBe(1);
-      const deployed = report(result.stdout);
-      const verify = deployed.steps.find((step) => step.step === "verify");
-      expect(verify?.status).toBe("failed");
-      expect(verify?.detail).toMatch(reason);
-      expect(deployed.messages.join("\n")).toMatch(new RegExp(`VERIFY FAILED for ${release}: .*${reason.source}`));
-      expect(deployed.rolledBackTo).toBe(A);
-      expect(deployed.recorded).toMatchObject({ commit: release, result: "rolled-back" });
-      // The rollback's own verify looked at A's page again, and it passed.
-      expect(deployed.steps.find((step) => step.step === "rollback")?.detail).toMatch(
-        /browser check of http:\/\/web:3000\/ passed/,
-      );
-      expect(await target.current()).toBe(A);
-      const { report: page } = saved(release);
-      expect(page.ok).toBe(false);
-      expect(page.problems.join("\n")).toMatch(reason);
-      // A screenshot of what the user would have seen, when the page got that far.
-      if (page.screenshot) expect(isPng(join(reports, release, "screenshot.png"))).toBe(true);
-      expect(existsSync(join(reports, A, "report.json"))).toBe(true);
+      try {
+        await phase(`${fault} as the running web`, () => upWeb(release));
+        const result = await phase(`stack verify of ${fault}`, () => lhCi(["stack", "verify", "--release", release]));
+        expect(result.code).toBe(1);
+        // The in-stack checks passed (the server and /ready are fine); only the browser saw the fault.
+        expect(result.stderr).toMatch(
+          new RegExp(`error: browser check of http://web:3000/ FAILED in .*${reason.source}`),
+        );
+        expectFailedReport(release, reason);
+      } finally {
+        await phase("A's web back", () => upWeb(A));
+      }
     },
   );
 });
+
+/** Makes `release`'s web image the stack's running web, the other services left as they are. */
+async function upWeb(release: string): Promise<void> {
+  await target.stack.compose(["up", "--detach", "--wait", "--no-deps", "web"], {
+    env: { ...process.env, IMAGE_PREFIX: PREFIX, RELEASE: release },
+    timeoutMs: 300_000,
+  });
+}
+
+/** The failed check's saved report names the reason; the good release's report is still there. */
+function expectFailedReport(release: string, reason: RegExp): void {
+  const { report: page } = saved(release);
+  expect(page.ok).toBe(false);
+  expect(page.problems.join("\n")).toMatch(reason);
+  // A screenshot of what the user would have seen, when the page got that far.
+  if (page.screenshot) expect(isPng(join(reports, release, "screenshot.png"))).toBe(true);
+  expect(existsSync(join(reports, A, "report.json"))).toBe(true);
+}

@@ -1,7 +1,6 @@
-import { lstatSync, mkdirSync, unlinkSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { OperationError } from "../cli/exit-codes.ts";
-import { createExclusive } from "../state/durable-file.ts";
 import { backupFileName, MAX_SEQUENCE, sidecarPathOf } from "./naming.ts";
 
 export interface ClaimedName {
@@ -27,7 +26,7 @@ export function claimBackupName(envName: string, gzip: boolean, dir: string | un
     const path = join(dir, name);
     if (taken(path)) continue;
     const claim = join(dir, `.${name}.claim`);
-    if (!createExclusive(claim, "", 0o600)) continue;
+    if (!createEmptyExclusive(claim)) continue;
     // A backup may have been published (and its claim given back) between the check and the claim.
     if (taken(path)) {
       removeQuietly(claim);
@@ -38,6 +37,20 @@ export function claimBackupName(envName: string, gzip: boolean, dir: string | un
   throw new OperationError(
     `more than ${MAX_SEQUENCE} backups of ${envName} started in the same second in ${dir}; something is starting backups in a loop`,
   );
+}
+
+/**
+ * Creates an empty file only if none exists (O_EXCL): a claim is a lock between running backups,
+ * not a record, so it is not flushed to disk (two fsyncs before pg_dump could start).
+ */
+function createEmptyExclusive(path: string): boolean {
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
 }
 
 /** Whether anything, even a dangling symlink, holds the name (publishing would fail on it). */

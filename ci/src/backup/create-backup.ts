@@ -62,10 +62,9 @@ export interface BackupResult {
  */
 export async function createBackup(request: BackupRequest): Promise<BackupResult> {
   const lockTimeout = request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
-  // Every statement of the dump is checked as restore checks it: the parser loads meanwhile (awaited
-  // once pg_dump has started, so its load is not in pg_dump's way; a failure shows there).
-  loadStatementParser().catch(() => undefined);
   const client = new pg.Client(clientConfig(request.target, "lh-ci backup"));
+  /** The connection's end, once asked for: the server's closing overlaps the backup's last writes. */
+  let closing: Promise<void> | undefined;
   try {
     await client.connect();
   } catch (error) {
@@ -102,6 +101,8 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
           : writer
             ? await runDump(request, client, snapshot, writer.stream(), true)
             : await runDump(request, client, snapshot, (request.destination as { stream: Writable }).stream, false);
+      // pg_dump is done and its snapshot released: the connection was kept only to explain its failure.
+      closing = client.end().catch(() => undefined);
       const unsigned: BackupMetadata = {
         format: SIDECAR_FORMAT,
         file: name,
@@ -128,7 +129,7 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
       release();
     }
   } finally {
-    await client.end().catch(() => undefined);
+    await (closing ?? client.end().catch(() => undefined));
   }
 }
 
@@ -227,7 +228,12 @@ async function runDump(
   };
 }
 
-/** The statement parser, awaited once pg_dump runs; a parser that cannot load stops pg_dump. */
+/**
+ * Every statement of the dump is checked as restore checks it. The parser starts loading only once
+ * pg_dump runs (unless the caller loads it already): its load, some 50-100 ms of this thread,
+ * would otherwise delay the connection and the queries that pg_dump waits for. pg_dump's first
+ * bytes wait meanwhile (in the file, or its pipe). A parser that cannot load stops pg_dump.
+ */
 async function parserLoadedAfterStart(dump: RunningChild): Promise<void> {
   try {
     await loadStatementParser();

@@ -5,7 +5,6 @@ import { type CheckedStatement, checkStatement, type DataStatement, StatementRef
 import { MAX_STATEMENT_CHARS, SplitRefusal, StatementSplitter } from "./statement-splitter.ts";
 
 const NEWLINE = 0x0a;
-const BACKSLASH = 0x5c;
 const RESTRICT = /^\\restrict ([A-Za-z0-9]+)\r?\n?$/;
 const UNRESTRICT = /^\\unrestrict ([A-Za-z0-9]+)\r?\n?$/;
 
@@ -365,27 +364,23 @@ export class DumpScanner {
 type Forward = (piece: DumpPiece) => void;
 const IGNORE: Forward = () => undefined;
 
-const END_CANDIDATE = Buffer.from("\n\\.");
+const END_MARK = Buffer.from("\\.");
 
 /**
  * Where the `\.` line that ends COPY data starts, searching from `from` (a line start unless
- * `midLine`), or -1 when this buffer holds no complete one.
+ * `midLine`), or -1 when this buffer holds no complete one. The search is for `\.` itself, rare
+ * in COPY data (a backslash is the start of an escape there), each one then checked for a line
+ * start: searching for the newline before it stopped at every row (about 60 ms a backup at scale 20).
  */
 function endOfCopy(data: Buffer, from: number, midLine: boolean): number {
-  let at = !midLine && data[from] === BACKSLASH ? from : -1;
-  let searchFrom = from;
-  for (;;) {
-    if (at < 0) {
-      const found = data.indexOf(END_CANDIDATE, searchFrom);
-      if (found < 0) return -1;
-      at = found + 1;
-    }
+  for (let at = data.indexOf(END_MARK, from); at >= 0; at = data.indexOf(END_MARK, at + 1)) {
+    const lineStart = at === from ? !midLine : data[at - 1] === NEWLINE;
+    if (!lineStart) continue;
     const newline = data.indexOf(NEWLINE, at);
     if (newline < 0) return -1;
     if (isEndOfCopy(data, at, newline)) return at;
-    searchFrom = at;
-    at = -1;
   }
+  return -1;
 }
 
 /** `\.` alone on its line (psql also takes `\.\r`): the end of a COPY block. */

@@ -1,4 +1,5 @@
 import { checkGrant } from "./grant-policy.ts";
+import { keepWasmOnLiftoff } from "./liftoff-only.ts";
 import { StatementRefused } from "./statement-refused.ts";
 import { systemSchemaOf } from "./system-schemas.ts";
 
@@ -118,6 +119,7 @@ let parser: LibPgQuery | undefined;
  * at the top: `lh-ci backup --help` and start-up do not pay for it, and a backup loads it while it connects.
  */
 export function loadStatementParser(): Promise<void> {
+  keepWasmOnLiftoff();
   loaded ??= import("libpg-query").then(async (module) => {
     await module.loadModule();
     parser = module;

@@ -1,4 +1,5 @@
 import { loadModule, parseSync, type ScanToken, scanSync } from "libpg-query";
+import { keepWasmOnLiftoff } from "../dump/liftoff-only.ts";
 import type { Node } from "./parse-tree.ts";
 import { type DestructiveKind, emptySchemaModel, statementProblems } from "./statement-rules.ts";
 
@@ -28,6 +29,7 @@ let loaded: Promise<void> | undefined;
 
 /** Loads PostgreSQL's parser (WebAssembly) once. */
 export function loadParser(): Promise<void> {
+  keepWasmOnLiftoff();
   loaded ??= loadModule();
   return loaded;
 }

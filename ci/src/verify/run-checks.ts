@@ -57,6 +57,8 @@ async function runOne(check: Check, deadline: AbortSignal, deadlineAt: number, o
         reason ||= `timed out after ${formatDuration(options.deadlineMs)} (the --timeout deadline)`;
         break;
       }
+      // The last attempt, cut short by its deadline-bound timeout: the same holds.
+      if (signal.aborted && endsWithDeadline && reason) break;
       reason = signal.aborted
         ? endsWithDeadline
           ? `timed out after ${formatDuration(options.deadlineMs)} (the --timeout deadline) waiting for ${check.target}`

@@ -2,8 +2,7 @@ import { readFileSync } from "node:fs";
 
 /**
  * Node's options from an lh-ci entry's shebang (`#!/usr/bin/env -S node --`), so that tests and
- * benchmarks start lh-ci as its container does (the entry then re-executes itself with
- * --liftoff-only, since every command may parse SQL, see ci/bin/lh-ci.mjs).
+ * benchmarks start lh-ci as its container does (see ci/bin/lh-ci.mjs).
  */
 export function shebangNodeOptions(file: string): string[] {
   const words = (readFileSync(file, "utf8").split("\n", 1)[0] ?? "").split(" ");

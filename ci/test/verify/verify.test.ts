@@ -135,6 +135,18 @@ describe("lh-ci verify", () => {
     expect(run.wallMs).toBeLessThan(3000 + 5000);
   });
 
+  it("keeps what an earlier attempt found when the last one is cut short by the deadline", async () => {
+    // Answers 503 once, then never again: the last attempt hangs until the deadline ends it.
+    let asked = 0;
+    const flaky = await serve((request, response) => {
+      asked++;
+      if (asked === 1) json(503, { ready: false, failing: ["postgres"] })(request, response);
+    });
+    const run = await verify({ API_URL: flaky.url }, ["--timeout", "3s", "--request-timeout", "60s"]);
+    expectOnlyFailure(run, "api", "HTTP 503 from /ready");
+    expect(run.byName.api?.attempts).toBeGreaterThan(1);
+  });
+
   it("holds the deadline even when one attempt's budget is longer", async () => {
     const run = await verify({ API_URL: silent.url }, ["--timeout", "2s", "--request-timeout", "60s"]);
     expectOnlyFailure(run, "api", "timed out after 2s (the --timeout deadline)");
