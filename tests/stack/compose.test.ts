@@ -231,6 +231,36 @@ describe("rollout", () => {
   });
 });
 
+describe("the proxy's upstreams", () => {
+  const caddyfile = readFileSync(repoPath("compose/proxy/Caddyfile"), "utf8");
+  /** The body of each reverse_proxy block (web's and the api's), comments left out. */
+  const blocks = caddyfile
+    .split(/\breverse_proxy \{/)
+    .slice(1)
+    .map((rest) => rest.replace(/#.*$/gm, ""));
+  const seconds = (block: string, setting: string) => {
+    const value = new RegExp(`\\b${setting}\\s+(\\d+)(ms|s)\\b`).exec(block);
+    return value ? Number(value[1]) / (value[2] === "ms" ? 1000 : 1) : undefined;
+  };
+
+  it("retries within a budget that fits several cheap dials, and closes idle connections before Node.js does", () => {
+    expect(blocks).toHaveLength(2);
+    for (const block of blocks) {
+      // A container that just stopped can stay in the DNS lookup for up to `refresh`: a dial to it
+      // goes unanswered until dial_timeout, and must leave room in lb_try_duration for retries.
+      const dial = seconds(block, "dial_timeout") ?? 3;
+      const budget = seconds(block, "lb_try_duration") ?? 0;
+      expect(dial).toBeLessThanOrEqual(1);
+      expect(budget).toBeGreaterThanOrEqual(5 * dial);
+      expect(seconds(block, "refresh")).toBeLessThanOrEqual(1);
+      // Node's http server closes an idle connection after keepAliveTimeout (5 s by default);
+      // the proxy must let it go first, or it may send a request on it as it closes.
+      expect(seconds(block, "keepalive")).toBeLessThan(5);
+      expect(block).toMatch(/\bkeepalive_idle_conns_per_host\s+\d+/);
+    }
+  });
+});
+
 describe("secrets", () => {
   /** Which services may see each secret-bearing variable. */
   const ALLOWED: Record<string, string[]> = {
