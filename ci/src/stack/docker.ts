@@ -161,3 +161,30 @@ export function stopContainers(ids: readonly string[]): CommandLine {
 export function removeContainers(ids: readonly string[], force = false): CommandLine {
   return docker("container", "rm", ...(force ? ["--force"] : []), ...ids);
 }
+
+/** The Caddyfile the proxy container was started with, to stdout (what a rollout renders its routes from). */
+export function readProxyCaddyfile(proxyId: string, path: string): CommandLine {
+  return docker("container", "exec", proxyId, "cat", path);
+}
+
+/**
+ * Loads the Caddyfile on stdin into the running proxy, through its admin API on the container's
+ * own localhost (no published admin port). Caddy keeps its previous configuration if the new one
+ * fails to load, and returns once the requests of the previous one have finished (bounded by the
+ * Caddyfile's `grace_period`). `{$VAR}` placeholders come from the container's environment.
+ */
+export function reloadProxy(proxyId: string): CommandLine {
+  return docker(
+    "container",
+    "exec",
+    "--interactive",
+    proxyId,
+    "caddy",
+    "reload",
+    "--config",
+    "-",
+    "--adapter",
+    "caddyfile",
+    "--force",
+  );
+}

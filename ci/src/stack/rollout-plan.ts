@@ -5,7 +5,7 @@
 
 /**
  * The services a deploy replaces start-first: stateless, so two containers of one side by side are
- * fine (the proxy finds both by Docker DNS; the worker's jobs are claimed once, from Redis).
+ * fine (the proxy is told which of them to use, rollout.ts; the worker's jobs are claimed once, from Redis).
  */
 export const ROLLING_SERVICES = ["api", "web", "ai-gateway", "worker"] as const;
 
