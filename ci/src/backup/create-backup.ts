@@ -6,6 +6,7 @@ import { createGzip } from "node:zlib";
 import pg from "pg";
 import { OperationError } from "../cli/exit-codes.ts";
 import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
+import { newlineCountingBuffer } from "../dump/newline-count.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
 import { BackupFileWriter } from "./backup-file-writer.ts";
 import { ByteMeter } from "./byte-meter.ts";
@@ -45,6 +46,13 @@ interface Dumped {
   tables: RowCounts;
   /** The pg_dump version its header names (no second process to ask it). */
   dumperVersion: string;
+  /** Read in the snapshot pg_dump dumps, while it dumps. */
+  facts: SnapshotFacts;
+}
+
+interface SnapshotFacts {
+  version: string;
+  migration: string | null;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_SECONDS = 60;
@@ -73,23 +81,13 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
     );
   }
   try {
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    await client.query(`SET LOCAL lock_timeout = '${lockTimeout * 1000}ms'`);
-    const snapshot = (await client.query<{ id: string }>("SELECT pg_export_snapshot() AS id")).rows[0]?.id ?? "";
-    const version = await serverVersion(client);
+    // One round trip (pg_dump waits for it): the transaction whose snapshot pg_dump imports.
+    const opened = (await client.query(
+      `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL lock_timeout = '${lockTimeout * 1000}ms'; SELECT pg_export_snapshot() AS id`,
+    )) as unknown as pg.QueryResult<{ id: string }>[];
+    const snapshot = opened.at(-1)?.rows[0]?.id ?? "";
     const now = request.now?.() ?? new Date();
     const { startedAt, name, release } = claimBackupName(request.envName, request.gzip, destinationDir(request), now);
-    // Read before pg_dump starts: a failure here must not abort the snapshot pg_dump is importing.
-    let migration: string | null;
-    try {
-      migration = await newestMigration(client);
-    } catch (error) {
-      release();
-      await client.query("ROLLBACK").catch(() => undefined);
-      const why = await explainQueryFailure(client, error as Error, "_prisma_migrations", lockTimeout);
-      throw new OperationError(`${why}. No backup was written`);
-    }
-
     const writer =
       "dir" in request.destination
         ? await openWriter(join(resolve(request.destination.dir), name), release)
@@ -101,6 +99,7 @@ export async function createBackup(request: BackupRequest): Promise<BackupResult
           : writer
             ? await runDump(request, client, snapshot, writer.stream(), true)
             : await runDump(request, client, snapshot, (request.destination as { stream: Writable }).stream, false);
+      const { version, migration } = dumped.facts;
       // pg_dump is done and its snapshot released: the connection was kept only to explain its failure.
       closing = client.end().catch(() => undefined);
       const unsigned: BackupMetadata = {
@@ -169,21 +168,28 @@ async function runDumpToFile(
     stdout: writer.fd,
     dieWithParent: true,
   });
-  request.whileDumping?.();
+  // Before whileDumping: restore's load, started there, must not race these reads for locks.
+  const facts = await readFactsWhileDumping(client, dump);
+  if (facts.status === "fulfilled") request.whileDumping?.();
   await parserLoadedAfterStart(dump);
   const edges = new DumpEdges();
   const scanner = new DumpScanner(); // what restore would refuse fails the backup now, not at restore
   const meter = new ByteMeter(request.onBytes);
   const [read, exit] = await Promise.allSettled([
-    followFile(writer.temporaryPath, dump.exited, (chunk) => {
-      edges.observe(chunk);
-      meter.observe(chunk);
-      scanner.observe(chunk);
-      writer.directlyWritten(meter.bytes);
-    }),
+    followFile(
+      writer.temporaryPath,
+      dump.exited,
+      (chunk) => {
+        edges.observe(chunk);
+        meter.observe(chunk);
+        scanner.observe(chunk);
+        writer.directlyWritten(meter.bytes);
+      },
+      newlineCountingBuffer(), // the row counts are counted in place, with SIMD
+    ),
     dump.exited,
   ]);
-  await checkDump(request, client, dump, exit, read, "reading the dump back failed");
+  const known = await checkDump(request, client, dump, exit, read, "reading the dump back failed", facts);
   const tables = finishScan(scanner, edges);
   await writer.finishDirectWrite();
   return {
@@ -191,6 +197,7 @@ async function runDumpToFile(
     sizeBytes: meter.bytes,
     tables,
     dumperVersion: edges.dumperVersion() ?? pgDumpVersion(),
+    facts: known,
   };
 }
 
@@ -205,7 +212,9 @@ async function runDump(
     env: childEnvironment(request.target),
     dieWithParent: true,
   });
-  request.whileDumping?.();
+  // Before whileDumping: restore's load, started there, must not race these reads for locks.
+  const facts = await readFactsWhileDumping(client, dump);
+  if (facts.status === "fulfilled") request.whileDumping?.();
   await parserLoadedAfterStart(dump); // pg_dump meanwhile fills its pipe and waits
   const stdout = dump.child.stdout;
   if (!stdout) throw new Error("pg_dump has no stdout");
@@ -218,13 +227,14 @@ async function runDump(
     : pipeline(stdout, edges, scanner.observer(), meter, sink, { end: endSink });
   const [streamed, exit] = await Promise.allSettled([streaming, dump.exited]);
   // A failed write (disk full) also makes pg_dump fail on its closed pipe: report the cause.
-  await checkDump(request, client, dump, exit, streamed, "writing the dump failed");
+  const known = await checkDump(request, client, dump, exit, streamed, "writing the dump failed", facts);
   const tables = finishScan(scanner, edges);
   return {
     sha256: meter.digest(),
     sizeBytes: meter.bytes,
     tables,
     dumperVersion: edges.dumperVersion() ?? pgDumpVersion(),
+    facts: known,
   };
 }
 
@@ -243,7 +253,18 @@ async function parserLoadedAfterStart(dump: RunningChild): Promise<void> {
   }
 }
 
-/** pg_dump's failure first (explained), then a failed read or write of the stream. */
+/**
+ * The server version and the newest migration, read in the exported snapshot (so exactly what
+ * pg_dump dumps) once pg_dump has started: its start no longer waits for these round trips. A
+ * failed read (the migrations table locked, say) stops pg_dump: the backup fails on that read.
+ */
+function readFactsWhileDumping(client: pg.Client, dump: RunningChild): Promise<PromiseSettledResult<SnapshotFacts>> {
+  const reading = (async () => ({ version: await serverVersion(client), migration: await newestMigration(client) }))();
+  reading.catch(() => dump.child.kill("SIGKILL"));
+  return Promise.allSettled([reading]).then(([settled]) => settled as PromiseSettledResult<SnapshotFacts>);
+}
+
+/** A failed read of the snapshot's facts first, then pg_dump's failure (explained), then a failed read or write of the stream. */
 async function checkDump(
   request: BackupRequest,
   client: pg.Client,
@@ -251,7 +272,14 @@ async function checkDump(
   exit: PromiseSettledResult<{ code: number | null; signal: NodeJS.Signals | null }>,
   streamed: PromiseSettledResult<unknown>,
   streamFailure: string,
-): Promise<void> {
+  facts: PromiseSettledResult<SnapshotFacts>,
+): Promise<SnapshotFacts> {
+  if (facts.status === "rejected") {
+    await client.query("ROLLBACK").catch(() => undefined); // a fresh view of the locks for the explanation
+    const lockTimeout = request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
+    const why = await explainQueryFailure(client, facts.reason as Error, "_prisma_migrations", lockTimeout);
+    throw new OperationError(`${why}. No backup was written`);
+  }
   if (exit.status === "rejected") throw new OperationError(`${(exit.reason as Error).message}. No backup was written`);
   if (exit.value.code !== 0) {
     await client.query("ROLLBACK").catch(() => undefined); // a fresh view of the locks for the explanation
@@ -264,6 +292,7 @@ async function checkDump(
   if (streamed.status === "rejected") {
     throw new OperationError(`${streamFailure}: ${(streamed.reason as Error).message}. No backup was written`);
   }
+  return facts.value;
 }
 
 function finishScan(scanner: DumpScanner, edges: DumpEdges): RowCounts {

@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { RowCounts } from "../backup/database-facts.ts";
+import { countNewlines } from "./newline-count.ts";
 import { type CheckedStatement, checkStatement, type DataStatement, StatementRefused } from "./statement-policy.ts";
 import { MAX_STATEMENT_CHARS, SplitRefusal, StatementSplitter } from "./statement-splitter.ts";
 
@@ -189,24 +190,15 @@ export class DumpScanner {
     while (position < data.length) {
       if (this.#copy && this.#countRows) {
         // Backup: every newline before the `\.` line ends one data row (COPY's text format escapes
-        // newlines inside values), so rows are counted by a native search, not line by line.
+        // newlines inside values), so rows are counted 16 bytes at a time, not line by line.
         const end = endOfCopy(data, position, this.#midLine);
         const stop = end < 0 ? data.length : end;
-        let rows = 0;
-        let next = position;
-        for (
-          let newline = data.indexOf(NEWLINE, next);
-          newline >= 0 && newline < stop;
-          newline = data.indexOf(NEWLINE, next)
-        ) {
-          rows++;
-          next = newline + 1;
-        }
+        const rows = countNewlines(data, position, stop);
         this.#copy.rows += rows;
         this.#line += rows;
         if (rows > 0) this.#midLine = false;
         if (end < 0) {
-          position = next;
+          if (rows > 0) position = data.lastIndexOf(NEWLINE, stop - 1) + 1;
           break;
         }
         this.#line++; // the `\.` line
