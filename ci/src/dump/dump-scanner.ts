@@ -81,13 +81,14 @@ export class DumpScanner {
   }
 
   /**
-   * Scans bytes without passing anything on (backup: the dump goes to the file as it is). A
-   * refusal is kept for `finish`, so that a truncated dump is reported as truncated first.
+   * Scans bytes without passing them on (backup: the dump goes to the file as it is); `look` sees
+   * the pieces (the chunk's bytes: copy what is kept). A refusal is kept for `finish`, so that a
+   * truncated dump is reported as truncated first.
    */
-  observe(chunk: Buffer): void {
+  observe(chunk: Buffer, look: DumpPieceSink = IGNORE): void {
     if (this.#refusal) return;
     try {
-      this.#scan(chunk, IGNORE);
+      this.#scan(chunk, look);
     } catch (error) {
       if (!(error instanceof DumpRefused)) throw error;
       this.#refusal = error;
@@ -95,11 +96,11 @@ export class DumpScanner {
   }
 
   /** A stream that passes the bytes on unchanged while scanning them (as `observe`). */
-  observer(): Transform {
+  observer(look: DumpPieceSink = IGNORE): Transform {
     return new Transform({
       transform: (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) => {
         try {
-          this.observe(chunk);
+          this.observe(chunk, look);
           callback(null, chunk);
         } catch (error) {
           callback(error as Error);
@@ -353,7 +354,9 @@ export class DumpScanner {
   }
 }
 
-type Forward = (piece: DumpPiece) => void;
+/** Where the scanner passes its pieces, in the dump's order. */
+export type DumpPieceSink = (piece: DumpPiece) => void;
+type Forward = DumpPieceSink;
 const IGNORE: Forward = () => undefined;
 
 const END_MARK = Buffer.from("\\.");
