@@ -3,19 +3,20 @@ import { dirname, join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import pg from "pg";
 import { OperationError } from "../cli/exit-codes.ts";
 import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
+import { newlineCountingBuffer } from "../dump/newline-count.ts";
 import { loadStatementParser } from "../dump/statement-policy.ts";
 import { BackupFileWriter } from "./backup-file-writer.ts";
 import { ByteMeter } from "./byte-meter.ts";
 import { type RunningChild, startChild } from "./child-process.ts";
 import { claimBackupName } from "./claim-name.ts";
 import { childEnvironment, clientConfig, type PgTarget } from "./connection.ts";
-import { newestMigration, type RowCounts, serverVersion } from "./database-facts.ts";
+import type { RowCounts } from "./database-facts.ts";
 import { DumpEdges } from "./dump-edges.ts";
-import { explainDumpFailure, explainQueryFailure } from "./dump-failure.ts";
+import { explainDumpFailure } from "./dump-failure.ts";
 import { followFile } from "./follow-file.ts";
+import { MigrationsUnreadable, NewestMigrationInDump } from "./migrations-in-dump.ts";
 import { pgBinary } from "./pg-binary.ts";
 import { pgDumpVersion } from "./pg-dump-version.ts";
 import { type BackupMetadata, SIDECAR_FORMAT } from "./sidecar.ts";
@@ -45,6 +46,10 @@ interface Dumped {
   tables: RowCounts;
   /** The pg_dump version its header names (no second process to ask it). */
   dumperVersion: string;
+  /** The server's version, as the dump's header names it. */
+  serverVersion: string;
+  /** From the dump's `_prisma_migrations` data (migrations-in-dump.ts). */
+  newestMigration: string | null;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_SECONDS = 60;
@@ -56,80 +61,51 @@ export interface BackupResult {
 }
 
 /**
- * Dumps the database in plain SQL. The newest migration is read in the very snapshot pg_dump
- * dumps (exported by our transaction, imported with --snapshot), and the row counts are counted
- * from the dump's own COPY blocks as it streams, so the sidecar describes exactly the rows in the file.
+ * Dumps the database in plain SQL. pg_dump is the first thing to reach the server (it dumps one
+ * snapshot of its own); everything the sidecar says comes from the dump itself as it streams: the
+ * row counts from its COPY blocks, the newest migration from its `_prisma_migrations` data, the
+ * server version from its header. So the sidecar describes exactly what is in the file, and no
+ * connection of lh-ci's own delays pg_dump's start (one is made only to explain a failure).
  */
 export async function createBackup(request: BackupRequest): Promise<BackupResult> {
-  const lockTimeout = request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS;
-  const client = new pg.Client(clientConfig(request.target, "lh-ci backup"));
-  /** The connection's end, once asked for: the server's closing overlaps the backup's last writes. */
-  let closing: Promise<void> | undefined;
+  const now = request.now?.() ?? new Date();
+  const { startedAt, name, release } = claimBackupName(request.envName, request.gzip, destinationDir(request), now);
+  let writer: BackupFileWriter | undefined;
   try {
-    await client.connect();
-  } catch (error) {
-    throw new OperationError(
-      `cannot connect to the database ${request.target.label}: ${(error as Error).message}; check DATABASE_URL (host, port, user, password) and that the server is up. No backup was written`,
-    );
-  }
-  try {
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    await client.query(`SET LOCAL lock_timeout = '${lockTimeout * 1000}ms'`);
-    const snapshot = (await client.query<{ id: string }>("SELECT pg_export_snapshot() AS id")).rows[0]?.id ?? "";
-    const version = await serverVersion(client);
-    const now = request.now?.() ?? new Date();
-    const { startedAt, name, release } = claimBackupName(request.envName, request.gzip, destinationDir(request), now);
-    // Read before pg_dump starts: a failure here must not abort the snapshot pg_dump is importing.
-    let migration: string | null;
-    try {
-      migration = await newestMigration(client);
-    } catch (error) {
-      release();
-      await client.query("ROLLBACK").catch(() => undefined);
-      const why = await explainQueryFailure(client, error as Error, "_prisma_migrations", lockTimeout);
-      throw new OperationError(`${why}. No backup was written`);
-    }
-
-    const writer =
+    writer =
       "dir" in request.destination
         ? await openWriter(join(resolve(request.destination.dir), name), release)
         : undefined;
-    try {
-      const dumped =
-        writer && !request.gzip
-          ? await runDumpToFile(request, client, snapshot, writer)
-          : writer
-            ? await runDump(request, client, snapshot, writer.stream(), true)
-            : await runDump(request, client, snapshot, (request.destination as { stream: Writable }).stream, false);
-      // pg_dump is done and its snapshot released: the connection was kept only to explain its failure.
-      closing = client.end().catch(() => undefined);
-      const unsigned: BackupMetadata = {
-        format: SIDECAR_FORMAT,
-        file: name,
-        sha256: dumped.sha256,
-        sizeBytes: dumped.sizeBytes,
-        compression: request.gzip ? "gzip" : "none",
-        environment: request.envName,
-        database: request.target.database,
-        serverVersion: version,
-        pgDumpVersion: dumped.dumperVersion,
-        createdAt: startedAt.toISOString(),
-        newestMigration: migration,
-        tables: dumped.tables,
-      };
-      const metadata = request.signingKey
-        ? { ...unsigned, signature: signMetadata(unsigned, request.signingKey) }
-        : unsigned;
-      await writer?.commit(metadata);
-      return { path: writer?.path, metadata };
-    } catch (error) {
-      await writer?.discard();
-      throw error;
-    } finally {
-      release();
-    }
+    const dumped =
+      writer && !request.gzip
+        ? await runDumpToFile(request, writer)
+        : writer
+          ? await runDump(request, writer.stream(), true)
+          : await runDump(request, (request.destination as { stream: Writable }).stream, false);
+    const unsigned: BackupMetadata = {
+      format: SIDECAR_FORMAT,
+      file: name,
+      sha256: dumped.sha256,
+      sizeBytes: dumped.sizeBytes,
+      compression: request.gzip ? "gzip" : "none",
+      environment: request.envName,
+      database: request.target.database,
+      serverVersion: dumped.serverVersion,
+      pgDumpVersion: dumped.dumperVersion,
+      createdAt: startedAt.toISOString(),
+      newestMigration: dumped.newestMigration,
+      tables: dumped.tables,
+    };
+    const metadata = request.signingKey
+      ? { ...unsigned, signature: signMetadata(unsigned, request.signingKey) }
+      : unsigned;
+    await writer?.commit(metadata);
+    return { path: writer?.path, metadata };
+  } catch (error) {
+    await writer?.discard();
+    throw error;
   } finally {
-    await (closing ?? client.end().catch(() => undefined));
+    release();
   }
 }
 
@@ -142,12 +118,11 @@ function destinationDir(request: BackupRequest): string | undefined {
   return "dir" in request.destination ? resolve(request.destination.dir) : undefined;
 }
 
-function pgDumpArguments(request: BackupRequest, snapshot: string): string[] {
+function pgDumpArguments(request: BackupRequest): string[] {
   return [
     "--format=plain",
     // Owners are not carried (the restoring role owns what it restores); privileges are (GRANT/REVOKE, grant-policy.ts).
     "--no-owner",
-    `--snapshot=${snapshot}`,
     `--lock-wait-timeout=${(request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS) * 1000}`,
     `--dbname=${request.target.url}`,
   ];
@@ -158,50 +133,35 @@ function pgDumpArguments(request: BackupRequest, snapshot: string): string[] {
  * the checksum, the completeness check and the row counts read it behind pg_dump, on the other core,
  * and the file is flushed to disk behind them (so the final fsync has little left to do).
  */
-async function runDumpToFile(
-  request: BackupRequest,
-  client: pg.Client,
-  snapshot: string,
-  writer: BackupFileWriter,
-): Promise<Dumped> {
-  const dump = startChild(pgBinary("pg_dump"), pgDumpArguments(request, snapshot), {
+async function runDumpToFile(request: BackupRequest, writer: BackupFileWriter): Promise<Dumped> {
+  const dump = startChild(pgBinary("pg_dump"), pgDumpArguments(request), {
     env: childEnvironment(request.target),
     stdout: writer.fd,
     dieWithParent: true,
   });
   request.whileDumping?.();
   await parserLoadedAfterStart(dump);
-  const edges = new DumpEdges();
-  const scanner = new DumpScanner(); // what restore would refuse fails the backup now, not at restore
-  const meter = new ByteMeter(request.onBytes);
-  const [read, exit] = await Promise.allSettled([
-    followFile(writer.temporaryPath, dump.exited, (chunk) => {
-      edges.observe(chunk);
-      meter.observe(chunk);
-      scanner.observe(chunk);
-      writer.directlyWritten(meter.bytes);
-    }),
+  const read = new DumpReading(request);
+  const [followed, exit] = await Promise.allSettled([
+    followFile(
+      writer.temporaryPath,
+      dump.exited,
+      (chunk) => {
+        read.observe(chunk);
+        writer.directlyWritten(read.meter.bytes);
+      },
+      newlineCountingBuffer(), // the row counts are counted in place, with SIMD
+    ),
     dump.exited,
   ]);
-  await checkDump(request, client, dump, exit, read, "reading the dump back failed");
-  const tables = finishScan(scanner, edges);
+  await checkDump(request, dump, exit, followed, "reading the dump back failed");
+  const dumped = read.finish();
   await writer.finishDirectWrite();
-  return {
-    sha256: meter.digest(),
-    sizeBytes: meter.bytes,
-    tables,
-    dumperVersion: edges.dumperVersion() ?? pgDumpVersion(),
-  };
+  return dumped;
 }
 
-async function runDump(
-  request: BackupRequest,
-  client: pg.Client,
-  snapshot: string,
-  sink: Writable,
-  endSink: boolean,
-): Promise<Dumped> {
-  const dump = startChild(pgBinary("pg_dump"), pgDumpArguments(request, snapshot), {
+async function runDump(request: BackupRequest, sink: Writable, endSink: boolean): Promise<Dumped> {
+  const dump = startChild(pgBinary("pg_dump"), pgDumpArguments(request), {
     env: childEnvironment(request.target),
     dieWithParent: true,
   });
@@ -209,23 +169,54 @@ async function runDump(
   await parserLoadedAfterStart(dump); // pg_dump meanwhile fills its pipe and waits
   const stdout = dump.child.stdout;
   if (!stdout) throw new Error("pg_dump has no stdout");
-  const edges = new DumpEdges();
-  const scanner = new DumpScanner(); // what restore would refuse fails the backup now, not at restore
-  const meter = new ByteMeter(request.onBytes);
-  // The completeness check and the row counts read the plain SQL; the checksum covers the bytes as stored.
+  const read = new DumpReading(request);
+  // The completeness check, the row counts and the migration read the plain SQL; the checksum covers the bytes as stored.
   const streaming = request.gzip
-    ? pipeline(stdout, edges, scanner.observer(), createGzip(), meter, sink, { end: endSink })
-    : pipeline(stdout, edges, scanner.observer(), meter, sink, { end: endSink });
+    ? pipeline(stdout, read.edges, read.scanner.observer(read.migrations.look), createGzip(), read.meter, sink, {
+        end: endSink,
+      })
+    : pipeline(stdout, read.edges, read.scanner.observer(read.migrations.look), read.meter, sink, { end: endSink });
   const [streamed, exit] = await Promise.allSettled([streaming, dump.exited]);
   // A failed write (disk full) also makes pg_dump fail on its closed pipe: report the cause.
-  await checkDump(request, client, dump, exit, streamed, "writing the dump failed");
-  const tables = finishScan(scanner, edges);
-  return {
-    sha256: meter.digest(),
-    sizeBytes: meter.bytes,
-    tables,
-    dumperVersion: edges.dumperVersion() ?? pgDumpVersion(),
-  };
+  await checkDump(request, dump, exit, streamed, "writing the dump failed");
+  return read.finish();
+}
+
+/** What is learnt from the dump as it streams: its edges, its statements and rows, its migrations, its checksum. */
+class DumpReading {
+  readonly edges = new DumpEdges();
+  readonly scanner = new DumpScanner(); // what restore would refuse fails the backup now, not at restore
+  readonly migrations = new NewestMigrationInDump();
+  readonly meter: ByteMeter;
+
+  constructor(request: BackupRequest) {
+    this.meter = new ByteMeter(request.onBytes);
+  }
+
+  observe(chunk: Buffer): void {
+    this.edges.observe(chunk);
+    this.meter.observe(chunk);
+    this.scanner.observe(chunk, this.migrations.look);
+  }
+
+  finish(): Dumped {
+    const problem = this.edges.problem();
+    if (problem) throw new OperationError(`pg_dump's output is not a complete dump: ${problem}. No backup was written`);
+    try {
+      this.scanner.finish();
+    } catch (error) {
+      if (error instanceof DumpRefused) throw new OperationError(`${refusal(error)}. No backup was written`);
+      throw error;
+    }
+    return {
+      sha256: this.meter.digest(),
+      sizeBytes: this.meter.bytes,
+      tables: this.scanner.rowCounts(),
+      dumperVersion: this.edges.dumperVersion() ?? pgDumpVersion(),
+      serverVersion: this.edges.serverVersion() ?? "unknown",
+      newestMigration: this.migrations.newest(),
+    };
+  }
 }
 
 /**
@@ -246,7 +237,6 @@ async function parserLoadedAfterStart(dump: RunningChild): Promise<void> {
 /** pg_dump's failure first (explained), then a failed read or write of the stream. */
 async function checkDump(
   request: BackupRequest,
-  client: pg.Client,
   dump: RunningChild,
   exit: PromiseSettledResult<{ code: number | null; signal: NodeJS.Signals | null }>,
   streamed: PromiseSettledResult<unknown>,
@@ -254,28 +244,40 @@ async function checkDump(
 ): Promise<void> {
   if (exit.status === "rejected") throw new OperationError(`${(exit.reason as Error).message}. No backup was written`);
   if (exit.value.code !== 0) {
-    await client.query("ROLLBACK").catch(() => undefined); // a fresh view of the locks for the explanation
-    const stderr = dump.stderrTail();
-    const why = stderr
-      ? await explainDumpFailure(client, stderr, request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS)
-      : `pg_dump failed: exit ${exit.value.code ?? exit.value.signal}`;
+    const why = await explainFailedDump(request, dump.stderrTail(), exit.value.code ?? exit.value.signal);
     throw new OperationError(`${why}. No backup was written`);
   }
   if (streamed.status === "rejected") {
-    throw new OperationError(`${streamFailure}: ${(streamed.reason as Error).message}. No backup was written`);
+    const reason = streamed.reason as Error;
+    if (reason instanceof MigrationsUnreadable) throw new OperationError(`${reason.message}. No backup was written`);
+    throw new OperationError(`${streamFailure}: ${reason.message}. No backup was written`);
   }
 }
 
-function finishScan(scanner: DumpScanner, edges: DumpEdges): RowCounts {
-  const problem = edges.problem();
-  if (problem) throw new OperationError(`pg_dump's output is not a complete dump: ${problem}. No backup was written`);
+/**
+ * Why pg_dump failed, over a connection of our own made only now: the server unreachable or the
+ * login refused (said as such), a table locked past the timeout (with the session holding it), a
+ * table this role may not read, or else pg_dump's own last lines.
+ */
+async function explainFailedDump(
+  request: BackupRequest,
+  stderr: string,
+  exit: number | string | null,
+): Promise<string> {
+  const { default: pg } = await import("pg"); // loaded only to explain: a backup that succeeds never connects
+  const client = new pg.Client(clientConfig(request.target, "lh-ci backup"));
   try {
-    scanner.finish();
+    await client.connect();
   } catch (error) {
-    if (error instanceof DumpRefused) throw new OperationError(`${refusal(error)}. No backup was written`);
-    throw error;
+    return `cannot connect to the database ${request.target.label}: ${(error as Error).message}; check DATABASE_URL (host, port, user, password) and that the server is up`;
   }
-  return scanner.rowCounts();
+  try {
+    return stderr
+      ? await explainDumpFailure(client, stderr, request.lockTimeoutSeconds ?? DEFAULT_LOCK_TIMEOUT_SECONDS)
+      : `pg_dump failed: exit ${exit}`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** The statement restore would refuse, and why: a backup that can never be restored is not written. */

@@ -54,7 +54,3 @@ export async function newestMigration(client: pg.Client): Promise<string | null>
   );
   return result.rows[0]?.migration_name ?? null;
 }
-
-export async function serverVersion(client: pg.Client): Promise<string> {
-  return (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]?.server_version ?? "unknown";
-}

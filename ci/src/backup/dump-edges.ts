@@ -34,6 +34,11 @@ export class DumpEdges extends Transform {
     return /^-- Dumped by pg_dump version (\S+)/m.exec(this.#head.toString("utf8"))?.[1];
   }
 
+  /** `15.19 (Debian 15.19-0+deb12u1)` from pg_dump's `-- Dumped from database version ...` header line (the server's server_version). */
+  serverVersion(): string | undefined {
+    return /^-- Dumped from database version (.+)$/m.exec(this.#head.toString("utf8"))?.[1]?.trim();
+  }
+
   /** Why the dump is not a complete plain pg_dump, or undefined when it is. */
   problem(): string | undefined {
     return dumpEdgeProblem(this.#head.toString("utf8"), this.#tail.toString("utf8"));

@@ -40,19 +40,3 @@ export async function explainDumpFailure(
   }
   return `pg_dump failed: ${lastLines(stderr)}`;
 }
-
-/** The same explanation for an error of our own snapshot transaction (the migration read). */
-export async function explainQueryFailure(
-  client: pg.Client,
-  error: Error,
-  what: string,
-  lockTimeoutSeconds: number,
-): Promise<string> {
-  if (/lock timeout/.test(error.message)) {
-    return `${what} stayed locked by another session for more than ${lockTimeoutSeconds}s (${await blockingSessions(client, what)}); let that session finish or end it, or pass a longer --lock-timeout`;
-  }
-  if (/permission denied/.test(error.message)) {
-    return `permission denied: the role in DATABASE_URL may not read ${what} (${error.message}); grant it SELECT, or back up with the role that owns the database`;
-  }
-  return `reading ${what} failed: ${error.message}`;
-}

@@ -8,12 +8,14 @@ const POLL_MS = 5;
  * Reads a file while another process is still writing it, handing each new chunk to `observe`,
  * until `writerDone` settles and the last bytes are read. This lets pg_dump write straight to
  * the backup file (no pipe through Node, the cost a checksum would otherwise add) while the
- * checksum is computed on the other core from the page cache.
+ * checksum is computed on the other core from the page cache. Each chunk is read into `buffer`
+ * (reused: `observe` must copy what it keeps).
  */
 export async function followFile(
   path: string,
   writerDone: Promise<unknown>,
   observe: (chunk: Buffer) => void,
+  buffer: Buffer = Buffer.allocUnsafe(CHUNK),
 ): Promise<void> {
   let done = false;
   const finish = () => {
@@ -22,12 +24,11 @@ export async function followFile(
   const settled = writerDone.then(finish, finish);
   const file = await open(path, "r");
   try {
-    const buffer = Buffer.allocUnsafe(CHUNK);
     let position = 0;
     for (;;) {
       // Read `done` before reading: once the writer has exited, a read of 0 bytes is the true end.
       const writerFinished = done;
-      const { bytesRead } = await file.read(buffer, 0, CHUNK, position);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
       if (bytesRead > 0) {
         observe(buffer.subarray(0, bytesRead));
         position += bytesRead;

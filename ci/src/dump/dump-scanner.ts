@@ -1,6 +1,7 @@
 import { isUtf8 } from "node:buffer";
 import { Transform, type TransformCallback } from "node:stream";
 import type { RowCounts } from "../backup/database-facts.ts";
+import { countNewlines } from "./newline-count.ts";
 import { type CheckedStatement, checkStatement, type DataStatement, StatementRefused } from "./statement-policy.ts";
 import { MAX_STATEMENT_CHARS, SplitRefusal, StatementSplitter } from "./statement-splitter.ts";
 
@@ -80,13 +81,14 @@ export class DumpScanner {
   }
 
   /**
-   * Scans bytes without passing anything on (backup: the dump goes to the file as it is). A
-   * refusal is kept for `finish`, so that a truncated dump is reported as truncated first.
+   * Scans bytes without passing them on (backup: the dump goes to the file as it is); `look` sees
+   * the pieces (the chunk's bytes: copy what is kept). A refusal is kept for `finish`, so that a
+   * truncated dump is reported as truncated first.
    */
-  observe(chunk: Buffer): void {
+  observe(chunk: Buffer, look: DumpPieceSink = IGNORE): void {
     if (this.#refusal) return;
     try {
-      this.#scan(chunk, IGNORE);
+      this.#scan(chunk, look);
     } catch (error) {
       if (!(error instanceof DumpRefused)) throw error;
       this.#refusal = error;
@@ -94,11 +96,11 @@ export class DumpScanner {
   }
 
   /** A stream that passes the bytes on unchanged while scanning them (as `observe`). */
-  observer(): Transform {
+  observer(look: DumpPieceSink = IGNORE): Transform {
     return new Transform({
       transform: (chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) => {
         try {
-          this.observe(chunk);
+          this.observe(chunk, look);
           callback(null, chunk);
         } catch (error) {
           callback(error as Error);
@@ -189,24 +191,15 @@ export class DumpScanner {
     while (position < data.length) {
       if (this.#copy && this.#countRows) {
         // Backup: every newline before the `\.` line ends one data row (COPY's text format escapes
-        // newlines inside values), so rows are counted by a native search, not line by line.
+        // newlines inside values), so rows are counted 16 bytes at a time, not line by line.
         const end = endOfCopy(data, position, this.#midLine);
         const stop = end < 0 ? data.length : end;
-        let rows = 0;
-        let next = position;
-        for (
-          let newline = data.indexOf(NEWLINE, next);
-          newline >= 0 && newline < stop;
-          newline = data.indexOf(NEWLINE, next)
-        ) {
-          rows++;
-          next = newline + 1;
-        }
+        const rows = countNewlines(data, position, stop);
         this.#copy.rows += rows;
         this.#line += rows;
         if (rows > 0) this.#midLine = false;
         if (end < 0) {
-          position = next;
+          if (rows > 0) position = data.lastIndexOf(NEWLINE, stop - 1) + 1;
           break;
         }
         this.#line++; // the `\.` line
@@ -361,7 +354,9 @@ export class DumpScanner {
   }
 }
 
-type Forward = (piece: DumpPiece) => void;
+/** Where the scanner passes its pieces, in the dump's order. */
+export type DumpPieceSink = (piece: DumpPiece) => void;
+type Forward = DumpPieceSink;
 const IGNORE: Forward = () => undefined;
 
 const END_MARK = Buffer.from("\\.");

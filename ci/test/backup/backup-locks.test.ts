@@ -39,6 +39,43 @@ describe("a backup never hangs on a lock and says what it could not read", async
     }
   });
 
+  it("the migrations table held ACCESS EXCLUSIVE (read while pg_dump runs): fails naming it, and no backup is written", async () => {
+    await withClient(db.url, (client) =>
+      client.query(
+        `CREATE TABLE _prisma_migrations (migration_name text, finished_at timestamptz, rolled_back_at timestamptz);
+         INSERT INTO _prisma_migrations VALUES ('20260101000000_init', now(), NULL)`,
+      ),
+    );
+    const holder = new pg.Client({ connectionString: db.url, application_name: "lh-test-migrations-holder" });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN; LOCK TABLE _prisma_migrations IN ACCESS EXCLUSIVE MODE");
+      const pid = (await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
+      const result = await lhCi(["backup", "--lock-timeout", "1"], cwd, db.url, {});
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `_prisma_migrations stayed locked by another session for more than 1s \\(.*held by session pid ${pid} .*lh-test-migrations-holder.*\\); .*--lock-timeout\\. No backup was written`,
+        ),
+      );
+      expect(filesIn(backupsDir)).toEqual([]);
+    } finally {
+      await holder.end();
+      await withClient(db.url, (client) => client.query("DROP TABLE _prisma_migrations"));
+    }
+    // Once the lock is gone the backup records the migration read in pg_dump's snapshot.
+    await withClient(db.url, (client) =>
+      client.query(
+        `CREATE TABLE _prisma_migrations (migration_name text, finished_at timestamptz, rolled_back_at timestamptz);
+         INSERT INTO _prisma_migrations VALUES ('20260101000000_init', now(), NULL), ('20260202000000_next', now(), NULL)`,
+      ),
+    );
+    const ok = await lhCi(["backup", "--out", join(cwd, "after-the-lock")], cwd, db.url, {});
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toContain("newest migration 20260202000000_next");
+    await withClient(db.url, (client) => client.query("DROP TABLE _prisma_migrations"));
+  });
+
   it("--lock-timeout must be a whole number of seconds (exit 2)", async () => {
     const result = await lhCi(["backup", "--lock-timeout", "0.5"], cwd, db.url);
     expect(result.code).toBe(2);

@@ -50,7 +50,7 @@ describe("a dump that fails leaves no backup file behind", async () => {
   });
 
   it("pg_dump dying mid-stream (simulated by a pg_dump that writes half a dump and fails): no file, not even a partial one", async () => {
-    // A stand-in for the binary only: the database connection and the snapshot are real.
+    // A stand-in for the binary only: the database is real (lh-ci connects to it to explain the failure).
     const bin = join(cwd, "fake-bin");
     mkdirSync(bin, { recursive: true });
     const fake = join(bin, "pg_dump");

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { COPY_END, type DumpPiece, DumpRefused, DumpScanner } from "../../src/dump/dump-scanner.ts";
+import { newlineCountingBuffer } from "../../src/dump/newline-count.ts";
 import { loadStatementParser } from "../../src/dump/statement-policy.ts";
 import { pgDumpFraming } from "./forge.ts";
 
@@ -78,6 +79,35 @@ describe("the dump scanner, whatever the chunk boundaries", () => {
         if (countRows) expect(scanner.rowCounts()).toEqual(EXPECTED);
       }
     }
+  });
+
+  it("counts the same rows when each chunk is read into the SIMD counting buffer, as backup reads the file", () => {
+    const rows = Array.from({ length: 50_000 }, (_, row) => `${row}\\t${"v".repeat(row % 37)}`).join("\n");
+    const big = Buffer.from(
+      pgDumpFraming(
+        `${BODY}\nCOPY public.d (t) FROM stdin;\n${rows}\n\\.\n`.replace(
+          "CREATE TABLE public.c (t text);",
+          "CREATE TABLE public.c (t text);\nCREATE TABLE public.d (t text);",
+        ),
+      ),
+    );
+    for (const dump of [DUMP, big]) {
+      const expected = new DumpScanner();
+      expected.observe(Buffer.from(dump));
+      expected.finish();
+      expect(expected.rowCounts()).toEqual(dump === DUMP ? EXPECTED : { ...EXPECTED, "public.d": 50_000 });
+      for (const size of [1, 15, 16, 17, 4096, 65_539, 1024 * 1024]) {
+        const scanner = new DumpScanner();
+        const buffer = newlineCountingBuffer(); // reused for every chunk, as followFile reuses it
+        for (let at = 0; at < dump.length; at += size) {
+          const length = dump.copy(buffer, 0, at, Math.min(at + size, dump.length));
+          scanner.observe(buffer.subarray(0, length));
+        }
+        scanner.finish();
+        expect(scanner.rowCounts(), `chunks of ${size}`).toEqual(expected.rowCounts());
+      }
+    }
+    expect(big.length).toBeGreaterThan(1024 * 1024);
   });
 
   it("checks the SQL after COPY data in both modes, and says where it is", async () => {

@@ -49,6 +49,11 @@ describe("backup and restore round trip", async () => {
       sizeBytes: readFileSync(path).length,
       tables: { "audit.events": 50, "public.matters": 500, "public.users": 200, "public._prisma_migrations": 2 },
     });
+    // Read from the dump's header: the server's own server_version, exactly.
+    const live = await withClient(db.secretUrl, (client) =>
+      client.query<{ server_version: string }>("SHOW server_version"),
+    );
+    expect(sidecar.serverVersion).toBe(live.rows[0]?.server_version);
     expect(String(sidecar.serverVersion)).toMatch(/^15\./);
     expect(readFileSync(path, "utf8")).toContain("-- PostgreSQL database dump complete");
     expect(result.stderr).toMatch(
