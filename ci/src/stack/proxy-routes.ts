@@ -54,6 +54,23 @@ export function renderProxyRoutes(caddyfile: string, routes: Readonly<Record<str
   });
 }
 
+/**
+ * The routes to pin the proxy to while new containers start: each routed service's running
+ * containers. A service with none running (crash-looping, stopped) is left to its DNS lookup:
+ * nothing of it serves to protect, and its fix must still be deployable.
+ */
+export function pinnedRoutes(
+  running: ReadonlyArray<{ service: string; name: string }>,
+  routed: readonly string[],
+): Record<string, string[]> {
+  const routes: Record<string, string[]> = {};
+  for (const service of routed) {
+    const names = running.filter((container) => container.service === service).map((container) => container.name);
+    if (names.length > 0) routes[service] = names;
+  }
+  return routes;
+}
+
 /** "web to lawyers-hub-web-2, api to lawyers-hub-api-2" (for what lh-ci says it does). */
 export function describeRoutes(routes: Readonly<Record<string, readonly string[]>>): string {
   return Object.entries(routes)

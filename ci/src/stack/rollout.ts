@@ -19,7 +19,14 @@ import * as composeCommands from "./compose.ts";
 import { type ComposeProject, DATABASE_ROLE_SERVICE, MIGRATE_SERVICE, UP_WAIT_SECONDS } from "./compose.ts";
 import * as docker from "./docker.ts";
 import type { Executor } from "./executor.ts";
-import { describeRoutes, PROXY_CADDYFILE, PROXY_SERVICE, proxiedServices, renderProxyRoutes } from "./proxy-routes.ts";
+import {
+  describeRoutes,
+  PROXY_CADDYFILE,
+  PROXY_SERVICE,
+  pinnedRoutes,
+  proxiedServices,
+  renderProxyRoutes,
+} from "./proxy-routes.ts";
 import {
   type DesiredService,
   type ProjectContainer,
@@ -277,10 +284,11 @@ export class Rollout {
       .map((entry) => entry.service)
       .filter((service) => rolling.includes(service));
     if (routed.length === 0) return undefined;
-    const pinned = routesOf(
+    const pinned = pinnedRoutes(
       containers.filter((c) => c.state === "running"),
       routed,
     );
+    if (Object.keys(pinned).length === 0) return undefined; // nothing routed runs: nothing to protect
     const proxy: PinnedProxy = { id: container.id, name: container.name, caddyfile, routed, pinned };
     this.say(`Proxy: pinning ${describeRoutes(pinned)} while the new containers start...`);
     // The proxy may have been (re)started just before (compose up of the services around): its

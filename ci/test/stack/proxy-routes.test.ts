@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatCommandLine } from "../../src/stack/command-line.ts";
 import * as docker from "../../src/stack/docker.ts";
-import { describeRoutes, proxiedServices, renderProxyRoutes } from "../../src/stack/proxy-routes.ts";
+import { describeRoutes, pinnedRoutes, proxiedServices, renderProxyRoutes } from "../../src/stack/proxy-routes.ts";
 
 /** The real Caddyfile the proxy runs. */
 const CADDYFILE = readFileSync(join(import.meta.dirname, "../../../compose/proxy/Caddyfile"), "utf8");
@@ -16,6 +16,20 @@ function lineDiff(before: string, after: string): { added: string[]; removed: st
 }
 
 describe("the proxy's routes during a rollout", () => {
+  it("pins each routed service to its running containers; one with none running keeps its DNS lookup", () => {
+    const running = [
+      { service: "web", name: "lh-web-1" },
+      { service: "worker", name: "lh-worker-1" },
+      { service: "web", name: "lh-web-3" },
+    ];
+    expect(pinnedRoutes(running, ["web", "api"])).toEqual({ web: ["lh-web-1", "lh-web-3"] });
+    expect(pinnedRoutes([], ["web", "api"])).toEqual({});
+    // What it pins renders: the crash-looping api keeps `dynamic a api`, so its fix can roll out.
+    const rendered = renderProxyRoutes(CADDYFILE, pinnedRoutes(running, ["web", "api"]));
+    expect(rendered).toContain("to lh-web-1:3000 lh-web-3:3000");
+    expect(rendered).toContain("dynamic a api 4000");
+  });
+
   it("finds the services the Caddyfile routes by Docker DNS, with their ports", () => {
     expect(proxiedServices(CADDYFILE)).toEqual([
       { service: "api", port: 4000 },
