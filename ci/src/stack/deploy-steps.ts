@@ -151,10 +151,7 @@ export class ToolkitDeploySteps implements DeploySteps {
   }
 
   async up(release: string, options: { withoutMigrate?: boolean } = {}): Promise<StepDetail> {
-    const outcome = await this.stack.up(release, options);
-    if (outcome.kind === "rollout") {
-      return `start-first rollout of ${outcome.services.join(", ")} (${release}): new containers healthy, old ones drained`;
-    }
+    await this.stack.up(release, options);
     return `compose up --wait (${release})${options.withoutMigrate ? ", migrate not run again: none pending" : ""}`;
   }
 
