@@ -6,6 +6,29 @@ import { adminQuery, createTestDatabase, withClient } from "../support/database.
 import { tempDir } from "../support/temp-dir.ts";
 import { filesIn, lhCi } from "./support.ts";
 
+/** Runs `during` while another session, named `application`, holds `table` ACCESS EXCLUSIVE; gives it that session's pid. */
+async function whileLockedBy(
+  url: string,
+  table: string,
+  application: string,
+  during: (pid: number | undefined) => Promise<void>,
+): Promise<void> {
+  const holder = new pg.Client({ connectionString: url, application_name: application });
+  await holder.connect();
+  try {
+    await holder.query(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+    await during((await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid);
+  } finally {
+    await holder.end();
+  }
+}
+
+/** A `_prisma_migrations` table holding these finished migrations. */
+function migrationsTable(names: readonly string[]): string {
+  return `CREATE TABLE _prisma_migrations (migration_name text, finished_at timestamptz, rolled_back_at timestamptz);
+    INSERT INTO _prisma_migrations VALUES ${names.map((name) => `('${name}', now(), NULL)`).join(", ")}`;
+}
+
 describe("a backup never hangs on a lock and says what it could not read", async () => {
   const db = await createTestDatabase("lh_backup_locks");
   const cwd = tempDir("lh-backup-locks-");
@@ -21,11 +44,7 @@ describe("a backup never hangs on a lock and says what it could not read", async
   });
 
   it("a table held ACCESS EXCLUSIVE by another session: fails after --lock-timeout, naming the table and the session", async () => {
-    const holder = new pg.Client({ connectionString: db.url, application_name: "lh-test-lock-holder" });
-    await holder.connect();
-    try {
-      await holder.query('BEGIN; LOCK TABLE "Held Table" IN ACCESS EXCLUSIVE MODE');
-      const pid = (await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
+    await whileLockedBy(db.url, '"Held Table"', "lh-test-lock-holder", async (pid) => {
       const result = await lhCi(["backup", "--lock-timeout", "1"], cwd, db.url, {});
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(
@@ -34,42 +53,27 @@ describe("a backup never hangs on a lock and says what it could not read", async
         ),
       );
       expect(filesIn(backupsDir)).toEqual([]);
-    } finally {
-      await holder.end();
-    }
+    });
   });
 
-  it("the migrations table held ACCESS EXCLUSIVE (read while pg_dump runs): fails naming it, and no backup is written", async () => {
-    await withClient(db.url, (client) =>
-      client.query(
-        `CREATE TABLE _prisma_migrations (migration_name text, finished_at timestamptz, rolled_back_at timestamptz);
-         INSERT INTO _prisma_migrations VALUES ('20260101000000_init', now(), NULL)`,
-      ),
-    );
-    const holder = new pg.Client({ connectionString: db.url, application_name: "lh-test-migrations-holder" });
-    await holder.connect();
+  it("the migrations table held ACCESS EXCLUSIVE (pg_dump waits for it): fails naming it, and no backup is written", async () => {
+    await withClient(db.url, (client) => client.query(migrationsTable(["20260101000000_init"])));
     try {
-      await holder.query("BEGIN; LOCK TABLE _prisma_migrations IN ACCESS EXCLUSIVE MODE");
-      const pid = (await holder.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
-      const result = await lhCi(["backup", "--lock-timeout", "1"], cwd, db.url, {});
-      expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(
-        new RegExp(
-          `_prisma_migrations stayed locked by another session for more than 1s \\(.*held by session pid ${pid} .*lh-test-migrations-holder.*\\); .*--lock-timeout\\. No backup was written`,
-        ),
-      );
-      expect(filesIn(backupsDir)).toEqual([]);
+      await whileLockedBy(db.url, "_prisma_migrations", "lh-test-migrations-holder", async (pid) => {
+        const result = await lhCi(["backup", "--lock-timeout", "1"], cwd, db.url, {});
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(
+          new RegExp(
+            `_prisma_migrations stayed locked by another session for more than 1s \\(.*held by session pid ${pid} .*lh-test-migrations-holder.*\\); .*--lock-timeout\\. No backup was written`,
+          ),
+        );
+        expect(filesIn(backupsDir)).toEqual([]);
+      });
     } finally {
-      await holder.end();
       await withClient(db.url, (client) => client.query("DROP TABLE _prisma_migrations"));
     }
-    // Once the lock is gone the backup records the migration read in pg_dump's snapshot.
-    await withClient(db.url, (client) =>
-      client.query(
-        `CREATE TABLE _prisma_migrations (migration_name text, finished_at timestamptz, rolled_back_at timestamptz);
-         INSERT INTO _prisma_migrations VALUES ('20260101000000_init', now(), NULL), ('20260202000000_next', now(), NULL)`,
-      ),
-    );
+    // Once the lock is gone the backup records the newest migration the dump holds.
+    await withClient(db.url, (client) => client.query(migrationsTable(["20260101000000_init", "20260202000000_next"])));
     const ok = await lhCi(["backup", "--out", join(cwd, "after-the-lock")], cwd, db.url, {});
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain("newest migration 20260202000000_next");
