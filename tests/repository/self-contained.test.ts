@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { configSchema } from "../../ci/src/config/schema.ts";
+import { type ConfigName, configSchema } from "../../ci/src/config/schema.ts";
 import { ALERT_RULES, repoPath } from "../stack/support/paths.ts";
 
 /** References to what is not in the repository: the design document, the shared folder, the seed, issue numbers. */
@@ -80,7 +80,7 @@ describe("the repository is self-contained", () => {
       const row = readme
         .split("\n")
         .find((line) => line.startsWith("| ") && line.split("|")[1]?.includes(`\`${name}\``));
-      const requiredHere = !configSchema.shape[name as keyof typeof configSchema.shape].safeParse(undefined).success;
+      const requiredHere = !configSchema([name as ConfigName]).shape[name as ConfigName].safeParse(undefined).success;
       expect(
         row
           ?.split("|")[2]

@@ -87,11 +87,7 @@ export function loadConfig(source: ConfigSource, redactor: Redactor, only?: read
   const { file, values } = readEnvironment(source);
   redactor.addFromEnvironment(values);
 
-  const mask = only
-    ? (Object.fromEntries(only.map((name) => [name, true])) as Partial<Record<ConfigName, true>>)
-    : undefined;
-  const schema = mask ? configSchema.pick(mask) : configSchema;
-  const parsed = schema.safeParse(values);
+  const parsed = configSchema(only).safeParse(values);
   const problems: ConfigFinding[] = parsed.success
     ? []
     : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? "config"), message: issue.message }));
