@@ -2,23 +2,16 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
 import { OperationError } from "../cli/exit-codes.ts";
-import { DumpRefused, DumpScanner } from "../dump/dump-scanner.ts";
-import { newlineCountingBuffer } from "../dump/newline-count.ts";
-import { loadStatementParser } from "../dump/statement-policy.ts";
 import { BackupFileWriter } from "./backup-file-writer.ts";
-import { ByteMeter } from "./byte-meter.ts";
 import { type RunningChild, startChild } from "./child-process.ts";
 import { claimBackupName } from "./claim-name.ts";
 import { childEnvironment, clientConfig, type PgTarget } from "./connection.ts";
-import type { RowCounts } from "./database-facts.ts";
-import { DumpEdges } from "./dump-edges.ts";
 import { explainDumpFailure } from "./dump-failure.ts";
+import type { Dumped } from "./dump-reading.ts";
 import { followFile } from "./follow-file.ts";
-import { MigrationsUnreadable, NewestMigrationInDump } from "./migrations-in-dump.ts";
+import { MigrationsUnreadable } from "./migrations-unreadable.ts";
 import { pgBinary } from "./pg-binary.ts";
-import { pgDumpVersion } from "./pg-dump-version.ts";
 import { type BackupMetadata, SIDECAR_FORMAT } from "./sidecar.ts";
 import { signMetadata } from "./signature.ts";
 
@@ -37,19 +30,6 @@ export interface BackupRequest {
   signingKey?: string;
   /** Called once pg_dump has started: work to do meanwhile rather than before it (restore's SQL parser). */
   whileDumping?: () => void;
-}
-
-interface Dumped {
-  sha256: string;
-  sizeBytes: number;
-  /** Rows per table, counted from the COPY blocks of the dump as it streamed. */
-  tables: RowCounts;
-  /** The pg_dump version its header names (no second process to ask it). */
-  dumperVersion: string;
-  /** The server's version, as the dump's header names it. */
-  serverVersion: string;
-  /** From the dump's `_prisma_migrations` data (migrations-in-dump.ts). */
-  newestMigration: string | null;
 }
 
 export const DEFAULT_LOCK_TIMEOUT_SECONDS = 60;
@@ -140,8 +120,8 @@ async function runDumpToFile(request: BackupRequest, writer: BackupFileWriter): 
     dieWithParent: true,
   });
   request.whileDumping?.();
-  await parserLoadedAfterStart(dump);
-  const read = new DumpReading(request);
+  const { DumpReading, newlineCountingBuffer } = await readingLoadedAfterStart(dump);
+  const read = new DumpReading(request.onBytes);
   const [followed, exit] = await Promise.allSettled([
     followFile(
       writer.temporaryPath,
@@ -166,15 +146,21 @@ async function runDump(request: BackupRequest, sink: Writable, endSink: boolean)
     dieWithParent: true,
   });
   request.whileDumping?.();
-  await parserLoadedAfterStart(dump); // pg_dump meanwhile fills its pipe and waits
+  const { DumpReading } = await readingLoadedAfterStart(dump); // pg_dump meanwhile fills its pipe and waits
   const stdout = dump.child.stdout;
   if (!stdout) throw new Error("pg_dump has no stdout");
-  const read = new DumpReading(request);
+  const read = new DumpReading(request.onBytes);
   // The completeness check, the row counts and the migration read the plain SQL; the checksum covers the bytes as stored.
   const streaming = request.gzip
-    ? pipeline(stdout, read.edges, read.scanner.observer(read.migrations.look), createGzip(), read.meter, sink, {
-        end: endSink,
-      })
+    ? pipeline(
+        stdout,
+        read.edges,
+        read.scanner.observer(read.migrations.look),
+        (await import("node:zlib")).createGzip(),
+        read.meter,
+        sink,
+        { end: endSink },
+      )
     : pipeline(stdout, read.edges, read.scanner.observer(read.migrations.look), read.meter, sink, { end: endSink });
   const [streamed, exit] = await Promise.allSettled([streaming, dump.exited]);
   // A failed write (disk full) also makes pg_dump fail on its closed pipe: report the cause.
@@ -182,55 +168,23 @@ async function runDump(request: BackupRequest, sink: Writable, endSink: boolean)
   return read.finish();
 }
 
-/** What is learnt from the dump as it streams: its edges, its statements and rows, its migrations, its checksum. */
-class DumpReading {
-  readonly edges = new DumpEdges();
-  readonly scanner = new DumpScanner(); // what restore would refuse fails the backup now, not at restore
-  readonly migrations = new NewestMigrationInDump();
-  readonly meter: ByteMeter;
-
-  constructor(request: BackupRequest) {
-    this.meter = new ByteMeter(request.onBytes);
-  }
-
-  observe(chunk: Buffer): void {
-    this.edges.observe(chunk);
-    this.meter.observe(chunk);
-    this.scanner.observe(chunk, this.migrations.look);
-  }
-
-  finish(): Dumped {
-    const problem = this.edges.problem();
-    if (problem) throw new OperationError(`pg_dump's output is not a complete dump: ${problem}. No backup was written`);
-    try {
-      this.scanner.finish();
-    } catch (error) {
-      if (error instanceof DumpRefused) throw new OperationError(`${refusal(error)}. No backup was written`);
-      throw error;
-    }
-    return {
-      sha256: this.meter.digest(),
-      sizeBytes: this.meter.bytes,
-      tables: this.scanner.rowCounts(),
-      dumperVersion: this.edges.dumperVersion() ?? pgDumpVersion(),
-      serverVersion: this.edges.serverVersion() ?? "unknown",
-      newestMigration: this.migrations.newest(),
-    };
-  }
-}
-
 /**
- * Every statement of the dump is checked as restore checks it. The parser starts loading only once
- * pg_dump runs (unless the caller loads it already): its load, some 50-100 ms of this thread,
- * would otherwise delay the connection and the queries that pg_dump waits for. pg_dump's first
- * bytes wait meanwhile (in the file, or its pipe). A parser that cannot load stops pg_dump.
+ * Every statement of the dump is checked as restore checks it. What reads and checks the dump
+ * (the scanner, the SQL parser's WebAssembly, the checksum, the row counter) loads only once
+ * pg_dump runs, unless the caller loaded the parser already: some 50-100 ms of this thread that
+ * would otherwise delay pg_dump's start and the queries it waits for. pg_dump's first bytes wait
+ * meanwhile (in the file, or its pipe). If they cannot load, pg_dump is stopped.
  */
-async function parserLoadedAfterStart(dump: RunningChild): Promise<void> {
+async function readingLoadedAfterStart(dump: RunningChild) {
   try {
-    await loadStatementParser();
+    const [reading] = await Promise.all([
+      import("./dump-reading.ts"),
+      import("../dump/statement-policy.ts").then((policy) => policy.loadStatementParser()),
+    ]);
+    return reading;
   } catch (error) {
     dump.child.kill("SIGKILL");
-    throw new OperationError(`the SQL parser did not load: ${(error as Error).message}. No backup was written`);
+    throw new OperationError(`the dump's checks did not load: ${(error as Error).message}. No backup was written`);
   }
 }
 
@@ -278,9 +232,4 @@ async function explainFailedDump(
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/** The statement restore would refuse, and why: a backup that can never be restored is not written. */
-function refusal(error: DumpRefused): string {
-  return `the database holds something restore refuses, so this backup could never be restored: ${error.message}. Change or remove that object (docs/runbook.md, "What a backup refuses")`;
 }

@@ -1,14 +1,10 @@
 import { COPY_END, type DumpPiece } from "../dump/dump-scanner.ts";
+import { MigrationsUnreadable } from "./migrations-unreadable.ts";
 
 const MIGRATIONS_TABLE = "_prisma_migrations";
 const NEWLINE = 0x0a;
 /** A `_prisma_migrations` row longer than this (its `logs` column) fails the backup rather than grow without bound. */
 const MAX_ROW_BYTES = 16 * 1024 * 1024;
-
-/** Thrown when the dump's migrations table cannot be read (a row over MAX_ROW_BYTES). */
-export class MigrationsUnreadable extends Error {
-  override name = "MigrationsUnreadable";
-}
 
 interface Reading {
   schema: string;

@@ -7,31 +7,39 @@ import { sidecarPathOf } from "./naming.ts";
 
 export const SIDECAR_FORMAT = "lh-ci-backup/1";
 
-/** What `lh-ci backup` records beside every backup, and what verify and restore check against. */
-export const sidecarSchema = z.object({
-  format: z.literal(SIDECAR_FORMAT),
-  /** File name of the backup (no directory: backups move between machines). */
-  file: z.string(),
-  /** sha256 (hex) of the file's bytes, compressed or not. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  sizeBytes: z.number().int().nonnegative(),
-  compression: z.enum(["none", "gzip"]),
-  environment: z.string(),
-  database: z.string(),
-  serverVersion: z.string(),
-  pgDumpVersion: z.string(),
-  createdAt: z.string(),
-  newestMigration: z.string().nullable(),
-  /** Rows per table (`schema.table`) in the snapshot the dump was taken from. */
-  tables: z.record(z.string(), z.number().int().nonnegative()),
-  /** `hmac-sha256:<hex>` of every other field, with BACKUP_SIGNING_KEY (see signature.ts). */
-  signature: z
-    .string()
-    .regex(/^hmac-sha256:[0-9a-f]{64}$/)
-    .optional(),
-});
+/**
+ * What `lh-ci backup` records beside every backup, and what verify and restore check against.
+ * Built when a sidecar is first read, not when this module loads: a backup only writes one, and
+ * its start is timed against bare pg_dump.
+ */
+function buildSidecarSchema() {
+  return z.object({
+    format: z.literal(SIDECAR_FORMAT),
+    /** File name of the backup (no directory: backups move between machines). */
+    file: z.string(),
+    /** sha256 (hex) of the file's bytes, compressed or not. */
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    sizeBytes: z.number().int().nonnegative(),
+    compression: z.enum(["none", "gzip"]),
+    environment: z.string(),
+    database: z.string(),
+    serverVersion: z.string(),
+    pgDumpVersion: z.string(),
+    createdAt: z.string(),
+    newestMigration: z.string().nullable(),
+    /** Rows per table (`schema.table`) in the snapshot the dump was taken from. */
+    tables: z.record(z.string(), z.number().int().nonnegative()),
+    /** `hmac-sha256:<hex>` of every other field, with BACKUP_SIGNING_KEY (see signature.ts). */
+    signature: z
+      .string()
+      .regex(/^hmac-sha256:[0-9a-f]{64}$/)
+      .optional(),
+  });
+}
 
-export type BackupMetadata = z.infer<typeof sidecarSchema>;
+let sidecarSchema: ReturnType<typeof buildSidecarSchema> | undefined;
+
+export type BackupMetadata = z.infer<ReturnType<typeof buildSidecarSchema>>;
 
 export function serializeSidecar(metadata: BackupMetadata): string {
   return `${JSON.stringify(metadata, null, 2)}\n`;
@@ -76,6 +84,7 @@ export function readSidecar(backupPath: string): BackupMetadata {
   } catch {
     throw new OperationError(`sidecar ${name} is not valid JSON; restore its original copy or use another backup`);
   }
+  sidecarSchema ??= buildSidecarSchema();
   const parsed = sidecarSchema.safeParse(data);
   if (!parsed.success) {
     const problem = parsed.error.issues[0];
