@@ -7,6 +7,7 @@ import { type DeployTarget, prepareDeployTarget, deployReport as report } from "
 import { docker, run } from "./support/docker.ts";
 import { waitFor } from "./support/http.ts";
 import { SteadyLoad } from "./support/load.ts";
+import { RolloutEvidence } from "./support/rollout-evidence.ts";
 import { E2EStack } from "./support/stack.ts";
 import { phase } from "./support/timing.ts";
 
@@ -78,6 +79,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 async function underLoad<T>(label: string, matter: string, action: () => Promise<T>): Promise<T> {
   const load = new SteadyLoad(await target.proxy(), { targets: { web: "/", api: `/api/v1/matters/${matter}` } });
+  const evidence = RolloutEvidence.start(target.stack);
   load.start();
   await sleep(3_000);
   load.phase("during");
@@ -85,7 +87,15 @@ async function underLoad<T>(label: string, matter: string, action: () => Promise
   load.phase("after");
   await sleep(3_000);
   const report = await load.stop();
+  const seen = await evidence.stop();
   console.log(`[e2e] load through the proxy (60 requests/s) while ${label}:\n${report.text}`);
+  // A failed request's cause, or a try the proxy had to repeat: what the engine and the proxy did
+  // meanwhile, and what lh-ci said.
+  if (report.failures.length > 0 || seen.failedTries > 0) {
+    console.log(`[e2e] failed requests:\n  ${report.failures.join("\n  ") || "none"}\n${seen.text}`);
+    const said = (result as { stderr?: unknown } | undefined)?.stderr;
+    if (typeof said === "string") console.log(`[e2e] lh-ci's progress:\n${said}`);
+  }
   expect(report.failures.slice(0, 20), `${report.failures.length} failed requests`).toEqual([]);
   // At least 50 requests a second over both targets while the deploy ran.
   const during = report.stats.filter((s) => s.phase === "during");

@@ -59,6 +59,8 @@ export async function writeE2EEnvironment(release: string): Promise<E2EEnvironme
     PROXY_BIND_ADDRESS: "127.0.0.1",
     PROXY_HTTPS_PORT: String(ports.https),
     PROXY_HTTP_PORT: String(ports.http),
+    // Every try of an upstream logged: a failed request under load names what it met.
+    PROXY_LOG_LEVEL: "DEBUG",
     PROMETHEUS_PORT: String(ports.prometheus),
     ALERTMANAGER_PORT: String(ports.alertmanager),
     ...secrets,

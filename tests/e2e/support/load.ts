@@ -5,6 +5,8 @@ import type { ProxyClient } from "./proxy.ts";
 interface Sample {
   target: string;
   phase: string;
+  /** When it was sent (ISO, UTC), to line a failure up with the engine's events and the proxy's log. */
+  sentAt: string;
   ms: number;
   /** "200", or what went wrong (another status, a reset, a timeout). */
   outcome: string;
@@ -23,7 +25,7 @@ export interface PhaseStats {
 
 export interface LoadReport {
   stats: PhaseStats[];
-  /** `target phase: outcome` of every failed request (empty when none failed). */
+  /** `target phase: outcome (sent at, took)` of every failed request (empty when none failed). */
   failures: string[];
   /** Ticks at which the in-flight bound was reached and no request was sent (not failures: a slow server). */
   skipped: number;
@@ -117,6 +119,7 @@ export class SteadyLoad {
 
   private async send(target: string): Promise<void> {
     const phase = this.phaseName;
+    const sentAt = new Date().toISOString();
     const started = performance.now();
     let outcome: string;
     try {
@@ -130,7 +133,7 @@ export class SteadyLoad {
     } catch (error) {
       outcome = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
-    this.samples.push({ target, phase, ms: performance.now() - started, outcome });
+    this.samples.push({ target, phase, sentAt, ms: performance.now() - started, outcome });
   }
 
   /** How long the load was in `phase` (from its start to the next phase's, or the halt). */
@@ -164,7 +167,10 @@ export class SteadyLoad {
     }
     const failures = this.samples
       .filter((sample) => sample.outcome !== "200")
-      .map((sample) => `${sample.target} ${sample.phase}: ${sample.outcome}`);
+      .map(
+        (sample) =>
+          `${sample.target} ${sample.phase}: ${sample.outcome} (sent ${sample.sentAt}, ${sample.ms.toFixed(0)} ms)`,
+      );
     const lines = stats.map(
       (s) =>
         `  ${s.phase.padEnd(7)} ${s.target.padEnd(4)} ${String(s.count).padStart(6)} requests (${s.rate.toFixed(1)}/s), ${String(s.failed).padStart(4)} failed, p50 ${s.p50.toFixed(1).padStart(7)} ms, p99 ${s.p99.toFixed(1).padStart(7)} ms`,
