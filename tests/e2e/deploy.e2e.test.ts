@@ -89,6 +89,9 @@ async function underLoad<T>(label: string, matter: string, action: () => Promise
   const report = await load.stop();
   const seen = await evidence.stop();
   console.log(`[e2e] load through the proxy (60 requests/s) while ${label}:\n${report.text}`);
+  console.log(
+    `[e2e] containers that exited meanwhile: ${seen.exits}; failed tries of an upstream: ${seen.failedTries}`,
+  );
   // A failed request's cause, or a try the proxy had to repeat: what the engine and the proxy did
   // meanwhile, and what lh-ci said.
   if (report.failures.length > 0 || seen.failedTries > 0) {

@@ -56,9 +56,10 @@ export class RolloutEvidence {
 
   /**
    * Stops listening; returns the events, the proxy's errors, failed tries of an upstream (its
-   * debug log, PROXY_LOG_LEVEL) and reloads, and the containers, as text, with how many tries failed.
+   * debug log, PROXY_LOG_LEVEL) and reloads, and the containers, as text; how many tries failed;
+   * and which containers exited, with their exit codes, in one line.
    */
-  async stop(): Promise<{ text: string; failedTries: number }> {
+  async stop(): Promise<{ text: string; failedTries: number; exits: string }> {
     // The last events reach the listener a moment after they happen.
     await new Promise((resolve) => setTimeout(resolve, 500));
     this.events.kill();
@@ -93,7 +94,16 @@ export class RolloutEvidence {
         .filter(Boolean)
         .map((line) => `  ${line}`),
     ].join("\n");
-    return { text, failedTries };
+    return { text, failedTries, exits: this.exits() };
+  }
+
+  /** "lhstack-e2e-deploy-web-2 exit 143, ..." for every container that died meanwhile, or "none". */
+  private exits(): string {
+    const died = this.lines.flatMap((line) => {
+      const match = /^\S+ die (\S+) exitCode=(\d+)/.exec(line);
+      return match ? [`${match[1]} exit ${match[2]}`] : [];
+    });
+    return died.join(", ") || "none";
   }
 }
 
