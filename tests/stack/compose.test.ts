@@ -259,6 +259,14 @@ describe("the proxy's upstreams", () => {
       expect(block).toMatch(/\bkeepalive_idle_conns_per_host\s+\d+/);
     }
   });
+
+  it("has no passive health: one failed try must not take a rollout's only upstream out", () => {
+    // During a rollout each service has one static upstream; passive health would hold every
+    // request for fail_duration after a single failed try, and a reload then answers them 502.
+    for (const block of blocks) {
+      expect(block).not.toMatch(/\b(fail_duration|max_fails|unhealthy_status|unhealthy_latency)\b/);
+    }
+  });
 });
 
 describe("secrets", () => {

@@ -175,8 +175,9 @@ export function readProxyCaddyfile(proxyId: string, path: string): CommandLine {
 /**
  * Loads the Caddyfile on stdin into the running proxy, through its admin API on the container's
  * own localhost (no published admin port). Caddy keeps its previous configuration if the new one
- * fails to load, and returns once the requests of the previous one have finished (bounded by the
- * Caddyfile's `grace_period`). `{$VAR}` placeholders come from the container's environment.
+ * fails to load, and returns as soon as the new one serves: the previous one's requests in flight
+ * go on (bounded by the Caddyfile's `grace_period`), but are no longer tried again on another
+ * upstream. `{$VAR}` placeholders come from the container's environment.
  */
 export function reloadProxy(proxyId: string): CommandLine {
   return docker(

@@ -8,7 +8,8 @@
  * as soon as it starts. So while a rolling service it routes is replaced, lh-ci tells the proxy
  * which containers to use (a reload through `docker exec`, proxy-routes.ts): pinned to the running
  * ones before the new ones start, switched to only the new ones once lh-ci has seen them healthy,
- * and only then are the old ones stopped (the reload returns once their requests have finished).
+ * and only then are the old ones stopped (they answer the requests the proxy still has in flight
+ * to them before they exit: the reload does not wait for those).
  * A failed switch routes back to the old ones. The proxy keeps those static routes until its next
  * reload or restart (then its Caddyfile's DNS lookup again). Without a running proxy (a smaller
  * stack) nothing of this happens.
@@ -40,7 +41,7 @@ import {
   servicesAround,
 } from "./rollout-plan.ts";
 
-/** How long one reload of the proxy may take: its `grace_period` (10 s) for the requests in flight, and more. */
+/** How long one reload of the proxy may take (it returns once the new configuration serves: well under this). */
 const PROXY_RELOAD_TIMEOUT_MS = 60_000;
 
 /** How many times the proxy is tried before the new containers start (once a poll interval apart). */
@@ -263,7 +264,8 @@ export class Rollout {
       `New containers healthy (${started.map((c) => c.name).join(", ") || "none started"}); draining ${old.map((c) => c.name).join(", ")}...`,
     );
     // Their own stop timeout (stop_grace_period): SIGTERM, in-flight requests finish, then exit.
-    // Behind the proxy they have no request left by now: its reload returned once they finished.
+    // Behind the proxy no new request reaches them now; the reload did not wait for those it had
+    // sent them, which they answer before they exit.
     await this.exec.run(docker.stopContainers(old.map((c) => c.id)), { show: "none" });
     await this.exec.run(docker.removeContainers(old.map((c) => c.id)), { show: "none" });
   }
