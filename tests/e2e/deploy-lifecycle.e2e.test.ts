@@ -64,7 +64,7 @@ describe("lh-ci deploy on the real stack: a killed service, then retention", () 
     expect(up).toMatchObject({ status: "failed" });
     // Start-first: the killed container was the new api; R1's containers were never stopped.
     expect(up?.detail).toMatch(
-      /^start-first rollout of 7+2 stopped: the new container \S+-api-\d+ failed: it is (exited|restarting); removed the new .+; the running containers were never stopped and still serve$/,
+      /^start-first rollout of (72)+ stopped: the new container \S+-api-\d+ failed: it is (exited|restarting); removed the new .+; the running containers were never stopped and still serve$/,
     );
     expect(outcome).toMatchObject({
       ok: false,
