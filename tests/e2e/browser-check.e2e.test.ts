@@ -97,7 +97,8 @@ describe("the browser check in lh-ci deploy, on the real stack", () => {
       ["run", "--rm", "--no-TTY", "--no-deps", "--entrypoint", "env", "browser-check"],
       { env: { ...process.env, IMAGE_PREFIX: PREFIX, RELEASE: A } },
     );
-    const page = await (await fetch(`http://127.0.0.1:${target.env.ports.web}/`)).text();
+    const proxy = await target.proxy();
+    const { text: page } = await proxy.get(proxy.web("/"));
     expect(env.stdout).toContain("HOME=");
     expect(env.stdout).not.toMatch(/^(DATABASE_URL|REDIS_PASSWORD|CLERK_SECRET_KEY|STRIPE_SECRET_KEY)=/m);
     for (const secret of target.env.canaries) {

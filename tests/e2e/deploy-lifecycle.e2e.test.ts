@@ -40,11 +40,11 @@ async function deploy(n: number) {
 }
 
 describe("lh-ci deploy on the real stack: a killed service, then retention", () => {
-  it("9. the api container killed during up --wait: the deploy fails clearly, rolls back, frees the lock; a rerun succeeds", async () => {
+  it("9. the new api container killed during the rollout: the deploy fails clearly, rolls back, frees the lock; a rerun succeeds", async () => {
     await deploy(1);
     const R2 = release(2);
     await target.tag(R1, R2, IMAGE_SERVICES);
-    const failed = await phase("deploy release 2 (api killed during up --wait)", async () => {
+    const failed = await phase("deploy release 2 (new api killed during the rollout)", async () => {
       const deploying = target.lhCi(["deploy", "--release", R2, "--json"]);
       // Whatever happens here, the deploy is awaited before the test goes on (or cleans up).
       const killed = target
@@ -62,7 +62,10 @@ describe("lh-ci deploy on the real stack: a killed service, then retention", () 
     const up = outcome.steps.find((step) => step.step === "up");
     console.log(`[e2e] the killed deploy's up step: ${up?.detail}\n[e2e] its report: ${outcome.messages.join(" | ")}`);
     expect(up).toMatchObject({ status: "failed" });
-    expect(up?.detail).toMatch(/docker compose .* up --detach --wait .* exited with 1: .*api/);
+    // Start-first: the killed container was the new api; R1's containers were never stopped.
+    expect(up?.detail).toMatch(
+      /^start-first rollout of (72)+ stopped: the new container \S+-api-\d+ failed: it is (exited|restarting); removed the new .+; the running containers were never stopped and still serve$/,
+    );
     expect(outcome).toMatchObject({
       ok: false,
       running: R1,

@@ -5,7 +5,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DeployTarget, prepareDeployTarget, deployReport as report } from "./support/deploy-target.ts";
 import { docker, run } from "./support/docker.ts";
-import { getJson, postJson, waitFor } from "./support/http.ts";
+import { waitFor } from "./support/http.ts";
+import { SteadyLoad } from "./support/load.ts";
+import { RolloutEvidence } from "./support/rollout-evidence.ts";
 import { E2EStack } from "./support/stack.ts";
 import { phase } from "./support/timing.ts";
 
@@ -48,13 +50,14 @@ async function psql(sql: string): Promise<string> {
 }
 
 async function createMatter(title: string): Promise<string> {
-  const url = `http://127.0.0.1:${target.env.ports.api}/v1/matters`;
+  const proxy = await target.proxy();
+  const url = proxy.api("/v1/matters");
   const reply = await waitFor(
     "the api to take a matter",
     async () => {
-      const answer = await postJson<{ matter: { id: string } }>(url, { title, clientName: "E2E Client" }).catch(
-        () => undefined,
-      );
+      const answer = await proxy
+        .postJson<{ matter: { id: string } }>(url, { title, clientName: "E2E Client" })
+        .catch(() => undefined);
       return answer?.status === 201 ? answer : undefined;
     },
     60_000,
@@ -63,7 +66,44 @@ async function createMatter(title: string): Promise<string> {
 }
 
 async function matterStatus(id: string): Promise<number> {
-  return (await getJson<unknown>(`http://127.0.0.1:${target.env.ports.api}/v1/matters/${id}`)).status;
+  const proxy = await target.proxy();
+  return (await proxy.getJson<unknown>(proxy.api(`/v1/matters/${id}`))).status;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `action` (a deploy, a rollback) under a steady load of the web page and an api resource through
+ * the proxy over HTTPS: a few seconds before, all of it, a few seconds after. Not one request may
+ * fail; counts and latencies per phase are printed.
+ */
+async function underLoad<T>(label: string, matter: string, action: () => Promise<T>): Promise<T> {
+  const load = new SteadyLoad(await target.proxy(), { targets: { web: "/", api: `/api/v1/matters/${matter}` } });
+  const evidence = RolloutEvidence.start(target.stack);
+  load.start();
+  await sleep(3_000);
+  load.phase("during");
+  const result = await action();
+  load.phase("after");
+  await sleep(3_000);
+  const report = await load.stop();
+  const seen = await evidence.stop();
+  console.log(`[e2e] load through the proxy (60 requests/s) while ${label}:\n${report.text}`);
+  console.log(
+    `[e2e] containers that exited meanwhile: ${seen.exits}; failed tries of an upstream: ${seen.failedTries}`,
+  );
+  // A failed request's cause, or a try the proxy had to repeat: what the engine and the proxy did
+  // meanwhile, and what lh-ci said.
+  if (report.failures.length > 0 || seen.failedTries > 0) {
+    console.log(`[e2e] failed requests:\n  ${report.failures.join("\n  ") || "none"}\n${seen.text}`);
+    const said = (result as { stderr?: unknown } | undefined)?.stderr;
+    if (typeof said === "string") console.log(`[e2e] lh-ci's progress:\n${said}`);
+  }
+  expect(report.failures.slice(0, 20), `${report.failures.length} failed requests`).toEqual([]);
+  // At least 50 requests a second over both targets while the deploy ran.
+  const during = report.stats.filter((s) => s.phase === "during");
+  expect(during.reduce((sum, s) => sum + s.rate, 0)).toBeGreaterThanOrEqual(50);
+  return result;
 }
 
 /** A throwaway copy of the committed tree with extra migrations (the releases B and D). */
@@ -200,9 +240,17 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
     expect(copy.code, copy.stderr).toBe(0);
     backupOfA = copy.stdout.trim().split("\n").at(-1) ?? "";
     await buildB();
-    const result = await phase("deploy B", () => lhCi(["deploy", "--release", B, "--json"]));
+    const result = await underLoad("deploying B", matterBeforeB, () =>
+      phase("deploy B", () => lhCi(["deploy", "--release", B, "--json"])),
+    );
     expect(result.code, result.stderr).toBe(0);
     const deployed = report(result.stdout);
+    const seconds = (ms = 0) => `${(ms / 1000).toFixed(1)} s`;
+    console.log(`[e2e] deploy B, steps: ${deployed.steps.map((s) => `${s.step} ${seconds(s.ms)}`).join(", ")}`);
+    // Every stateless service changed (new image tags): each replaced start-first.
+    expect(deployed.steps.find((step) => step.step === "up")?.detail).toBe(
+      `start-first rollout of api, web, ai-gateway, worker (${B}): new containers healthy, old ones drained`,
+    );
     const backupName = deployed.steps.find((step) => step.step === "backup")?.detail?.split(" ")[0] ?? "";
     expect(backupName).toMatch(/^lawyers_hub_staging_\d{8}T\d{6}Z\.sql$/);
     const sidecar = await ops(["backup", "verify", `/backups/${backupName}`, "--json"]);
@@ -220,9 +268,16 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
 
   it("3. C's api never becomes healthy: the deploy fails and rolls back to B, which runs and verifies", async () => {
     await buildC();
-    const result = await phase("deploy C (rolled back)", () => lhCi(["deploy", "--release", C, "--json"]));
+    const result = await underLoad("deploying C, which never becomes healthy", matterBeforeB, () =>
+      phase("deploy C (rolled back)", () => lhCi(["deploy", "--release", C, "--json"])),
+    );
     expect(result.code).toBe(1);
     const failed = report(result.stdout);
+    // C's api was started next to B's, never became healthy (it exits at once, and restarts) and was
+    // removed; B's was never stopped.
+    expect(failed.steps.find((step) => step.step === "up")?.detail).toMatch(
+      /^start-first rollout of (c0)+ stopped: the new container \S+-(api|web|ai-gateway|worker)-\d+ failed: (its health check failed \(unhealthy\)|it is (restarting|exited)); removed the new .+; the running containers were never stopped and still serve$/,
+    );
     expect(failed).toMatchObject({
       ok: false,
       running: B,
@@ -250,7 +305,9 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
   });
 
   it("5. rollback --to A (short SHA) with A's images retained: A runs and verifies, migrations are forward-only", async () => {
-    const result = await phase("rollback to A", () => lhCi(["rollback", "--to", A.slice(0, 7), "--json"]));
+    const result = await underLoad("rolling back to A", matterBeforeB, () =>
+      phase("rollback to A", () => lhCi(["rollback", "--to", A.slice(0, 7), "--json"])),
+    );
     expect(result.code, result.stderr).toBe(0);
     const rolledBack = report(result.stdout);
     expect(rolledBack).toMatchObject({ ok: true, running: A, rolledBackTo: A });

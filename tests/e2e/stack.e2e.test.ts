@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker, engineProblem, transcript } from "./support/docker.ts";
 import { type E2EEnvironment, writeE2EEnvironment } from "./support/env-file.ts";
-import { getJson, postJson, waitFor } from "./support/http.ts";
+import { waitFor } from "./support/http.ts";
 import {
   buildImage,
   IMAGE_SERVICES,
@@ -12,6 +12,7 @@ import {
   removeOtherReleases,
 } from "./support/images.ts";
 import { instantValue, targetHealth } from "./support/prometheus.ts";
+import { ProxyClient } from "./support/proxy.ts";
 import { E2EStack } from "./support/stack.ts";
 import { phase, phaseSummary } from "./support/timing.ts";
 
@@ -31,11 +32,19 @@ const LONG_RUNNING = [
   "pushgateway",
   "postgres-exporter",
   "redis-exporter",
+  "proxy",
 ];
 const SCRAPE_JOBS = [...APPS, "postgres", "redis", "pushgateway", "prometheus", "alertmanager"];
 
 let env: E2EEnvironment;
 let stack: E2EStack;
+let proxyClient: ProxyClient | undefined;
+
+/** The proxy, over HTTPS with its internal CA (the CA survives down and up on its volume). */
+async function proxy(): Promise<ProxyClient> {
+  proxyClient ??= await ProxyClient.of(stack);
+  return proxyClient;
+}
 
 interface Matter {
   id: string;
@@ -43,7 +52,8 @@ interface Matter {
 }
 
 async function createMatter(title: string): Promise<Matter> {
-  const reply = await postJson<{ matter: Matter }>(`http://127.0.0.1:${env.ports.api}/v1/matters`, {
+  const client = await proxy();
+  const reply = await client.postJson<{ matter: Matter }>(client.api("/v1/matters"), {
     title,
     clientName: "E2E Client",
   });
@@ -52,7 +62,8 @@ async function createMatter(title: string): Promise<Matter> {
 }
 
 async function matterStatus(id: string): Promise<number> {
-  return (await getJson<unknown>(`http://127.0.0.1:${env.ports.api}/v1/matters/${id}`)).status;
+  const client = await proxy();
+  return (await client.getJson<unknown>(client.api(`/v1/matters/${id}`))).status;
 }
 
 beforeAll(async () => {
@@ -67,6 +78,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // A safety net when a test failed before the clean-up test: nothing of the project survives.
   if (stack && (await stack.leftovers()).length > 0) await stack.down({ volumes: true });
+  await proxyClient?.close();
   env?.remove();
   console.log(`[e2e] phases of the stack e2e:\n${phaseSummary()}`);
 });
@@ -124,18 +136,33 @@ describe("the staging stack on a real Docker engine", () => {
     expect(result.stdout).toMatch(/all 5 checks passed/);
   });
 
-  it("serves the web page from its container with the api ready, and every asset the page names answers 200", async () => {
-    const web = `http://127.0.0.1:${env.ports.web}`;
-    const page = await fetch(`${web}/`, { signal: AbortSignal.timeout(10_000) });
+  it("serves the web page and the api only through the proxy, over HTTPS with its CA; every asset the page names answers 200", async () => {
+    const client = await proxy();
+    const page = await client.get(client.web("/"));
     expect(page.status).toBe(200);
-    const html = await page.text();
+    const html = page.text;
     expect(html).toMatch(/data-testid="api-status" data-api-status="ready"/);
     const assets = [...new Set([...html.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((match) => match[1] ?? ""))];
     expect(assets.some((path) => path.startsWith("/_next/static/") && path.endsWith(".js"))).toBe(true);
     for (const path of assets) {
-      const asset = await fetch(`${web}${path}`, { signal: AbortSignal.timeout(10_000) });
+      const asset = await client.get(client.web(path));
       expect(`${path}: ${asset.status}`).toBe(`${path}: 200`);
     }
+    expect((await client.getJson<{ status: string }>(client.api("/ready"))).body.status).toBe("ready");
+    // The apps' metrics stay inside the stack; plain HTTP is redirected to HTTPS.
+    expect((await client.get(client.api("/metrics"))).status).toBe(404);
+    expect((await client.get(client.web("/metrics"))).status).toBe(404);
+    const plain = await fetch(`http://localhost:${env.ports.http}/`, {
+      redirect: "manual",
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(plain.status).toBe(308);
+    expect(plain.headers.get("location")).toMatch(/^https:\/\/localhost\//);
+    // A client that does not trust the proxy's CA is refused: the certificate is the CA's, not a public one.
+    await expect(fetch(client.web("/"), { signal: AbortSignal.timeout(10_000) })).rejects.toThrow();
+    // Only the proxy publishes ports of the apps.
+    for (const app of APPS)
+      expect(await stack.inspect<Record<string, unknown>>(app, ".HostConfig.PortBindings"), app).toEqual({});
   });
 
   it("backs up into the backups volume and restores it: the database returns to its state at backup time", async () => {

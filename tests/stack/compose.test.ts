@@ -194,24 +194,78 @@ describe("exposure", () => {
     expect(compose.networks?.backend?.internal).toBe(true);
   });
 
-  it("publishes only web, api, Grafana, and Prometheus/Alertmanager on loopback unless asked", () => {
+  it("publishes the apps only through the proxy; Grafana, and Prometheus/Alertmanager on loopback unless asked", () => {
     const published = Object.entries(services)
       .filter(([, service]) => service.ports?.length)
       .map(([name]) => name)
       .sort();
-    expect(published).toEqual(["alertmanager", "api", "grafana", "prometheus", "web"]);
+    expect(published).toEqual(["alertmanager", "grafana", "prometheus", "proxy"]);
     const bind = (name: string, env: Record<string, string> = {}) =>
       (services[name]?.ports ?? []).map((port) => interpolate(String(port), env));
-    expect(bind("web")).toEqual(["0.0.0.0:3000:3000"]);
-    expect(bind("api")).toEqual(["0.0.0.0:4000:4000"]);
+    expect(bind("proxy")).toEqual(["0.0.0.0:443:443", "0.0.0.0:80:80"]);
+    expect(bind("proxy", { PROXY_BIND_ADDRESS: "127.0.0.1", PROXY_HTTPS_PORT: "8443" })).toEqual([
+      "127.0.0.1:8443:443",
+      "127.0.0.1:80:80",
+    ]);
     expect(bind("grafana")).toEqual(["0.0.0.0:3001:3000"]);
     expect(bind("prometheus")).toEqual(["127.0.0.1:9090:9090"]);
     expect(bind("alertmanager")).toEqual(["127.0.0.1:9093:9093"]);
     expect(bind("prometheus", { PROMETHEUS_BIND_ADDRESS: "0.0.0.0", PROMETHEUS_PORT: "19090" })).toEqual([
       "0.0.0.0:19090:9090",
     ]);
+    expect(interpolate(String(services.proxy?.image), {})).toBe("caddy:2.10.2");
     // Every published port names its interface (what dclint's no-unbound-port-interfaces checks).
     for (const name of published) for (const port of bind(name)) expect(port).toMatch(/^\d+\.\d+\.\d+\.\d+:\d+:\d+$/);
+  });
+});
+
+describe("rollout", () => {
+  it("lets the four apps run two containers side by side during a deploy, each draining within its grace period", () => {
+    for (const name of APPS) {
+      const service = services[name] as Record<string, unknown>;
+      // A fixed name would make a second container of the service impossible.
+      expect(service.container_name, name).toBeUndefined();
+      expect(service.stop_grace_period, name).toBe("30s");
+      expect((service.healthcheck as { interval?: string }).interval, name).toBe("5s");
+    }
+  });
+});
+
+describe("the proxy's upstreams", () => {
+  const caddyfile = readFileSync(repoPath("compose/proxy/Caddyfile"), "utf8");
+  /** The body of each reverse_proxy block (web's and the api's), comments left out. */
+  const blocks = caddyfile
+    .split(/\breverse_proxy \{/)
+    .slice(1)
+    .map((rest) => rest.replace(/#.*$/gm, ""));
+  const seconds = (block: string, setting: string) => {
+    const value = new RegExp(`\\b${setting}\\s+(\\d+)(ms|s)\\b`).exec(block);
+    return value ? Number(value[1]) / (value[2] === "ms" ? 1000 : 1) : undefined;
+  };
+
+  it("retries within a budget that fits several cheap dials, and closes idle connections before Node.js does", () => {
+    expect(blocks).toHaveLength(2);
+    for (const block of blocks) {
+      // A container that just stopped can stay in the DNS lookup for up to `refresh`: a dial to it
+      // goes unanswered until dial_timeout, and must leave room in lb_try_duration for retries.
+      const dial = seconds(block, "dial_timeout") ?? 3;
+      const budget = seconds(block, "lb_try_duration") ?? 0;
+      expect(dial).toBeLessThanOrEqual(1);
+      expect(budget).toBeGreaterThanOrEqual(5 * dial);
+      expect(seconds(block, "refresh")).toBeLessThanOrEqual(1);
+      // Node's http server closes an idle connection after keepAliveTimeout (5 s by default);
+      // the proxy must let it go first, or it may send a request on it as it closes.
+      expect(seconds(block, "keepalive")).toBeLessThan(5);
+      expect(block).toMatch(/\bkeepalive_idle_conns_per_host\s+\d+/);
+    }
+  });
+
+  it("has no passive health: one failed try must not take a rollout's only upstream out", () => {
+    // During a rollout each service has one static upstream; passive health would hold every
+    // request for fail_duration after a single failed try, and a reload then answers them 502.
+    for (const block of blocks) {
+      expect(block).not.toMatch(/\b(fail_duration|max_fails|unhealthy_status|unhealthy_latency)\b/);
+    }
   });
 });
 

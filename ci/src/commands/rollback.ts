@@ -71,8 +71,10 @@ Exit 0 when the target runs and verified, 1 otherwise.`,
               `the images of ${release} are not on the engine (${missing.join(", ")}); only the last five releases keep theirs: deploy that commit instead`,
             );
           }
-          await stack.up(release);
-          return `compose up --wait (${release})`;
+          const outcome = await stack.up(release);
+          return outcome.kind === "rollout"
+            ? `start-first rollout of ${outcome.services.join(", ")} (${release}): new containers healthy, old ones drained`
+            : `compose up --wait (${release})`;
         },
         verify: (release) => verifyRelease(stack, release, { timeout: verifyTimeout, browser }),
         record: (entry) => stack.record(ops, entry),

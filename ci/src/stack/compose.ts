@@ -262,3 +262,56 @@ export function logs(project: ComposeProject, release: string, tail: number, ser
     ...(service ? [service] : []),
   );
 }
+
+/** The services of the project (no profile: what `up` starts) as JSON: their images and dependencies. */
+export function servicesJson(project: ComposeProject, release: string): CommandLine {
+  return compose(project, release, "config", "--format", "json");
+}
+
+/** `service hash` per line: the configuration hash compose labels each container with. */
+export function configHashes(project: ComposeProject, release: string, services: readonly string[]): CommandLine {
+  return compose(project, release, "config", "--hash", services.join(","));
+}
+
+/**
+ * Starts the given services (and their dependencies) and removes orphans; `wait`: also waits for
+ * their health checks.
+ */
+export function upSome(
+  project: ComposeProject,
+  release: string,
+  services: readonly string[],
+  wait = true,
+): CommandLine {
+  return compose(
+    project,
+    release,
+    "up",
+    "--detach",
+    ...(wait ? ["--wait", "--wait-timeout", String(UP_WAIT_SECONDS)] : []),
+    "--remove-orphans",
+    ...services,
+  );
+}
+
+/**
+ * The start of a start-first rollout: one more container of each service next to the running
+ * ones (`--scale`), which stay as they are (`--no-recreate`), without touching any dependency.
+ * Not `--wait`: rollout.ts watches the new containers itself, to remove them when one fails.
+ */
+export function scaleUp(
+  project: ComposeProject,
+  release: string,
+  scales: readonly { service: string; scale: number }[],
+): CommandLine {
+  return compose(
+    project,
+    release,
+    "up",
+    "--detach",
+    "--no-deps",
+    "--no-recreate",
+    ...scales.flatMap(({ service, scale }) => ["--scale", `${service}=${scale}`]),
+    ...scales.map(({ service }) => service),
+  );
+}

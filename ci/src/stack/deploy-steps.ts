@@ -151,7 +151,10 @@ export class ToolkitDeploySteps implements DeploySteps {
   }
 
   async up(release: string, options: { withoutMigrate?: boolean } = {}): Promise<StepDetail> {
-    await this.stack.up(release, options);
+    const outcome = await this.stack.up(release, options);
+    if (outcome.kind === "rollout") {
+      return `start-first rollout of ${outcome.services.join(", ")} (${release}): new containers healthy, old ones drained`;
+    }
     return `compose up --wait (${release})${options.withoutMigrate ? ", migrate not run again: none pending" : ""}`;
   }
 

@@ -117,3 +117,80 @@ export function unpackOnHost(image: string, hostDir: string): CommandLine {
 export function packProject(sourceDir: string, folders: readonly string[]): CommandLine {
   return { program: "tar", args: ["--directory", sourceDir, "--create", "--file", "-", ...folders] };
 }
+
+/**
+ * The containers of a compose project with what a rollout compares:
+ * `ID<TAB>name<TAB>service<TAB>state<TAB>config hash<TAB>image ID` (compose's own labels).
+ */
+export function listComposeContainers(project: string): CommandLine {
+  return docker(
+    "container",
+    "ls",
+    "--all",
+    "--no-trunc",
+    "--filter",
+    `label=com.docker.compose.project=${project}`,
+    "--format",
+    [
+      "{{.ID}}",
+      "{{.Names}}",
+      '{{.Label "com.docker.compose.service"}}',
+      "{{.State}}",
+      '{{.Label "com.docker.compose.config-hash"}}',
+      '{{.Label "com.docker.compose.image"}}',
+    ].join("\t"),
+  );
+}
+
+/** `<state> <health>` of one container; health is "none" when it has no health check. */
+export function containerHealth(id: string): CommandLine {
+  return docker(
+    "container",
+    "inspect",
+    "--format",
+    "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}",
+    id,
+  );
+}
+
+/** `docker stop`: SIGTERM, then SIGKILL after each container's own stop timeout (compose's stop_grace_period). */
+export function stopContainers(ids: readonly string[]): CommandLine {
+  return docker("container", "stop", ...ids);
+}
+
+export function removeContainers(ids: readonly string[], force = false): CommandLine {
+  return docker("container", "rm", ...(force ? ["--force"] : []), ...ids);
+}
+
+/** Each container's name and its networks with their addresses, one line each: `/name<TAB>{"net":{"IPAddress":...}}`. */
+export function containerNetworks(ids: readonly string[]): CommandLine {
+  return docker("container", "inspect", "--format", "{{.Name}}\t{{json .NetworkSettings.Networks}}", ...ids);
+}
+
+/** The Caddyfile the proxy container was started with, to stdout (what a rollout renders its routes from). */
+export function readProxyCaddyfile(proxyId: string, path: string): CommandLine {
+  return docker("container", "exec", proxyId, "cat", path);
+}
+
+/**
+ * Loads the Caddyfile on stdin into the running proxy, through its admin API on the container's
+ * own localhost (no published admin port). Caddy keeps its previous configuration if the new one
+ * fails to load, and returns as soon as the new one serves: the previous one's requests in flight
+ * go on (bounded by the Caddyfile's `grace_period`), but are no longer tried again on another
+ * upstream. `{$VAR}` placeholders come from the container's environment.
+ */
+export function reloadProxy(proxyId: string): CommandLine {
+  return docker(
+    "container",
+    "exec",
+    "--interactive",
+    proxyId,
+    "caddy",
+    "reload",
+    "--config",
+    "-",
+    "--adapter",
+    "caddyfile",
+    "--force",
+  );
+}

@@ -27,6 +27,7 @@ import { OpsSession } from "./ops-session.ts";
 import { projectDigest } from "./project-digest.ts";
 import { type DigestRefs, describePull, type PullResult, pullByDigest, type RegistryLogin } from "./registry-images.ts";
 import { ledgerCommits } from "./retention.ts";
+import { Rollout, type UpOutcome } from "./rollout.ts";
 import { PROJECT_FOLDERS, type StackSettings } from "./settings.ts";
 
 function lastLine(text: string): string {
@@ -338,11 +339,20 @@ export class Stack {
     await this.exec.run(composeCommands.runMigrate(this.project, release));
   }
 
-  /** `docker compose up --wait` of a release: waits for every health check, fails if one does not pass. */
-  async up(release: string, options: { withoutMigrate?: boolean } = {}): Promise<void> {
-    await this.exec.run(composeCommands.up(this.project, release, options));
+  /**
+   * Brings a release up and waits for every health check: `docker compose up --wait` when no
+   * stateless service runs another configuration, else their start-first rollout (rollout.ts),
+   * in which no old container stops before the new ones are healthy.
+   */
+  async up(release: string, options: { withoutMigrate?: boolean } = {}): Promise<UpOutcome> {
+    const pinned = this.project.pinned;
+    const images = pinned?.release === release ? pinned.refs : releaseImages(this.project.imagePrefix, release);
+    const outcome = await new Rollout(this.exec, this.project).up(release, images, async () => {
+      await this.exec.run(composeCommands.up(this.project, release, options));
+    });
     // Every service is up and healthy now, those ops depends on included.
     if (this.#session?.release === release) this.#session.dependenciesUp = Promise.resolve();
+    return outcome;
   }
 
   async verify(release: string, timeout = "120s", options: RunOptions = {}): Promise<RunResult> {

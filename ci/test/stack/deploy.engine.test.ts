@@ -8,10 +8,10 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DeployReport } from "../../src/stack/deploy-flow.ts";
 import { tempDir } from "../support/temp-dir.ts";
-import { docker, NODE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, requireEngine } from "./support/engine.ts";
+import { CADDY_IMAGE, docker, NODE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, requireEngine } from "./support/engine.ts";
 import { miniStack } from "./support/mini-stack.ts";
 
-requireEngine([NODE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE]);
+requireEngine([NODE_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, CADDY_IMAGE]);
 
 const stack = miniStack();
 const A = "a000000000000000000000000000000000000001";
@@ -218,6 +218,7 @@ describe("lh-ci deploy on a real engine", () => {
     "a release whose api never becomes healthy is rolled back to the previous verified one",
     async () => {
       await stack.tagRelease(BAD);
+      const before = await serviceContainers();
       const result = await stack.lhCi(["deploy", "--release", BAD, "--json"]);
       expect(result.code).toBe(1);
       const failed = report(result.stdout);
@@ -228,6 +229,12 @@ describe("lh-ci deploy on a real engine", () => {
         recorded: { commit: BAD, result: "rolled-back" },
       });
       expect(failed.steps.find((step) => step.step === "up")).toMatchObject({ status: "failed" });
+      // Start-first: the new api and web never became healthy, so they were removed and A's were
+      // never stopped (the same containers, running since before the deploy).
+      expect(failed.steps.find((step) => step.step === "up")?.detail).toMatch(
+        /^start-first rollout of bad0+3 stopped: the new container \S+-(api|web)-\d+ failed: its health check failed \(unhealthy\); removed the new .+; the running containers were never stopped and still serve$/,
+      );
+      expect(await serviceContainers()).toEqual(before);
       expect(failed.steps.find((step) => step.step === "rollback")).toMatchObject({ status: "ok" });
       expect(failed.messages.join("\n")).toMatch(/ROLLED BACK to a0+1; the database schema was left as migrated/);
       expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
@@ -295,15 +302,48 @@ describe("lh-ci deploy on a real engine", () => {
       await stack.tagRelease(B);
       // A changed project file: the digests differ, so deploy copies the folders again.
       writeFileSync(join(stack.sourceDir, "monitoring", "notes.txt"), "changed with B\n");
-      const deployed = await stack.lhCi(["deploy", "--release", B]);
+      const { result: deployed, samples } = await watchProxy(B, stack.lhCi(["deploy", "--release", B, "--json"]));
       expect(deployed.code, deployed.stderr).toBe(0);
+      expect(deployed.stderr).toContain("Proxy: pinning ");
+      expect(deployed.stderr).toMatch(/Proxy: routing api to \S+-api-\d+ only \(was \S+-api-\d+\)/);
+      // Once a new container exists the proxy routes by address (no Docker DNS lookup), and it
+      // names a new container only once that one is healthy.
+      const during = samples.filter((sample) => sample.freshBefore.length > 0);
+      expect(during.length).toBeGreaterThan(0);
+      for (const sample of during) expect(sample.config).not.toContain('"dynamic_upstreams"');
+      const newNames = [...(samples.at(-1)?.freshAfter.keys() ?? [])];
+      expect(newNames).toHaveLength(2);
+      const newDials = await dialsOf(newNames);
+      for (const sample of samples) {
+        for (const [name, status] of sample.freshAfter) {
+          const dial = newDials.get(name) ?? "(none)";
+          if (sample.config.includes(dial)) expect(status, `${name} routed while ${status}`).toContain("(healthy)");
+        }
+      }
+      const switched = await proxyConfig();
+      expect(switched.match(/"dial":"[^"]+"/g)?.sort()).toEqual([...newDials.values()].sort());
+      expect(report(deployed.stdout).steps.find((step) => step.step === "up")?.detail).toBe(
+        `start-first rollout of api, web (${B}): new containers healthy, old ones drained`,
+      );
+      // One container per service again, each of B.
+      expect((await serviceContainers()).map((line) => line.split(" ").slice(1).join(" "))).toEqual([
+        `api ${stack.name}/api:${B} running`,
+        `web ${stack.name}/web:${B} running`,
+      ]);
       expect(readFileSync(join(stack.projectDir, "monitoring", "notes.txt"), "utf8")).toBe("changed with B\n");
-      expect(deployed.stdout).toMatch(/^DEPLOYED: release b0+2/);
       const result = await stack.lhCi(["rollback", "--json"]);
       expect(result.code, result.stderr).toBe(0);
       const rolledBack = report(result.stdout);
       expect(rolledBack).toMatchObject({ ok: true, running: A, rolledBackTo: A });
+      expect(rolledBack.steps.find((step) => step.step === "up")?.detail).toBe(
+        `start-first rollout of api, web (${A}): new containers healthy, old ones drained`,
+      );
       expect(rolledBack.messages.join("\n")).toContain("migrations are forward-only");
+      // The proxy was switched to A's new containers, and only them.
+      const back = await proxyConfig();
+      const current = await dialsOf([...(await releaseContainers(A)).keys()]);
+      expect(current.size).toBe(2);
+      expect(back.match(/"dial":"[^"]+"/g)?.sort()).toEqual([...current.values()].sort());
       expect(await lastLineOf(["stack", "ops", "--", "releases", "current"])).toBe(A);
       const status = await stack.lhCi(["stack", "status", "--json"]);
       expect(JSON.parse(status.stdout.trim()).running).toBe(A);
@@ -312,7 +352,7 @@ describe("lh-ci deploy on a real engine", () => {
   );
 
   it(
-    "a service container killed during up --wait: the deploy fails clearly, rolls back, frees the lock; a rerun succeeds",
+    "a new service container killed during the start-first rollout: the old ones never stopped, the deploy fails clearly, rolls back, frees the lock; a rerun succeeds",
     async () => {
       await stack.tagRelease(SLOW);
       const deploying = stack.lhCi(["deploy", "--release", SLOW, "--json"]);
@@ -323,7 +363,7 @@ describe("lh-ci deploy on a real engine", () => {
       const failed = report(result.stdout);
       expect(failed.steps.find((step) => step.step === "up")).toMatchObject({ status: "failed" });
       expect(failed.steps.find((step) => step.step === "up")?.detail).toMatch(
-        /docker compose .* up --detach --wait .* exited with 1: .*api/,
+        /^start-first rollout of 5100\S+ stopped: the new container \S+-api-\d+ failed: it is exited; removed the new .*; the running containers were never stopped and still serve$/,
       );
       expect(failed).toMatchObject({ running: A, rolledBackTo: A });
       expect(await lastLineOf(["stack", "ops", "--", "lock", "status"])).toMatch(/not held|free|no lock/i);
@@ -335,6 +375,104 @@ describe("lh-ci deploy on a real engine", () => {
     DEPLOY_TIMEOUT_MS,
   );
 });
+
+/** The proxy's live configuration (JSON), from its admin API inside the container. */
+async function proxyConfig(): Promise<string> {
+  const found = await docker([
+    "container",
+    "ls",
+    "--quiet",
+    "--filter",
+    `label=com.docker.compose.project=${stack.name}`,
+    "--filter",
+    "label=com.docker.compose.service=proxy",
+  ]);
+  const id = found.stdout.trim().split("\n")[0] ?? "";
+  const read = await docker(["container", "exec", id, "wget", "-qO-", "http://127.0.0.1:2019/config/"]);
+  expect(read.code, read.stderr).toBe(0);
+  return read.stdout;
+}
+
+/** `name -> docker ps status` of the project's api and web containers of `release`. */
+async function releaseContainers(release: string): Promise<Map<string, string>> {
+  const listed = await docker([
+    "container",
+    "ls",
+    "--filter",
+    `label=com.docker.compose.project=${stack.name}`,
+    "--format",
+    "{{.Names}}\t{{.Image}}\t{{.Status}}",
+  ]);
+  const fresh = new Map<string, string>();
+  for (const line of listed.stdout.split("\n")) {
+    const [name = "", image = "", status = ""] = line.split("\t");
+    if (image === `${stack.name}/api:${release}` || image === `${stack.name}/web:${release}`) fresh.set(name, status);
+  }
+  return fresh;
+}
+
+/** `name -> the "dial" the proxy's configuration names it by`: its address and its service's port. */
+async function dialsOf(names: readonly string[]): Promise<Map<string, string>> {
+  if (names.length === 0) return new Map();
+  const inspected = await docker([
+    "container",
+    "inspect",
+    "--format",
+    "{{.Name}} {{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}",
+    ...names,
+  ]);
+  const dials = new Map<string, string>();
+  for (const line of inspected.stdout.trim().split("\n")) {
+    const [slashed = "", address = ""] = line.trim().split(/\s+/);
+    const name = slashed.replace(/^\//, "");
+    dials.set(name, `"dial":"${address}:${name.includes("-api-") ? 4000 : 3000}"`);
+  }
+  return dials;
+}
+
+interface ProxySample {
+  /** The containers of the release that existed before the configuration was read. */
+  freshBefore: string[];
+  config: string;
+  /** Their status read after it (a container named in it must be healthy by then). */
+  freshAfter: Map<string, string>;
+}
+
+/** While `during` runs: the proxy's live configuration, read again and again between two reads of the release's containers. */
+async function watchProxy<T>(release: string, during: Promise<T>): Promise<{ result: T; samples: ProxySample[] }> {
+  const samples: ProxySample[] = [];
+  let done = false;
+  const watching = (async () => {
+    while (!done) {
+      const freshBefore = [...(await releaseContainers(release)).keys()];
+      const config = await proxyConfig();
+      samples.push({ freshBefore, config, freshAfter: await releaseContainers(release) });
+    }
+  })();
+  try {
+    return { result: await during, samples };
+  } finally {
+    done = true;
+    await watching;
+  }
+}
+
+/** `ID service image state` of the project's api and web containers, sorted by service. */
+async function serviceContainers(): Promise<string[]> {
+  const listed = await docker([
+    "container",
+    "ls",
+    "--all",
+    "--filter",
+    `label=com.docker.compose.project=${stack.name}`,
+    "--format",
+    '{{.ID}} {{.Label "com.docker.compose.service"}} {{.Image}} {{.State}}',
+  ]);
+  return listed.stdout
+    .split("\n")
+    .filter((line) => / (api|web) /.test(line))
+    .sort((a, b) => a.split(" ")[1]?.localeCompare(b.split(" ")[1] ?? "") ?? 0);
+}
 
 /** The id of the project's container of `service` created from `image`, once there is one (within 3 minutes). */
 async function waitForContainer(service: string, image: string): Promise<string> {

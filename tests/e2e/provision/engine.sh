@@ -39,7 +39,15 @@ start_engine() {
       /var/run/docker/containerd/containerd-debug.sock
     mkdir -p "$LH_E2E_LOG_DIR"
     say "dockerd: starting (log: $LH_E2E_LOG_DIR/dockerd.log)"
-    setsid nohup dockerd >>"$LH_E2E_LOG_DIR/dockerd.log" 2>&1 </dev/null &
+    # Without the descriptors this script inherited: a lock held around provisioning
+    # (`flock /work/docker.lock bash provision.sh`) would otherwise live on in dockerd for ever.
+    (
+      for fd in /proc/self/fd/*; do
+        fd="${fd##*/}"
+        if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+      done
+      exec setsid nohup dockerd >>"$LH_E2E_LOG_DIR/dockerd.log" 2>&1 </dev/null
+    ) &
   fi
   for _ in $(seq 1 60); do
     if docker info >/dev/null 2>&1; then

@@ -42,6 +42,7 @@ go_stand_in() {
 timed build_context lh-e2e/postgres:15 "$STAND_INS/postgres"
 timed build_context lh-e2e/redis:7 "$STAND_INS/redis"
 timed build_context lh-e2e/registry:2 "$STAND_INS/registry"
+timed build_context lh-e2e/caddy:2 "$STAND_INS/caddy"
 timed go_stand_in lh-e2e/prometheus:2 prometheus prometheus /prometheus
 timed go_stand_in lh-e2e/alertmanager:0 prometheus-alertmanager prometheus-alertmanager /alertmanager
 timed go_stand_in lh-e2e/pushgateway:1 prometheus-pushgateway prometheus-pushgateway /data

@@ -5,6 +5,7 @@ import { type CommandResult, docker, engineProblem, run } from "./docker.ts";
 import { type E2EEnvironment, writeE2EEnvironment } from "./env-file.ts";
 import { buildArgs, EXTRA_CA, IMAGE_SERVICES, type ImageService, SERVICE_DOCKERFILES } from "./images.ts";
 import { E2E_COMPOSE_FILE, REPO_ROOT } from "./paths.ts";
+import { ProxyClient } from "./proxy.ts";
 import { E2EStack } from "./stack.ts";
 import { phase } from "./timing.ts";
 
@@ -16,7 +17,7 @@ export interface DeployReport {
   running?: string;
   rolledBackTo?: string;
   recorded?: { commit: string; result: string };
-  steps: { step: string; status: string; detail?: string }[];
+  steps: { step: string; status: string; ms?: number; detail?: string }[];
   messages: string[];
 }
 
@@ -45,6 +46,7 @@ export async function prepareDeployTarget(project: string, prefix: string, relea
 export class DeployTarget {
   readonly stack: E2EStack;
   readonly prefix: string;
+  #proxy: ProxyClient | undefined;
 
   constructor(project: string, prefix: string, env: E2EEnvironment) {
     this.stack = new E2EStack(project, env);
@@ -53,6 +55,12 @@ export class DeployTarget {
 
   get env(): E2EEnvironment {
     return this.stack.env;
+  }
+
+  /** HTTPS to the stack's proxy, trusting its internal CA (read once the proxy has made it). */
+  async proxy(): Promise<ProxyClient> {
+    this.#proxy ??= await ProxyClient.of(this.stack);
+    return this.#proxy;
   }
 
   private targetOptions(): string[] {
@@ -141,6 +149,7 @@ export class DeployTarget {
 
   /** Everything the scenarios created gone: the project, the prefix's image tags, the env file. */
   async cleanUp(): Promise<void> {
+    await this.#proxy?.close();
     await this.down();
     await this.removeImages();
     this.env.remove();

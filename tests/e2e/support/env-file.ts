@@ -16,7 +16,8 @@ export interface E2EEnvironment {
   values: Record<string, string>;
   /** Every secret value of the file: none may appear in any output or log. */
   canaries: string[];
-  ports: { api: number; web: number; prometheus: number; alertmanager: number };
+  /** The proxy's HTTPS and HTTP ports (the apps' only way in), Prometheus's and Alertmanager's. */
+  ports: { https: number; http: number; prometheus: number; alertmanager: number };
   remove(): void;
 }
 
@@ -35,8 +36,8 @@ export async function writeE2EEnvironment(release: string): Promise<E2EEnvironme
   };
   // DATABASE_URL's password: the application role's own, not the superuser's.
   const appPassword = canary("app");
-  const [api, web, prometheus, alertmanager] = (await enginePublishablePorts(4)) as [number, number, number, number];
-  const ports = { api, web, prometheus, alertmanager };
+  const [https, http, prometheus, alertmanager] = (await enginePublishablePorts(4)) as [number, number, number, number];
+  const ports = { https, http, prometheus, alertmanager };
   const values: Record<string, string> = {
     RELEASE: release,
     IMAGE_PREFIX,
@@ -54,10 +55,12 @@ export async function writeE2EEnvironment(release: string): Promise<E2EEnvironme
     WEB_URL: "http://web:3000",
     // The AI gateway must not call out of this machine: its provider is the loopback of its container.
     OPENAI_BASE_URL: "http://127.0.0.1:9/v1",
-    API_BIND_ADDRESS: "127.0.0.1",
-    API_PORT: String(ports.api),
-    WEB_BIND_ADDRESS: "127.0.0.1",
-    WEB_PORT: String(ports.web),
+    // No STAGING_DOMAIN: the proxy serves localhost with its internal CA, which the e2e trusts.
+    PROXY_BIND_ADDRESS: "127.0.0.1",
+    PROXY_HTTPS_PORT: String(ports.https),
+    PROXY_HTTP_PORT: String(ports.http),
+    // Every try of an upstream logged: a failed request under load names what it met.
+    PROXY_LOG_LEVEL: "DEBUG",
     PROMETHEUS_PORT: String(ports.prometheus),
     ALERTMANAGER_PORT: String(ports.alertmanager),
     ...secrets,

@@ -18,4 +18,5 @@ export const STAND_IN_IMAGES = {
   PUSHGATEWAY_IMAGE: "lh-e2e/pushgateway:1",
   POSTGRES_EXPORTER_IMAGE: "lh-e2e/postgres-exporter:0",
   REDIS_EXPORTER_IMAGE: "lh-e2e/redis-exporter:1",
+  PROXY_IMAGE: "lh-e2e/caddy:2",
 } as const;

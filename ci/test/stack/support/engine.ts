@@ -14,6 +14,8 @@ export const BASE_IMAGE = "lh-e2e/debian:bookworm-slim";
 export const NODE_IMAGE = "lh-e2e/node:24-bookworm-slim";
 export const POSTGRES_IMAGE = "lh-e2e/postgres:15";
 export const REDIS_IMAGE = "lh-e2e/redis:7";
+/** Debian's Caddy (tests/e2e/stand-ins/caddy), the e2e's proxy. */
+export const CADDY_IMAGE = "lh-e2e/caddy:2";
 
 const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 /** Builds behind a TLS-inspecting proxy trust this bundle (a build secret, never a layer). */

@@ -12,6 +12,7 @@ import { runProcess } from "../../support/run-process.ts";
 import { tempDir } from "../../support/temp-dir.ts";
 import {
   buildOpsImage,
+  CADDY_IMAGE,
   docker,
   NODE_IMAGE,
   POSTGRES_IMAGE,
@@ -74,6 +75,7 @@ export function miniStack(): MiniStack {
       `ALERTMANAGER_WARNING_WEBHOOK_URL=http://127.0.0.1:9/warning-${name}-canary`,
       `LHSTACK_POSTGRES_IMAGE=${POSTGRES_IMAGE}`,
       `LHSTACK_REDIS_IMAGE=${REDIS_IMAGE}`,
+      `LHSTACK_CADDY_IMAGE=${CADDY_IMAGE}`,
       "",
     ].join("\n"),
   );
