@@ -37,7 +37,7 @@ const envFile = join(source, ".env.staging");
 const password = randomBytes(12).toString("hex");
 writeFileSync(
   envFile,
-  `DATABASE_URL=postgresql://lhstack:${password}@postgres:5432/lhstack\nREDIS_HOST=redis\nREDIS_PORT=6379\nCLERK_SECRET_KEY=sk_test_bench\nSTRIPE_SECRET_KEY=sk_test_bench\nPOSTGRES_USER=lhstack\nPOSTGRES_PASSWORD=${password}\nPOSTGRES_DB=lhstack\nGRAFANA_ADMIN_USER=admin\nGRAFANA_ADMIN_PASSWORD=grafana-bench\nALERTMANAGER_CRITICAL_WEBHOOK_URL=http://127.0.0.1:9/critical\nALERTMANAGER_WARNING_WEBHOOK_URL=http://127.0.0.1:9/warning\nLHSTACK_POSTGRES_IMAGE=lh-e2e/postgres:15\nLHSTACK_REDIS_IMAGE=lh-e2e/redis:7\n`,
+  `DATABASE_URL=postgresql://lhstack_app:app-${password}@postgres:5432/lhstack\nREDIS_HOST=redis\nREDIS_PORT=6379\nCLERK_SECRET_KEY=sk_test_bench\nSTRIPE_SECRET_KEY=sk_test_bench\nPOSTGRES_USER=lhstack\nPOSTGRES_PASSWORD=${password}\nPOSTGRES_DB=lhstack\nGRAFANA_ADMIN_USER=admin\nGRAFANA_ADMIN_PASSWORD=grafana-bench\nALERTMANAGER_CRITICAL_WEBHOOK_URL=http://127.0.0.1:9/critical\nALERTMANAGER_WARNING_WEBHOOK_URL=http://127.0.0.1:9/warning\nLHSTACK_POSTGRES_IMAGE=lh-e2e/postgres:15\nLHSTACK_REDIS_IMAGE=lh-e2e/redis:7\nLHSTACK_CADDY_IMAGE=lh-e2e/caddy:2\n`,
 );
 const lhCiOptions = ["--env-file", envFile, "--project-name", name, "--image-prefix", name, "--project-dir", host];
 const compose = [
@@ -68,6 +68,17 @@ function run(program: string, args: string[], release = RELEASE): { ms: number; 
   return { ms, stdout: result.stdout };
 }
 
+/**
+ * The app images (the e2e's Node base) and the ops image under `release`'s tag. Tagged again before
+ * every run that needs them: a deploy's prune removes the images of releases its ledger does not keep.
+ */
+function tagAppImages(release: string): void {
+  for (const service of ["api", "web", "ai-gateway", "worker", "browser-check"]) {
+    execFileSync("docker", ["tag", "lh-e2e/node:24-bookworm-slim", `${name}/${service}:${release}`]);
+  }
+  if (release !== RELEASE) execFileSync("docker", ["tag", `${name}/ops:${RELEASE}`, `${name}/ops:${release}`]);
+}
+
 function best(label: string, measure: (round: number) => number): number {
   const times = Array.from({ length: ROUNDS }, (_, round) => measure(round));
   const fastest = Math.min(...times);
@@ -76,11 +87,7 @@ function best(label: string, measure: (round: number) => number): number {
 }
 
 try {
-  for (const service of ["api", "web", "ai-gateway", "worker"]) {
-    for (const release of [RELEASE, OTHER]) {
-      execFileSync("docker", ["tag", "lh-e2e/node:24-bookworm-slim", `${name}/${service}:${release}`]);
-    }
-  }
+  tagAppImages(RELEASE);
   // The ops image of this checkout (cached after the first build), on the e2e's Node base.
   const ca = process.env.LH_E2E_EXTRA_CA ?? "/etc/ssl/certs/ca-certificates.crt";
   execFileSync(
@@ -94,7 +101,6 @@ try {
       stdio: "ignore",
     },
   );
-  execFileSync("docker", ["tag", `${name}/ops:${RELEASE}`, `${name}/ops:${OTHER}`]);
   run(process.execPath, ["--", LH_CI, "deploy", "--release", RELEASE, ...lhCiOptions]);
 
   const bare = best(
@@ -123,12 +129,18 @@ try {
   const changeTo = (round: number) => (round % 2 === 0 ? OTHER : RELEASE);
   // As lh-ci brought a changed release up before the rollout, when no migration is pending.
   const bareUpOfChange = [...compose, "up", "--detach", "--wait", "--scale", "migrate=0", "--scale", "database-role=0"];
-  const bareChanged = best(
-    "docker compose up --detach --wait (changed)",
-    (round) => run("docker", bareUpOfChange, changeTo(round)).ms,
-  );
-  if (ROUNDS % 2 === 1) run("docker", bareUpOfChange, RELEASE);
-  const changed = best("lh-ci deploy (changed release, rollout)", (round) => deploy(changeTo(round)));
+  const bareChanged = best("docker compose up --detach --wait (changed)", (round) => {
+    tagAppImages(changeTo(round));
+    return run("docker", bareUpOfChange, changeTo(round)).ms;
+  });
+  if (ROUNDS % 2 === 1) {
+    tagAppImages(RELEASE);
+    run("docker", bareUpOfChange, RELEASE);
+  }
+  const changed = best("lh-ci deploy (changed release, rollout)", (round) => {
+    tagAppImages(changeTo(round));
+    return deploy(changeTo(round));
+  });
   showSteps();
 
   const ratios = { redeploy: redeploy / bare, changed: changed / bareChanged };
