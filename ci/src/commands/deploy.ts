@@ -42,8 +42,10 @@ In order, each step saying what it does and how long it took:
                     days pruned)
   migrations check  refuses destructive pending migrations unless --allow-destructive-migrations
   migrate           the one-shot migrate service
-  up                docker compose up --detach --wait (every health check passes)
-  verify            lh-ci verify in the stack's network, then the browser check: Chromium loads
+  up                docker compose up --detach --wait (every health check passes), or the
+                    start-first rollout of changed services; not run on a redeploy whose
+                    containers all run the release already, healthy
+  verify            lh-ci verify in the stack's network and, at once, the browser check: Chromium loads
                     the web page from the browser-check one-shot service; a failed request, a
                     console error, an uncaught exception or a missing marker fails verify
   record            the release ledger (in the ops state volume)

@@ -14,7 +14,7 @@ import { BrowserCheckFailed, lookInBrowser } from "../stack/verify-release.ts";
 /** `lh-ci stack verify`: lh-ci verify inside the stack's network. */
 export const stackVerify: Command = {
   name: "stack verify",
-  summary: "lh-ci verify inside the stack's network (docker compose run --rm ops), then the browser check",
+  summary: "lh-ci verify inside the stack's network (docker compose run --rm ops) and the browser check, at once",
   help: `Usage: lh-ci stack verify [--env staging] [--timeout 120s] [--release SHA] [--no-browser]
                          [--browser-report DIR] [stack options]
 

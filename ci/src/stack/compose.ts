@@ -149,17 +149,19 @@ export const BROWSER_CHECK_DEADLINE = "30s";
 export const BROWSER_CHECK_TIMEOUT_MS = 90_000;
 
 /**
- * `docker compose run --rm browser-check ...`: loads the web page of the running release with
+ * `docker compose run --name NAME browser-check ...`: loads the web page of the running release with
  * `image` (the check of the deploying release: an older release may have none), prints its report
- * as JSON on stdout and writes the screenshot to the service's report volume. `--no-deps`: it looks
- * at what is up and never starts anything.
+ * as JSON on stdout and writes the screenshot to its report volume. Not `--rm`: the screenshot is
+ * copied out of the exited container (`docker container cp`, no second container to start), and
+ * lh-ci removes it then. `--no-deps`: it looks at what is up and never starts anything.
  */
-export function runBrowserCheck(project: ComposeProject, release: string, image: string): CommandLine {
+export function runBrowserCheck(project: ComposeProject, release: string, image: string, name: string): CommandLine {
   const command = compose(
     project,
     release,
     "run",
-    "--rm",
+    "--name",
+    name,
     "--no-TTY",
     "--no-deps",
     "browser-check",
@@ -170,28 +172,6 @@ export function runBrowserCheck(project: ComposeProject, release: string, image:
     "--deadline",
     BROWSER_CHECK_DEADLINE,
     "--json",
-  );
-  return { ...command, env: { ...command.env, BROWSER_CHECK_IMAGE: image } };
-}
-
-/** Copies a file of the browser check's report volume to stdout (the screenshot), with `image`. */
-export function readBrowserCheckFile(
-  project: ComposeProject,
-  release: string,
-  image: string,
-  name: string,
-): CommandLine {
-  const command = compose(
-    project,
-    release,
-    "run",
-    "--rm",
-    "--no-TTY",
-    "--no-deps",
-    "--entrypoint",
-    "cat",
-    "browser-check",
-    `${BROWSER_CHECK_DIR}/${name}`,
   );
   return { ...command, env: { ...command.env, BROWSER_CHECK_IMAGE: image } };
 }

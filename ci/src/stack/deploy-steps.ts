@@ -24,7 +24,7 @@ export interface DeployPlan {
   /** `lh-ci verify`'s deadline inside the stack, e.g. 120s. */
   verifyTimeout: string;
   /**
-   * The browser check after the in-stack verify (of the release, and of a rollback's target):
+   * The browser check beside the in-stack verify (of the release, and of a rollback's target):
    * `enabled` false for --no-browser; `dir` gets `<release>/report.json` and `screenshot.png`.
    */
   browser: { enabled: boolean; dir: string };
@@ -113,6 +113,8 @@ export class ToolkitDeploySteps implements DeploySteps {
           : await this.stack.syncProject(this.release),
       );
     }
+    // The project files are in place: up's reading of compose's hashes overlaps the steps before it.
+    this.stack.readConfigHashesAhead(this.release);
     return done.join(", ");
   }
 
@@ -152,13 +154,16 @@ export class ToolkitDeploySteps implements DeploySteps {
 
   async up(release: string, options: { withoutMigrate?: boolean } = {}): Promise<StepDetail> {
     const outcome = await this.stack.up(release, options);
+    if (outcome.kind === "unchanged") {
+      return `nothing to change: all ${outcome.services} services already run ${release} as configured, healthy (compose up not needed; migrate not run again: none pending)`;
+    }
     if (outcome.kind === "rollout") {
       return `start-first rollout of ${outcome.services.join(", ")} (${release}): new containers healthy, old ones drained`;
     }
     return `compose up --wait (${release})${options.withoutMigrate ? ", migrate not run again: none pending" : ""}`;
   }
 
-  /** In-stack verify, then the browser check with this deploy's browser check image. */
+  /** In-stack verify and, at the same time, the browser check with this deploy's browser check image. */
   async verify(release: string): Promise<StepDetail> {
     return await verifyRelease(this.stack, release, {
       timeout: this.plan.verifyTimeout,

@@ -2,6 +2,7 @@
  * `docker ...` command lines (Kamal's commands/ split): plain builders, no side effects, tested by
  * comparing the joined line. The engine is whatever DOCKER_HOST names when the executor runs them.
  */
+import { APP_ROLE_PSQL_OPTIONS } from "../roles/app-role-sql.ts";
 import type { CommandLine } from "./command-line.ts";
 
 function docker(...args: string[]): CommandLine {
@@ -142,6 +143,65 @@ export function listComposeContainers(project: string): CommandLine {
   );
 }
 
+/**
+ * What decides whether compose up would touch each container (rollout-plan.ts's stackCurrency):
+ * `ID<TAB>oneoff label<TAB>state<TAB>health<TAB>image reference`, health "none" without a check.
+ */
+export function containerStates(ids: readonly string[]): CommandLine {
+  return docker(
+    "container",
+    "inspect",
+    "--format",
+    [
+      "{{.Id}}",
+      '{{index .Config.Labels "com.docker.compose.oneoff"}}',
+      "{{.State.Status}}",
+      "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}",
+      "{{.Config.Image}}",
+    ].join("\t"),
+    ...ids,
+  );
+}
+
+/** The IDs of a compose service's running, healthy containers (not `compose run` ones). */
+export function healthyServiceContainers(project: string, service: string): CommandLine {
+  return docker(
+    "container",
+    "ls",
+    "--quiet",
+    "--no-trunc",
+    "--filter",
+    `label=com.docker.compose.project=${project}`,
+    "--filter",
+    `label=com.docker.compose.service=${service}`,
+    "--filter",
+    "label=com.docker.compose.oneoff=False",
+    "--filter",
+    "status=running",
+    "--filter",
+    "health=healthy",
+  );
+}
+
+/**
+ * psql in a running postgres container as the image's superuser, over the container's unix
+ * socket (trusted there by the image: no password travels), reading its script on stdin.
+ */
+export function execPsql(container: string, superuser: string, database: string): CommandLine {
+  return docker(
+    "container",
+    "exec",
+    "--interactive",
+    container,
+    "psql",
+    ...APP_ROLE_PSQL_OPTIONS,
+    "--username",
+    superuser,
+    "--dbname",
+    database,
+  );
+}
+
 /** `<state> <health>` of one container; health is "none" when it has no health check. */
 export function containerHealth(id: string): CommandLine {
   return docker(
@@ -156,6 +216,11 @@ export function containerHealth(id: string): CommandLine {
 /** `docker stop`: SIGTERM, then SIGKILL after each container's own stop timeout (compose's stop_grace_period). */
 export function stopContainers(ids: readonly string[]): CommandLine {
   return docker("container", "stop", ...ids);
+}
+
+/** A tar archive of one path of a container (running or not, its volumes included) on stdout. */
+export function copyOut(container: string, path: string): CommandLine {
+  return docker("container", "cp", `${container}:${path}`, "-");
 }
 
 export function removeContainers(ids: readonly string[], force = false): CommandLine {

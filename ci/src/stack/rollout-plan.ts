@@ -125,3 +125,76 @@ export function servicesAround(
   );
   return { before: before.sort(), after: [...after].sort() };
 }
+
+/** A container as `docker container inspect` reports what decides whether compose up would touch it (docker.ts's containerStates). */
+export interface ContainerState {
+  id: string;
+  /** compose's `com.docker.compose.oneoff`: a `compose run` container (an ops session, a browser check), never up's. */
+  oneOff: boolean;
+  /** running, exited, ... */
+  state: string;
+  /** healthy, unhealthy, starting, or none without a health check. */
+  health: string;
+  /** The image reference the container was created from (the service's `image:`). */
+  imageRef: string;
+}
+
+/** What `compose up` would find to do on a running stack, decided without running it. */
+export type StackCurrency = { current: true; leftovers: ProjectContainer[] } | { current: false; why: string };
+
+/**
+ * Whether `compose up` (one-shots scaled to 0) would change nothing: every service compose starts
+ * has exactly one container, made from the configuration and image the release asks for now,
+ * running and healthy (or without a health check); no container of a service the compose file no
+ * longer has (up removes orphans). Exited containers of the one-shots are `leftovers`: the up
+ * would remove them, and so does the caller. `imageIds`: the ID each image reference names now.
+ */
+export function stackCurrency(
+  containers: readonly ProjectContainer[],
+  states: ReadonlyMap<string, ContainerState>,
+  hashes: Readonly<Record<string, string>>,
+  imageIds: ReadonlyMap<string, string>,
+  oneShots: readonly string[],
+): StackCurrency {
+  const leftovers: ProjectContainer[] = [];
+  const byService = new Map<string, ProjectContainer[]>();
+  for (const container of containers) {
+    const state = states.get(container.id);
+    if (!state) return { current: false, why: `${container.name} could not be inspected` };
+    if (state.oneOff) continue;
+    if (!(container.service in hashes))
+      return { current: false, why: `${container.name} is not of a service of the compose file` };
+    if (oneShots.includes(container.service)) {
+      if (state.state === "running") return { current: false, why: `the one-shot ${container.name} is running` };
+      leftovers.push(container);
+      continue;
+    }
+    byService.set(container.service, [...(byService.get(container.service) ?? []), container]);
+  }
+  for (const [service, hash] of Object.entries(hashes)) {
+    if (oneShots.includes(service)) continue;
+    const own = byService.get(service) ?? [];
+    if (own.length !== 1) return { current: false, why: `${service} has ${own.length} containers` };
+    const [container] = own as [ProjectContainer];
+    const state = states.get(container.id) as ContainerState;
+    if (state.state !== "running") return { current: false, why: `${container.name} is ${state.state}` };
+    if (state.health !== "healthy" && state.health !== "none") {
+      return { current: false, why: `${container.name} is not healthy (${state.health})` };
+    }
+    if (container.configHash !== hash) return { current: false, why: `${service}'s configuration changed` };
+    const imageId = imageIds.get(state.imageRef);
+    if (!imageId || container.imageId !== imageId) return { current: false, why: `${service}'s image changed` };
+  }
+  return { current: true, leftovers };
+}
+
+/** docker.ts's containerStates output: `ID<TAB>oneoff label<TAB>state<TAB>health<TAB>image reference` per line. */
+export function parseContainerStates(text: string): Map<string, ContainerState> {
+  const states = new Map<string, ContainerState>();
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const [id = "", oneOff = "", state = "", health = "", imageRef = ""] = line.split("\t");
+    states.set(id, { id, oneOff: oneOff === "True", state, health, imageRef });
+  }
+  return states;
+}

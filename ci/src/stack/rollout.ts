@@ -33,12 +33,14 @@ import {
   type DesiredService,
   type ProjectContainer,
   parseConfigHashes,
+  parseContainerStates,
   parseContainers,
   planRollout,
   ROLLING_SERVICES,
   readiness,
   type ServiceRollout,
   servicesAround,
+  stackCurrency,
 } from "./rollout-plan.ts";
 
 /** How long one reload of the proxy may take (it returns once the new configuration serves: well under this). */
@@ -94,8 +96,12 @@ export interface RolloutOptions {
   pollMs?: number;
 }
 
-/** What `up` of a release did: started plainly (nothing running to replace), or rolled out. */
-export type UpOutcome = { kind: "up" } | { kind: "rollout"; services: string[] };
+/** What `up` of a release did: started plainly (nothing running to replace), rolled out, or nothing. */
+export type UpOutcome =
+  | { kind: "up" }
+  | { kind: "rollout"; services: string[] }
+  /** Nothing to do: every container of the `services` the compose file starts already ran the release. */
+  | { kind: "unchanged"; services: number };
 
 export class Rollout {
   private readonly exec: Executor;
@@ -122,26 +128,66 @@ export class Rollout {
    * at once (the containers, compose's hashes, the release's image IDs): a redeploy pays one.
    */
   async plan(release: string, images: Readonly<Record<string, string>>): Promise<ServiceRollout[]> {
-    const [containers, hashes, imageIds] = await Promise.all([
+    return (await this.read(release, images)).plan;
+  }
+
+  /** compose's hash of each service's configuration, as `release` would run it. */
+  async configHashes(release: string): Promise<Record<string, string>> {
+    const result = await this.exec.run(composeCommands.configHashes(this.project, release, ["*"]), { show: "none" });
+    return parseConfigHashes(result.stdout);
+  }
+
+  private async read(
+    release: string,
+    images: Readonly<Record<string, string>>,
+    hashes: Promise<Record<string, string>> = this.configHashes(release),
+  ) {
+    const [containers, hashesNow, imageIds] = await Promise.all([
       this.containers(),
-      this.exec
-        .run(composeCommands.configHashes(this.project, release, ["*"]), { show: "none" })
-        .then((result) => parseConfigHashes(result.stdout)),
-      Promise.all(
-        ROLLING_SERVICES.map(async (service) => {
-          const ref = images[service];
-          const found = ref ? await this.exec.attempt(docker.inspectImages([ref]), { show: "none" }) : undefined;
-          return [service, found?.code === 0 ? found.stdout.trim() : ""] as const;
-        }),
-      ),
+      hashes,
+      this.imageIds(ROLLING_SERVICES.map((service) => images[service])),
     ]);
     const desired: Record<string, DesiredService> = {};
-    for (const [service, imageId] of imageIds) {
-      const configHash = hashes[service];
+    for (const [index, service] of ROLLING_SERVICES.entries()) {
+      const imageId = imageIds[index] ?? "";
+      const configHash = hashesNow[service];
       // Not in the compose file (a smaller stack), or no image to compare: compose up decides.
       if (configHash && imageId) desired[service] = { configHash, imageId };
     }
-    return planRollout(containers, desired, Object.keys(desired));
+    return { containers, hashes: hashesNow, plan: planRollout(containers, desired, Object.keys(desired)) };
+  }
+
+  /** The ID each reference names now ("" for one the engine lacks, or none given): one docker call when all are there. */
+  private async imageIds(refs: readonly (string | undefined)[]): Promise<string[]> {
+    const given = refs.filter((ref): ref is string => ref !== undefined);
+    const all = given.length > 0 ? await this.exec.attempt(docker.inspectImages(given), { show: "none" }) : undefined;
+    const ids = all?.code === 0 ? all.stdout.trim().split("\n") : undefined;
+    let next = 0;
+    return await Promise.all(
+      refs.map(async (ref) => {
+        if (ref === undefined) return "";
+        const known = ids?.[next++]?.trim();
+        if (known) return known;
+        const one = await this.exec.attempt(docker.inspectImages([ref]), { show: "none" });
+        return one.code === 0 ? one.stdout.trim() : "";
+      }),
+    );
+  }
+
+  /**
+   * Whether compose up would change nothing (rollout-plan.ts's stackCurrency), read from the
+   * engine: each container's state, health and image reference, and the ID each reference names now.
+   */
+  private async currency(containers: readonly ProjectContainer[], hashes: Readonly<Record<string, string>>) {
+    if (containers.length === 0) return { current: false as const, why: "nothing runs" };
+    // A container gone since the list (an ops session ending) is not in the output: it no longer counts.
+    const inspected = await this.exec.attempt(docker.containerStates(containers.map((c) => c.id)), { show: "none" });
+    const states = parseContainerStates(inspected.stdout);
+    const present = containers.filter((container) => states.has(container.id));
+    const refs = [...new Set([...states.values()].filter((state) => !state.oneOff).map((state) => state.imageRef))];
+    const ids = await this.imageIds(refs);
+    const imageIds = new Map(refs.map((ref, index) => [ref, ids[index] ?? ""]));
+    return stackCurrency(present, states, hashes, imageIds, [MIGRATE_SERVICE, DATABASE_ROLE_SERVICE]);
   }
 
   /** Each service's dependencies, from the project's configuration (no profile: what up starts). */
@@ -157,15 +203,28 @@ export class Rollout {
   /**
    * Brings `release` up: plain `compose up --wait` when no stateless service runs another
    * configuration (a first deploy, a redeploy), else the start-first rollout of those services.
+   * With `skipWhenCurrent` (no migration to run) and every container already the release's,
+   * running and healthy, not even that: compose up would change nothing but remove the one-shots'
+   * exited containers, which are removed here instead.
    * `images`: the reference each service of the release runs (what compose's `image:` resolves to).
    */
   async up(
     release: string,
     images: Readonly<Record<string, string>>,
     plainUp: () => Promise<void>,
+    options: { skipWhenCurrent?: boolean; configHashes?: Promise<Record<string, string>> } = {},
   ): Promise<UpOutcome> {
-    const plan = await this.plan(release, images);
+    const { containers, hashes, plan } = await this.read(release, images, options.configHashes);
     if (plan.length === 0) {
+      if (options.skipWhenCurrent) {
+        const currency = await this.currency(containers, hashes);
+        if (currency.current) {
+          const leftovers = currency.leftovers.map((container) => container.id);
+          if (leftovers.length > 0) await this.exec.run(docker.removeContainers(leftovers), { show: "none" });
+          return { kind: "unchanged", services: Object.keys(hashes).length };
+        }
+        this.say(`compose up needed: ${currency.why}`);
+      }
       await plainUp();
       return { kind: "up" };
     }

@@ -3,6 +3,7 @@
  * command performs, each a command line from docker.ts / compose.ts / ops.ts run by the executor.
  * No order and no failure policy here (that is deploy-flow.ts and rollback-flow.ts).
  */
+import { randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { join } from "node:path";
 import { Readable, type Writable } from "node:stream";
@@ -34,6 +35,13 @@ function lastLine(text: string): string {
   return text.trim().split("\n").at(-1)?.trim() ?? "";
 }
 
+/** A browser check that ran: its report, and its report folder to copy files from (a tar archive of one file). */
+export interface BrowserCheckRun {
+  report: BrowserReport;
+  json: string;
+  copyFile(name: string, to: Writable): Promise<void>;
+}
+
 /** Services whose containers do not tell which release runs: ops and the one-shots. */
 const NOT_RELEASE_SERVICES = new Set(["ops", composeCommands.MIGRATE_SERVICE, composeCommands.DATABASE_ROLE_SERVICE]);
 
@@ -49,6 +57,8 @@ export class Stack {
   readonly settings: StackSettings;
   readonly exec: Executor;
   #session: OpenSession | undefined;
+  /** compose's configuration hashes of a release, read ahead of its `up` (readConfigHashesAhead). */
+  readonly #configHashes = new Map<string, Promise<Record<string, string>>>();
 
   constructor(settings: StackSettings, exec: Executor) {
     this.settings = settings;
@@ -326,9 +336,18 @@ export class Stack {
     if (!database) {
       throw new Error("the database role step needs DATABASE_URL and POSTGRES_USER in the configuration");
     }
-    await this.exec.run(composeCommands.upServices(this.project, release, ["postgres"]), { show: "none" });
+    // A running, healthy database (every deploy but the first) is used as it is: two docker
+    // calls instead of two compose commands, which each load the whole project first.
+    const healthy = await this.exec.run(docker.healthyServiceContainers(this.project.name, "postgres"), {
+      show: "none",
+    });
+    const [running] = healthy.stdout.split("\n").filter((id) => id.trim() !== "");
+    if (!running)
+      await this.exec.run(composeCommands.upServices(this.project, release, ["postgres"]), { show: "none" });
     const result = await this.exec.run(
-      composeCommands.execPsql(this.project, release, database.superuser, database.name),
+      running
+        ? docker.execPsql(running.trim(), database.superuser, database.name)
+        : composeCommands.execPsql(this.project, release, database.superuser, database.name),
       { input: Readable.from([appRoleScript(database.appRole, database.name)]), show: "none" },
     );
     return describeAppRoleOutcome(database.appRole.name, database.name, readAppRoleOutcome(result.stdout));
@@ -340,16 +359,35 @@ export class Stack {
   }
 
   /**
+   * Starts reading compose's configuration hashes of `release` (some 0.5-1 s of compose loading
+   * the project), for its `up` to use. Only once the project files are where up reads them: the
+   * hashes depend on them and on the environment's configuration, which nothing changes later.
+   */
+  readConfigHashesAhead(release: string): void {
+    const hashes = new Rollout(this.exec, this.project).configHashes(release);
+    hashes.catch(() => undefined); // up awaits it and reports a failure; none is unhandled meanwhile
+    this.#configHashes.set(release, hashes);
+  }
+
+  /**
    * Brings a release up and waits for every health check: `docker compose up --wait` when no
    * stateless service runs another configuration, else their start-first rollout (rollout.ts),
-   * in which no old container stops before the new ones are healthy.
+   * in which no old container stops before the new ones are healthy; `withoutMigrate` and every
+   * container already the release's, healthy: nothing (compose up would change nothing).
    */
   async up(release: string, options: { withoutMigrate?: boolean } = {}): Promise<UpOutcome> {
     const pinned = this.project.pinned;
     const images = pinned?.release === release ? pinned.refs : releaseImages(this.project.imagePrefix, release);
-    const outcome = await new Rollout(this.exec, this.project).up(release, images, async () => {
-      await this.exec.run(composeCommands.up(this.project, release, options));
-    });
+    // No migration to run (a redeploy): when every container is the release's already, up is not run.
+    const outcome = await new Rollout(this.exec, this.project).up(
+      release,
+      images,
+      async () => {
+        await this.exec.run(composeCommands.up(this.project, release, options));
+      },
+      { skipWhenCurrent: options.withoutMigrate === true, configHashes: this.#configHashes.get(release) },
+    );
+    this.#configHashes.delete(release);
     // Every service is up and healthy now, those ops depends on included.
     if (this.#session?.release === release) this.#session.dependenciesUp = Promise.resolve();
     return outcome;
@@ -368,43 +406,50 @@ export class Stack {
   }
 
   /**
-   * `docker compose run --rm browser-check` against the running release, with the browser check
-   * image of `checker`: its report (exit 0 passed, 1 failed: both report), as printed and checked.
-   * Any other exit, or no report, throws naming the command and its stderr.
+   * `docker compose run browser-check` against the running release, with the browser check image
+   * of `checker`: its report (exit 0 passed, 1 failed: both report), as printed and checked, given
+   * to `use` with a way to copy a file of its report folder out of the exited container, which is
+   * removed once `use` is done. Any other exit, or no report, throws naming the command and its stderr.
    */
-  async browserCheck(release: string, checker: string): Promise<{ report: BrowserReport; json: string }> {
+  async browserCheck<T>(release: string, checker: string, use: (check: BrowserCheckRun) => Promise<T>): Promise<T> {
     const image = this.browserCheckImage(checker);
     if ((await this.exec.attempt(docker.inspectImages([image]), { show: "none" })).code !== 0) {
       throw new Error(
         `the browser check image ${image} is not on the engine; deploy a release that has one, or pass --no-browser (the release is then not looked at in a browser)`,
       );
     }
-    const command = composeCommands.runBrowserCheck(this.project, release, image);
-    const result = await this.exec.attempt(command, {
-      quietStdout: true,
-      timeoutMs: composeCommands.BROWSER_CHECK_TIMEOUT_MS,
-    });
-    const label = this.exec.describe(command);
-    if (result.code !== 0 && result.code !== 1) {
-      throw this.exec.failed(label, `exited with ${result.code}, without a verdict`, result.code, result.stderr);
+    const container = `${this.project.name}-browser-check-${randomBytes(6).toString("hex")}`;
+    const command = composeCommands.runBrowserCheck(this.project, release, image, container);
+    try {
+      const result = await this.exec.attempt(command, {
+        quietStdout: true,
+        timeoutMs: composeCommands.BROWSER_CHECK_TIMEOUT_MS,
+      });
+      const label = this.exec.describe(command);
+      if (result.code !== 0 && result.code !== 1) {
+        throw this.exec.failed(label, `exited with ${result.code}, without a verdict`, result.code, result.stderr);
+      }
+      const json = result.stdout.trim();
+      if (Buffer.byteLength(json) > MAX_REPORT_BYTES) {
+        throw this.exec.failed(label, `printed more than ${MAX_REPORT_BYTES} bytes: not a report`, result.code, "");
+      }
+      if (json === "")
+        throw this.exec.failed(label, `exited with ${result.code} and printed no report`, result.code, result.stderr);
+      const report = parseBrowserReport(json, `printed by ${label}`);
+      return await use({
+        report,
+        json,
+        copyFile: async (name, to) => {
+          await this.exec.run(docker.copyOut(container, `${composeCommands.BROWSER_CHECK_DIR}/${name}`), {
+            stdoutTo: to,
+            show: "none",
+            timeoutMs: composeCommands.BROWSER_CHECK_TIMEOUT_MS,
+          });
+        },
+      });
+    } finally {
+      await this.exec.attempt(docker.removeContainers([container], true), { show: "none" });
     }
-    const json = result.stdout.trim();
-    if (Buffer.byteLength(json) > MAX_REPORT_BYTES) {
-      throw this.exec.failed(label, `printed more than ${MAX_REPORT_BYTES} bytes: not a report`, result.code, "");
-    }
-    if (json === "")
-      throw this.exec.failed(label, `exited with ${result.code} and printed no report`, result.code, result.stderr);
-    return { report: parseBrowserReport(json, `printed by ${label}`), json };
-  }
-
-  /** Copies a file of the browser check's report volume (the screenshot) to a local stream. */
-  async readBrowserCheckFile(release: string, checker: string, name: string, to: Writable): Promise<void> {
-    const image = this.browserCheckImage(checker);
-    await this.exec.run(composeCommands.readBrowserCheckFile(this.project, release, image, name), {
-      stdoutTo: to,
-      show: "none",
-      timeoutMs: composeCommands.BROWSER_CHECK_TIMEOUT_MS,
-    });
   }
 
   async record(release: string, entry: RecordedRelease): Promise<string> {

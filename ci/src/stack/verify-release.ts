@@ -1,10 +1,10 @@
 /**
  * Verifying a running release, as deploy, rollback and `stack verify` do it: `lh-ci verify` in the
- * stack's network (health, PostgreSQL, Redis, migrations), then, once that passed, the browser
+ * stack's network (health, PostgreSQL, Redis, migrations) and, at the same time, the browser
  * check: Chromium loads the web page from the check's own container, and its report.json and
- * screenshot.png are saved under `<dir>/<release>/` beside the deploy's report.
+ * screenshot.png are saved under `<dir>/<release>/` beside the deploy's report. Both must pass.
  */
-import { createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { finished } from "node:stream/promises";
@@ -16,7 +16,8 @@ import {
   REPORT_FILE,
   SCREENSHOT_FILE,
 } from "./browser-report.ts";
-import type { Stack } from "./stack.ts";
+import type { BrowserCheckRun, Stack } from "./stack.ts";
+import { indexTar, readEntry } from "./tar-file.ts";
 
 /** Where the browser check's files go by default, relative to lh-ci's working directory. */
 export const DEFAULT_BROWSER_REPORT_DIR = "browser-check-reports";
@@ -51,15 +52,23 @@ function lastLine(text: string): string {
   return text.trim().split("\n").at(-1)?.trim() ?? "";
 }
 
-/** In-stack verification, then the browser check (or the loud line saying it was skipped). */
+/** In-stack verification and the browser check at once (or the loud line saying it was skipped). */
 export async function verifyRelease(stack: Stack, release: string, plan: VerifyPlan): Promise<string> {
-  const inStack = lastLine((await stack.verify(release, plan.timeout)).stdout);
   if (!plan.browser.enabled) {
+    const inStack = lastLine((await stack.verify(release, plan.timeout)).stdout);
     const skipped = browserSkipped(release);
     stack.exec.out.warn(skipped);
     return `${inStack}; ${skipped}`;
   }
-  return `${inStack}; ${await lookInBrowser(stack, release, plan.browser)}`;
+  // Both only read (the browser check's container starts in about the time the checks take), so
+  // they run at once; the in-stack verdict is reported first when both fail.
+  const [inStack, browser] = await Promise.allSettled([
+    stack.verify(release, plan.timeout),
+    lookInBrowser(stack, release, plan.browser),
+  ]);
+  if (inStack.status === "rejected") throw inStack.reason;
+  if (browser.status === "rejected") throw browser.reason;
+  return `${lastLine(inStack.value.stdout)}; ${browser.value}`;
 }
 
 /** The browser check of the running release; throws BrowserCheckFailed when the page failed. */
@@ -69,12 +78,13 @@ export async function lookInBrowser(stack: Stack, release: string, plan: Browser
   // Files of an earlier check of this release would pass for this one's.
   for (const name of [REPORT_FILE, SCREENSHOT_FILE]) rmSync(join(dir, name), { force: true });
   stack.exec.out.info(`Loading the web page of ${release} in Chromium (the browser check)...`);
-  const { report, json } = await stack.browserCheck(release, plan.checker);
   const reportPath = join(dir, REPORT_FILE);
-  writeFileSync(reportPath, `${json}\n`);
-  // The report names its screenshot; only the one name the check writes is copied.
-  const screenshot =
-    report.screenshot === SCREENSHOT_FILE ? await copyScreenshot(stack, release, plan, dir) : undefined;
+  const { report, screenshot } = await stack.browserCheck(release, plan.checker, async (check) => {
+    writeFileSync(reportPath, `${check.json}\n`);
+    // The report names its screenshot; only the one name the check writes is copied.
+    const copied = check.report.screenshot === SCREENSHOT_FILE ? await copyScreenshot(stack, check, dir) : undefined;
+    return { report: check.report, screenshot: copied };
+  });
   const files = `report: ${reportPath}${screenshot ? `, screenshot: ${screenshot}` : ", no screenshot"}`;
   const verdict = browserVerdict(report);
   stack.exec.out.info(verdict);
@@ -83,33 +93,38 @@ export async function lookInBrowser(stack: Stack, release: string, plan: Browser
   return `${verdict} (${files})`;
 }
 
-/** Copies the screenshot out of the check's volume; a failed copy is a warning (the page passed or not). */
-async function copyScreenshot(
-  stack: Stack,
-  release: string,
-  plan: BrowserCheckPlan,
-  dir: string,
-): Promise<string | undefined> {
+/**
+ * Copies the screenshot out of the check's exited container (a tar archive of the one file, read
+ * with a size bound); a failed copy is a warning (the page passed or not).
+ */
+async function copyScreenshot(stack: Stack, check: BrowserCheckRun, dir: string): Promise<string | undefined> {
   const path = join(dir, SCREENSHOT_FILE);
-  const partial = `${path}.partial`;
-  const file = createWriteStream(partial);
-  const capped = new CappedWritable(file, MAX_SCREENSHOT_BYTES);
+  const archive = `${path}.tar.partial`;
+  const file = createWriteStream(archive);
+  // The archive is the file plus its header and padding, and the end marker.
+  const capped = new CappedWritable(file, MAX_SCREENSHOT_BYTES + TAR_OVERHEAD_BYTES);
   try {
-    await stack.readBrowserCheckFile(release, plan.checker, SCREENSHOT_FILE, capped);
+    await check.copyFile(SCREENSHOT_FILE, capped);
     file.end();
     await finished(file);
     if (capped.overflowed) throw new Error(`it is larger than ${MAX_SCREENSHOT_BYTES} bytes`);
-    renameSync(partial, path);
+    const entry = indexTar(archive).get(SCREENSHOT_FILE);
+    if (!entry) throw new Error(`the copy holds no ${SCREENSHOT_FILE}`);
+    writeFileSync(path, readEntry(archive, entry));
     return path;
   } catch (error) {
     file.destroy();
-    rmSync(partial, { force: true });
     stack.exec.out.warn(
       `the browser check's screenshot could not be copied out: ${error instanceof Error ? error.message : String(error)}`,
     );
     return undefined;
+  } finally {
+    rmSync(archive, { force: true });
   }
 }
+
+/** A tar archive of one file beyond the file itself: its header, a long-name header, padding, the end marker. */
+const TAR_OVERHEAD_BYTES = 8 * 1024;
 
 /** Passes at most `limit` bytes on to `target`, then drops the rest (so the producer still ends). */
 export class CappedWritable extends Writable {

@@ -3,13 +3,16 @@ import { formatCommandLine as line } from "../../src/stack/command-line.ts";
 import * as compose from "../../src/stack/compose.ts";
 import * as docker from "../../src/stack/docker.ts";
 import {
+  type ContainerState,
   type ProjectContainer,
   parseConfigHashes,
+  parseContainerStates,
   parseContainers,
   planRollout,
   ROLLING_SERVICES,
   readiness,
   servicesAround,
+  stackCurrency,
 } from "../../src/stack/rollout-plan.ts";
 
 const NEW = { configHash: "hash-b", imageId: "sha256:bbb" };
@@ -46,6 +49,94 @@ describe("planRollout", () => {
   it("never rolls out a service it is not asked about (postgres, redis and the monitoring are compose up's)", () => {
     expect(planRollout([container("postgres", 1, OLD)], { postgres: NEW })).toEqual([]);
     expect(ROLLING_SERVICES).toEqual(["api", "web", "ai-gateway", "worker"]);
+  });
+});
+
+describe("stackCurrency: whether compose up would change nothing", () => {
+  const hashes = { api: NEW.configHash, postgres: "hash-p", migrate: "hash-m" };
+  const images = new Map([
+    ["lh/api:b", NEW.imageId],
+    ["lh-e2e/postgres:15", "sha256:ppp"],
+  ]);
+  const postgres = { ...container("postgres", 1, { configHash: "hash-p", imageId: "sha256:ppp" }) };
+  const api = container("api", 1, NEW);
+  const state = (c: ProjectContainer, extra: Partial<ContainerState> = {}): [string, ContainerState] => [
+    c.id,
+    {
+      id: c.id,
+      oneOff: false,
+      state: c.state,
+      health: "healthy",
+      imageRef: c.service === "api" ? "lh/api:b" : c.service === "postgres" ? "lh-e2e/postgres:15" : "lh/ops:b",
+      ...extra,
+    },
+  ];
+  const decide = (containers: ProjectContainer[], extra: Record<string, Partial<ContainerState>> = {}) =>
+    stackCurrency(containers, new Map(containers.map((c) => state(c, extra[c.service]))), hashes, images, [
+      "migrate",
+      "database-role",
+    ]);
+
+  it("is current when every service has one running, healthy container of its configuration and image", () => {
+    expect(decide([api, postgres])).toEqual({ current: true, leftovers: [] });
+    expect(decide([api, postgres], { postgres: { health: "none" } })).toEqual({ current: true, leftovers: [] });
+  });
+
+  it("hands back the one-shots' exited containers (up would remove them) and ignores compose run ones", () => {
+    const migrate = container("migrate", 1, { configHash: "hash-m", imageId: "sha256:ooo" }, "exited");
+    const session = container("ops", 1, { configHash: "hash-o", imageId: "sha256:ooo" });
+    expect(decide([api, postgres, migrate, session], { ops: { oneOff: true } })).toEqual({
+      current: true,
+      leftovers: [migrate],
+    });
+    expect(decide([api, postgres, { ...migrate, state: "running" }])).toEqual({
+      current: false,
+      why: "the one-shot lh-migrate-1 is running",
+    });
+  });
+
+  it("is not current when up would do anything: a change, a missing or extra container, ill health, an orphan", () => {
+    expect(decide([container("api", 1, OLD), postgres])).toMatchObject({
+      current: false,
+      why: "api's configuration changed",
+    });
+    expect(decide([container("api", 1, { ...NEW, imageId: OLD.imageId }), postgres])).toMatchObject({
+      why: "api's image changed",
+    });
+    expect(decide([postgres])).toMatchObject({ why: "api has 0 containers" });
+    expect(decide([api, container("api", 2, NEW), postgres])).toMatchObject({ why: "api has 2 containers" });
+    expect(decide([api, postgres], { postgres: { health: "starting" } })).toMatchObject({
+      why: "lh-postgres-1 is not healthy (starting)",
+    });
+    expect(decide([api, postgres], { api: { health: "unhealthy" } })).toMatchObject({ current: false });
+    expect(decide([container("api", 1, NEW, "exited"), postgres])).toMatchObject({ why: "lh-api-1 is exited" });
+    const orphan = container("old-service", 1, NEW);
+    expect(decide([api, postgres, orphan])).toMatchObject({
+      why: "lh-old-service-1 is not of a service of the compose file",
+    });
+    // A container the inspection did not see (gone meanwhile), or an image reference that names nothing now.
+    expect(stackCurrency([api, postgres], new Map([state(api)]), hashes, images, [])).toMatchObject({ current: false });
+    expect(decide([api, postgres], { api: { imageRef: "lh/api:gone" } })).toMatchObject({ why: "api's image changed" });
+  });
+
+  it("reads docker's inspection lines", () => {
+    expect(parseContainerStates("abc\tFalse\trunning\thealthy\tlh/api:b\ndef\tTrue\texited\tnone\tlh/ops:b\n")).toEqual(
+      new Map([
+        ["abc", { id: "abc", oneOff: false, state: "running", health: "healthy", imageRef: "lh/api:b" }],
+        ["def", { id: "def", oneOff: true, state: "exited", health: "none", imageRef: "lh/ops:b" }],
+      ]),
+    );
+    // The format gives the parser's five fields, in its order.
+    const { args } = docker.containerStates(["abc"]);
+    expect(args.slice(0, 3)).toEqual(["container", "inspect", "--format"]);
+    expect(args[3]?.split("\t").map((field) => field.replace(/[{}]/g, "").split(" ")[0])).toEqual([
+      ".Id",
+      "index",
+      ".State.Status",
+      "if",
+      ".Config.Image",
+    ]);
+    expect(args.at(-1)).toBe("abc");
   });
 });
 
