@@ -156,7 +156,8 @@ export function containerStates(ids: readonly string[]): CommandLine {
       "{{.Id}}",
       '{{index .Config.Labels "com.docker.compose.oneoff"}}',
       "{{.State.Status}}",
-      "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}",
+      // `index`: a container without a health check has no Health key, and `.State.Health` would fail the template.
+      '{{if index .State "Health"}}{{.State.Health.Status}}{{else}}none{{end}}',
       "{{.Config.Image}}",
     ].join("\t"),
     ...ids,
@@ -208,7 +209,7 @@ export function containerHealth(id: string): CommandLine {
     "container",
     "inspect",
     "--format",
-    "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}",
+    '{{.State.Status}} {{if index .State "Health"}}{{.State.Health.Status}}{{else}}none{{end}}',
     id,
   );
 }

@@ -216,7 +216,7 @@ describe("rollout command lines", () => {
     expect(line(docker.stopContainers(["abc", "def"]))).toBe("docker container stop abc def");
     expect(line(docker.removeContainers(["abc"], true))).toBe("docker container rm --force abc");
     expect(line(docker.containerHealth("abc"))).toBe(
-      "docker container inspect --format '{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' abc",
+      `docker container inspect --format '{{.State.Status}} {{if index .State "Health"}}{{.State.Health.Status}}{{else}}none{{end}}' abc`,
     );
   });
 });
