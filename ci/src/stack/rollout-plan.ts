@@ -148,6 +148,7 @@ export type StackCurrency = { current: true; leftovers: ProjectContainer[] } | {
  * running and healthy (or without a health check); no container of a service the compose file no
  * longer has (up removes orphans). Exited containers of the one-shots are `leftovers`: the up
  * would remove them, and so does the caller. `imageIds`: the ID each image reference names now.
+ * `services`: only these are looked at (an up of some services); orphans always.
  */
 export function stackCurrency(
   containers: readonly ProjectContainer[],
@@ -155,6 +156,7 @@ export function stackCurrency(
   hashes: Readonly<Record<string, string>>,
   imageIds: ReadonlyMap<string, string>,
   oneShots: readonly string[],
+  services: readonly string[] = Object.keys(hashes),
 ): StackCurrency {
   const leftovers: ProjectContainer[] = [];
   const byService = new Map<string, ProjectContainer[]>();
@@ -164,6 +166,7 @@ export function stackCurrency(
     if (state.oneOff) continue;
     if (!(container.service in hashes))
       return { current: false, why: `${container.name} is not of a service of the compose file` };
+    if (!services.includes(container.service)) continue;
     if (oneShots.includes(container.service)) {
       if (state.state === "running") return { current: false, why: `the one-shot ${container.name} is running` };
       leftovers.push(container);
@@ -172,7 +175,7 @@ export function stackCurrency(
     byService.set(container.service, [...(byService.get(container.service) ?? []), container]);
   }
   for (const [service, hash] of Object.entries(hashes)) {
-    if (oneShots.includes(service)) continue;
+    if (oneShots.includes(service) || !services.includes(service)) continue;
     const own = byService.get(service) ?? [];
     if (own.length !== 1) return { current: false, why: `${service} has ${own.length} containers` };
     const [container] = own as [ProjectContainer];

@@ -178,7 +178,11 @@ export class Rollout {
    * Whether compose up would change nothing (rollout-plan.ts's stackCurrency), read from the
    * engine: each container's state, health and image reference, and the ID each reference names now.
    */
-  private async currency(containers: readonly ProjectContainer[], hashes: Readonly<Record<string, string>>) {
+  private async currency(
+    containers: readonly ProjectContainer[],
+    hashes: Readonly<Record<string, string>>,
+    services: readonly string[] = Object.keys(hashes),
+  ) {
     if (containers.length === 0) return { current: false as const, why: "nothing runs" };
     // A container gone since the list (an ops session ending) is not in the output: it no longer counts.
     const inspected = await this.exec.attempt(docker.containerStates(containers.map((c) => c.id)), { show: "none" });
@@ -187,7 +191,7 @@ export class Rollout {
     const refs = [...new Set([...states.values()].filter((state) => !state.oneOff).map((state) => state.imageRef))];
     const ids = await this.imageIds(refs);
     const imageIds = new Map(refs.map((ref, index) => [ref, ids[index] ?? ""]));
-    return stackCurrency(present, states, hashes, imageIds, [MIGRATE_SERVICE, DATABASE_ROLE_SERVICE]);
+    return stackCurrency(present, states, hashes, imageIds, [MIGRATE_SERVICE, DATABASE_ROLE_SERVICE], services);
   }
 
   /** Each service's dependencies, from the project's configuration (no profile: what up starts). */
@@ -235,9 +239,11 @@ export class Rollout {
     ]);
     // Everything else first (the database, the proxy, the monitoring...), the rolling services
     // untouched; their health checks are waited for after the rollout, which runs meanwhile.
-    if (before.length > 0) await this.exec.run(composeCommands.upSome(this.project, release, before, false));
+    // Not at all when they already run as configured, healthy: two compose ups that change nothing.
+    const upBefore = before.length > 0 && !(await this.currency(containers, hashes, before)).current;
+    if (upBefore) await this.exec.run(composeCommands.upSome(this.project, release, before, false));
     await this.replace(release, plan);
-    if (before.length > 0) await this.exec.run(composeCommands.upSome(this.project, release, before));
+    if (upBefore) await this.exec.run(composeCommands.upSome(this.project, release, before));
     if (after.length > 0) await this.exec.run(composeCommands.upSome(this.project, release, after));
     return { kind: "rollout", services: rolling };
   }

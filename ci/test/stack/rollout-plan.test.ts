@@ -119,6 +119,22 @@ describe("stackCurrency: whether compose up would change nothing", () => {
     expect(decide([api, postgres], { api: { imageRef: "lh/api:gone" } })).toMatchObject({ why: "api's image changed" });
   });
 
+  it("looks only at the services asked about (an up of some of them), and at orphans always", () => {
+    const changedApi = container("api", 1, OLD);
+    const onlyPostgres = (containers: ProjectContainer[]) =>
+      stackCurrency(
+        containers,
+        new Map(containers.map((c) => state(c))),
+        hashes,
+        images,
+        ["migrate", "database-role"],
+        ["postgres"],
+      );
+    expect(onlyPostgres([changedApi, postgres])).toEqual({ current: true, leftovers: [] });
+    expect(onlyPostgres([changedApi])).toMatchObject({ why: "postgres has 0 containers" });
+    expect(onlyPostgres([changedApi, postgres, container("old-service", 1, NEW)])).toMatchObject({ current: false });
+  });
+
   it("reads docker's inspection lines", () => {
     expect(parseContainerStates("abc\tFalse\trunning\thealthy\tlh/api:b\ndef\tTrue\texited\tnone\tlh/ops:b\n")).toEqual(
       new Map([
