@@ -246,6 +246,9 @@ async function main(): Promise<number> {
     const backupRatio = lhBackup / dump;
     const restoreRatio = lhRestore / (dump + psql);
     console.log(`dump size ${(size / 1024 / 1024).toFixed(0)} MB; best of ${ROUNDS} runs each`);
+    const rounds = (times: number[]) => times.map((t) => t.toFixed(2)).join(", ");
+    console.log(`  every round (s): pg_dump > file ${rounds(dumpTimes)}; lh-ci backup ${rounds(lhBackupTimes)}`);
+    console.log(`  every round (s): psql -1 -f file ${rounds(psqlTimes)}; lh-ci restore ${rounds(lhRestoreTimes)}`);
     console.log(line("pg_dump > file", dump));
     console.log(line("lh-ci backup (sha256, sidecar, row counts)", lhBackup, dump));
     console.log(line("psql -1 -f file", psql));
