@@ -93,11 +93,20 @@ function appDir(app: AppName): string {
   return fileURLToPath(new URL(`../../${app}/`, import.meta.url));
 }
 
+/** The web runs as its image runs it: its SIGTERM is drain-on-sigterm.js's (apps/Dockerfile). */
+const WEB_DRAIN = fileURLToPath(new URL("../../../packages/service-kit/dist/drain-on-sigterm.js", import.meta.url));
+
 function spawnApp(app: AppName, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [APP_ENTRY[app]], {
+  const web = app === "web";
+  const child = spawn(process.execPath, [...(web ? ["--import", WEB_DRAIN] : []), APP_ENTRY[app]], {
     cwd: appDir(app),
     // Nothing leaks in from the test runner's environment but PATH and HOME.
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/root",
+      ...(web ? { NEXT_MANUAL_SIG_HANDLE: "1" } : {}),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   killOnExit(child);

@@ -113,16 +113,22 @@ describe("web", async () => {
     expect(metrics).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/"/);
   });
 
-  it("on SIGTERM finishes the request in flight, refuses new ones, and exits 143 (Next.js's exit after its own cleanup)", async () => {
+  it("on SIGTERM finishes the request in flight, answers what still arrives, and exits 143 once a second passed without a request", async () => {
     api.state.status = 200;
     api.state.delayMs = 700;
     const calls = api.state.calls;
     const inFlight = web.get("/api/health");
     await eventually("the request to reach the api", async () => (api.state.calls > calls ? true : undefined));
+    const signalled = Date.now();
     web.signal("SIGTERM");
+    // What a proxy sent just before it switched away still gets its answer, not a reset.
+    const late = await web.get("/health");
+    expect(late.status).toBe(200);
     const response = await inFlight;
     expect(response.status).toBe(200);
     expect(await web.exited).toEqual({ code: 143, signal: null });
+    // Not before the in-flight request was answered and a quiet second followed.
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(1_000);
     await expect(web.get("/health")).rejects.toThrow();
   });
 });
