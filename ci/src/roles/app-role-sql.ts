@@ -181,3 +181,8 @@ export function describeAppRoleOutcome(name: string, database: string, outcome: 
   if (outcome.scratchCreated) done.push(`created database ${restoreTestDatabase(database)} for its restore tests`);
   return done.length > 0 ? done.join(", ") : `nothing to do: ${name} exists, owns the database and its objects`;
 }
+
+/** psql as the postgres image's superuser over the container's unix socket, reading the role script on stdin. */
+export function superuserPsql(superuser: string, database: string): string[] {
+  return ["psql", ...APP_ROLE_PSQL_OPTIONS, "--username", superuser, "--dbname", database];
+}

@@ -2,7 +2,7 @@
  * `docker compose ...` command lines for one environment's project. Plain builders (no side
  * effects), tested by comparing the joined line; executor.ts runs them.
  */
-import { APP_ROLE_PSQL_OPTIONS } from "../roles/app-role-sql.ts";
+import { superuserPsql } from "../roles/app-role-sql.ts";
 import type { CommandLine } from "./command-line.ts";
 import { type ImageService, imageVariable } from "./images.ts";
 
@@ -201,19 +201,7 @@ export function runOpsProgram(
  * socket (trusted there by the image: no password travels), reading its script on stdin.
  */
 export function execPsql(project: ComposeProject, release: string, superuser: string, database: string): CommandLine {
-  return compose(
-    project,
-    release,
-    "exec",
-    "--no-TTY",
-    "postgres",
-    "psql",
-    ...APP_ROLE_PSQL_OPTIONS,
-    "--username",
-    superuser,
-    "--dbname",
-    database,
-  );
+  return compose(project, release, "exec", "--no-TTY", "postgres", ...superuserPsql(superuser, database));
 }
 
 /** Copies a file of the backups volume to stdout. */

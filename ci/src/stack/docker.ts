@@ -2,7 +2,7 @@
  * `docker ...` command lines (Kamal's commands/ split): plain builders, no side effects, tested by
  * comparing the joined line. The engine is whatever DOCKER_HOST names when the executor runs them.
  */
-import { APP_ROLE_PSQL_OPTIONS } from "../roles/app-role-sql.ts";
+import { superuserPsql } from "../roles/app-role-sql.ts";
 import type { CommandLine } from "./command-line.ts";
 
 function docker(...args: string[]): CommandLine {
@@ -189,18 +189,7 @@ export function healthyServiceContainers(project: string, service: string): Comm
  * socket (trusted there by the image: no password travels), reading its script on stdin.
  */
 export function execPsql(container: string, superuser: string, database: string): CommandLine {
-  return docker(
-    "container",
-    "exec",
-    "--interactive",
-    container,
-    "psql",
-    ...APP_ROLE_PSQL_OPTIONS,
-    "--username",
-    superuser,
-    "--dbname",
-    database,
-  );
+  return docker("container", "exec", "--interactive", container, ...superuserPsql(superuser, database));
 }
 
 /** `<state> <health>` of one container; health is "none" when it has no health check. */

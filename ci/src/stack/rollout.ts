@@ -123,20 +123,17 @@ export class Rollout {
     return parseContainers(listed.stdout);
   }
 
-  /**
-   * The services of `release` that run containers of another configuration or image. Three reads
-   * at once (the containers, compose's hashes, the release's image IDs): a redeploy pays one.
-   */
-  async plan(release: string, images: Readonly<Record<string, string>>): Promise<ServiceRollout[]> {
-    return (await this.read(release, images)).plan;
-  }
-
   /** compose's hash of each service's configuration, as `release` would run it. */
   async configHashes(release: string): Promise<Record<string, string>> {
     const result = await this.exec.run(composeCommands.configHashes(this.project, release, ["*"]), { show: "none" });
     return parseConfigHashes(result.stdout);
   }
 
+  /**
+   * The services of `release` that run containers of another configuration or image, with the
+   * containers and compose's hashes they were read from. Three reads at once (the containers,
+   * compose's hashes, the release's image IDs).
+   */
   private async read(
     release: string,
     images: Readonly<Record<string, string>>,
