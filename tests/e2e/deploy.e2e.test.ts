@@ -278,6 +278,9 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
     );
     expect(result.code).toBe(1);
     const failed = report(result.stdout);
+    // C carries B's migrations, all applied: backed up first, migrate not run.
+    const status = Object.fromEntries(failed.steps.map((step) => [step.step, step.status]));
+    expect(status).toMatchObject({ backup: "ok", "migrations check": "skipped", migrate: "skipped" });
     // C's api was started next to B's, never became healthy (it exits at once, and restarts) and was
     // removed; B's was never stopped.
     expect(failed.steps.find((step) => step.step === "up")?.detail).toMatch(

@@ -16,6 +16,14 @@ export interface LedgerEntry {
   note?: string;
 }
 
+/** What the changes step found (DeploySteps.changes). */
+export interface DatabaseChanges {
+  unchanged: boolean;
+  /** Undefined: not known, so the migrations are checked and migrate runs. */
+  migrationsPending?: boolean;
+  detail: string;
+}
+
 /** Everything `deploy` does, one method per step, in the order docs/architecture.md describes. */
 export interface DeploySteps {
   /** `lh-ci env check` on the environment's configuration. */
@@ -36,9 +44,11 @@ export interface DeploySteps {
   databaseRole?(): Promise<StepDetail>;
   /**
    * Whether the deploy changes anything in the database: not when the release is the last
-   * verified one and every one of its migrations is applied (a redeploy). Absent: always.
+   * verified one and every one of its migrations is applied (a redeploy). `migrationsPending`
+   * false: every migration the release carries is applied already (a release without a new
+   * migration), so migrate would do nothing. Absent, or unsure: the deploy assumes both.
    */
-  changes?(): Promise<{ unchanged: boolean; detail: string }>;
+  changes?(): Promise<DatabaseChanges>;
   /** `lh-ci backup` on the target (kept like any other backup). */
   backup(): Promise<StepDetail>;
   /** `lh-ci migrations check`: refuses destructive migrations unless allowed. */
@@ -258,7 +268,8 @@ async function runLocked(
       );
     }
   }
-  if (await databaseUnchanged(steps, runner)) {
+  const changes = await databaseChanges(steps, runner);
+  if (changes.unchanged) {
     // Nothing to protect or to migrate: backup, check and migrate would only cost time.
     const why = "already the verified release, no migration pending";
     runner.skip("backup", `${why} (the backup service keeps the daily ones)`);
@@ -266,8 +277,16 @@ async function runLocked(
     runner.skip("migrate", why);
     return await upAndVerify(steps, options, runner, messages, record, { withoutMigrate: true });
   }
+  // A new release: its code will write to the database, so a backup comes first either way.
   const backup = await runner.run("backup", () => steps.backup());
   if (!backup.ok) return failBeforeUp("backup", backup.error ?? "", `${untouched}; no migration ran`);
+  if (changes.migrationsPending === false) {
+    // prisma migrate deploy would apply nothing: its container's start and schema read are saved.
+    const why = `no migration pending (every migration of ${release} is applied already)`;
+    runner.skip("migrations check", why);
+    runner.skip("migrate", why);
+    return await upAndVerify(steps, options, runner, messages, record, { withoutMigrate: true });
+  }
   const check = await runner.run("migrations check", () =>
     steps.migrationsCheck(options.allowDestructiveMigrations ?? false),
   );
@@ -290,16 +309,17 @@ async function runLocked(
   return await upAndVerify(steps, options, runner, messages, record);
 }
 
-/** Whether the deploy leaves the database as it is (steps.changes); when unsure, it does not. */
-async function databaseUnchanged(steps: DeploySteps, runner: StepRunner): Promise<boolean> {
-  if (!steps.changes) return false;
-  let unchanged = false;
+/** What the deploy changes in the database (steps.changes); when unsure, everything: nothing is skipped. */
+async function databaseChanges(steps: DeploySteps, runner: StepRunner): Promise<DatabaseChanges> {
+  const unsure: DatabaseChanges = { unchanged: false, detail: "" };
+  if (!steps.changes) return unsure;
+  let found = unsure;
   await runner.run("changes", async () => {
     const changes = await steps.changes?.();
-    unchanged = changes?.unchanged === true;
+    if (changes) found = changes;
     return changes?.detail;
   });
-  return unchanged;
+  return found;
 }
 
 type Recorder = (result: LedgerEntry["result"], note?: string) => Promise<LedgerEntry | undefined>;

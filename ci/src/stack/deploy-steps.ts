@@ -5,7 +5,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { addCounts } from "./counts.ts";
-import type { DeploySteps, LedgerEntry, StepDetail } from "./deploy-flow.ts";
+import type { DatabaseChanges, DeploySteps, LedgerEntry, StepDetail } from "./deploy-flow.ts";
 import { AFTER_LOCK_SERVICES, IMAGE_SERVICES, RUN_SERVICES, tarballName } from "./images.ts";
 import { describeShipment, type ShipmentResult } from "./layer-shipment.ts";
 import { type DigestRefs, describePull, type PullResult, type RegistryLogin, registryHost } from "./registry-images.ts";
@@ -122,15 +122,29 @@ export class ToolkitDeploySteps implements DeploySteps {
     return await this.stack.ensureAppRole(this.release);
   }
 
-  async changes(): Promise<{ unchanged: boolean; detail: string }> {
+  async changes(): Promise<DatabaseChanges> {
     const current = await this.currentRelease();
+    const applied = await this.stack.migrationsApplied(this.release);
     if (current !== this.release) {
-      return { unchanged: false, detail: `new release (the verified one is ${current ?? "none yet"})` };
+      const migrations = applied ? "every migration of it applied already" : "migrations pending";
+      return {
+        unchanged: false,
+        migrationsPending: !applied,
+        detail: `new release (the verified one is ${current ?? "none yet"}), ${migrations}`,
+      };
     }
-    if (!(await this.stack.migrationsApplied(this.release))) {
-      return { unchanged: false, detail: "the release is verified, but migrations are pending" };
+    if (!applied) {
+      return {
+        unchanged: false,
+        migrationsPending: true,
+        detail: "the release is verified, but migrations are pending",
+      };
     }
-    return { unchanged: true, detail: "none: already the verified release, every migration applied" };
+    return {
+      unchanged: true,
+      migrationsPending: false,
+      detail: "none: already the verified release, every migration applied",
+    };
   }
 
   async backup(): Promise<StepDetail> {
@@ -160,7 +174,7 @@ export class ToolkitDeploySteps implements DeploySteps {
     if (outcome.kind === "rollout") {
       return `start-first rollout of ${outcome.services.join(", ")} (${release}): new containers healthy, old ones drained`;
     }
-    return `compose up --wait (${release})${options.withoutMigrate ? ", migrate not run again: none pending" : ""}`;
+    return `compose up --wait (${release})${options.withoutMigrate ? ", migrate not run: none pending" : ""}`;
   }
 
   /** In-stack verify and, at the same time, the browser check with this deploy's browser check image. */

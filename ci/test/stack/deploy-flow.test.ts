@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  type DatabaseChanges,
   type DeployOptions,
   type DeploySteps,
   formatReport,
@@ -94,9 +95,9 @@ describe("runDeploy: the order of a deploy", () => {
 
 /** RecordingSteps that also answer whether the deploy changes the database. */
 class StepsWithChanges extends RecordingSteps {
-  private readonly answer: () => Promise<{ unchanged: boolean; detail: string }>;
+  private readonly answer: () => Promise<DatabaseChanges>;
 
-  constructor(answer: () => Promise<{ unchanged: boolean; detail: string }>, fail: StepName[] = []) {
+  constructor(answer: () => Promise<DatabaseChanges>, fail: StepName[] = []) {
     super({ current: NEW, previous: OLD, fail });
     this.answer = answer;
   }
@@ -142,6 +143,29 @@ describe("runDeploy: a redeploy that changes nothing in the database", () => {
       "prune",
       "unlock",
     ]);
+  });
+
+  it("a new release whose migrations are all applied is backed up, but neither checked nor migrated", async () => {
+    const steps = new StepsWithChanges(async () => ({
+      unchanged: false,
+      migrationsPending: false,
+      detail: "new release",
+    }));
+    const report = await runDeploy(steps, options({ skipChecks: true }));
+    expect(steps.calls).toEqual([
+      ...BEFORE_UP.filter((call) => call !== "checks").slice(0, 4),
+      "changes",
+      "backup",
+      "up(bbb, without migrate)",
+      "verify(bbb)",
+      "record",
+      "prune",
+      "unlock",
+    ]);
+    const skipped = report.steps.filter((step) => step.status === "skipped" && step.step !== "checks");
+    expect(skipped.map((step) => step.step)).toEqual(["migrations check", "migrate"]);
+    for (const step of skipped)
+      expect(step.detail).toBe(`no migration pending (every migration of ${NEW} is applied already)`);
   });
 
   it("runs every step when the question cannot be answered (fails closed)", async () => {

@@ -304,6 +304,9 @@ describe("lh-ci deploy on a real engine", () => {
       writeFileSync(join(stack.sourceDir, "monitoring", "notes.txt"), "changed with B\n");
       const { result: deployed, samples } = await watchProxy(B, stack.lhCi(["deploy", "--release", B, "--json"]));
       expect(deployed.code, deployed.stderr).toBe(0);
+      // B carries no migration A did not: backed up, but neither checked nor migrated again.
+      const stepStatus = Object.fromEntries(report(deployed.stdout).steps.map((step) => [step.step, step.status]));
+      expect(stepStatus).toMatchObject({ backup: "ok", "migrations check": "skipped", migrate: "skipped" });
       expect(deployed.stderr).toContain("Proxy: pinning ");
       expect(deployed.stderr).toMatch(/Proxy: routing api to \S+-api-\d+ only \(was \S+-api-\d+\)/);
       // Once a new container exists the proxy routes by address (no Docker DNS lookup), and it
