@@ -47,7 +47,8 @@ import {
 const PROXY_RELOAD_TIMEOUT_MS = 60_000;
 
 /** How many times the proxy is tried before the new containers start (once a poll interval apart). */
-const PROXY_PIN_ATTEMPTS = 10;
+/** With POLL_MS between them: the proxy's admin API gets 10 s to answer after a restart. */
+const PROXY_PIN_ATTEMPTS = 40;
 
 /** The running proxy of a rollout: the Caddyfile it started with, and the containers it was pinned to. */
 interface PinnedProxy {
@@ -86,8 +87,11 @@ export class RolloutFailed extends Error {
   override name = "RolloutFailed";
 }
 
-/** How often a new container's state is read while it starts. */
-const POLL_MS = 1_000;
+/**
+ * How often a new container's state is read while it starts: a health check that passes is acted
+ * on within a quarter of a second (each read is one `docker container inspect`, some 20 ms).
+ */
+const POLL_MS = 250;
 
 export interface RolloutOptions {
   /** How long a new container may take to become healthy (default: compose up's own wait). */
