@@ -270,19 +270,18 @@ async function runLocked(
   }
   const changes = await databaseChanges(steps, runner);
   if (changes.unchanged) {
-    // Nothing to protect or to migrate: backup, check and migrate would only cost time.
-    const why = "already the verified release, no migration pending";
-    runner.skip("backup", `${why} (the backup service keeps the daily ones)`);
-    runner.skip("migrations check", why);
-    runner.skip("migrate", why);
-    return await upAndVerify(steps, options, runner, messages, record, { withoutMigrate: true });
+    // Nothing to protect: the backup would only cost time.
+    runner.skip("backup", `${ALREADY_VERIFIED} (the backup service keeps the daily ones)`);
+  } else {
+    // A new release: its code will write to the database, so a backup comes first either way.
+    const backup = await runner.run("backup", () => steps.backup());
+    if (!backup.ok) return failBeforeUp("backup", backup.error ?? "", `${untouched}; no migration ran`);
   }
-  // A new release: its code will write to the database, so a backup comes first either way.
-  const backup = await runner.run("backup", () => steps.backup());
-  if (!backup.ok) return failBeforeUp("backup", backup.error ?? "", `${untouched}; no migration ran`);
-  if (changes.migrationsPending === false) {
+  if (changes.unchanged || changes.migrationsPending === false) {
     // prisma migrate deploy would apply nothing: its container's start and schema read are saved.
-    const why = `no migration pending (every migration of ${release} is applied already)`;
+    const why = changes.unchanged
+      ? ALREADY_VERIFIED
+      : `no migration pending (every migration of ${release} is applied already)`;
     runner.skip("migrations check", why);
     runner.skip("migrate", why);
     return await upAndVerify(steps, options, runner, messages, record, { withoutMigrate: true });
@@ -308,6 +307,8 @@ async function runLocked(
 
   return await upAndVerify(steps, options, runner, messages, record);
 }
+
+const ALREADY_VERIFIED = "already the verified release, no migration pending";
 
 /** What the deploy changes in the database (steps.changes); when unsure, everything: nothing is skipped. */
 async function databaseChanges(steps: DeploySteps, runner: StepRunner): Promise<DatabaseChanges> {

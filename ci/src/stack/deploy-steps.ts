@@ -125,26 +125,13 @@ export class ToolkitDeploySteps implements DeploySteps {
   async changes(): Promise<DatabaseChanges> {
     const current = await this.currentRelease();
     const applied = await this.stack.migrationsApplied(this.release);
-    if (current !== this.release) {
-      const migrations = applied ? "every migration of it applied already" : "migrations pending";
-      return {
-        unchanged: false,
-        migrationsPending: !applied,
-        detail: `new release (the verified one is ${current ?? "none yet"}), ${migrations}`,
-      };
-    }
-    if (!applied) {
-      return {
-        unchanged: false,
-        migrationsPending: true,
-        detail: "the release is verified, but migrations are pending",
-      };
-    }
-    return {
-      unchanged: true,
-      migrationsPending: false,
-      detail: "none: already the verified release, every migration applied",
-    };
+    const verified = current === this.release;
+    const detail = !verified
+      ? `new release (the verified one is ${current ?? "none yet"}), ${applied ? "every migration of it applied already" : "migrations pending"}`
+      : applied
+        ? "none: already the verified release, every migration applied"
+        : "the release is verified, but migrations are pending";
+    return { unchanged: verified && applied, migrationsPending: !applied, detail };
   }
 
   async backup(): Promise<StepDetail> {

@@ -46,8 +46,10 @@ import {
 /** How long one reload of the proxy may take (it returns once the new configuration serves: well under this). */
 const PROXY_RELOAD_TIMEOUT_MS = 60_000;
 
-/** How many times the proxy is tried before the new containers start (once a poll interval apart). */
-/** With POLL_MS between them: the proxy's admin API gets 10 s to answer after a restart. */
+/**
+ * How many times the proxy is tried before the new containers start, POLL_MS apart: its admin API
+ * gets 10 s to answer after a restart.
+ */
 const PROXY_PIN_ATTEMPTS = 40;
 
 /** The running proxy of a rollout: the Caddyfile it started with, and the containers it was pinned to. */
