@@ -40,6 +40,29 @@ describe("the compiled NestJS services as processes", () => {
     }
   });
 
+  it("on SIGTERM the api keeps answering until a second passed without a request, then exits 0", async () => {
+    const database = await migratedDatabase();
+    const api = await startApp("api", {
+      DATABASE_URL: database.url,
+      REDIS_HOST,
+      REDIS_PORT: String(TEST_REDIS.port),
+      JOBS_STREAM,
+    });
+    const signalled = Date.now();
+    api.signal("SIGTERM");
+    // What a proxy sent just before it switched away is answered, not reset: the server still
+    // serves while requests arrive (each restarts the quiet second).
+    for (let sent = 0; sent < 6; sent++) {
+      expect((await api.get("/health")).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const lastAnswered = Date.now();
+    expect(await api.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - lastAnswered).toBeGreaterThanOrEqual(800);
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(1_500);
+    await expect(api.get("/health")).rejects.toThrow();
+  });
+
   it("the ai-gateway without a key warns that AI features are disabled, and never prints a key", async () => {
     const gateway = await startApp("ai-gateway", { OPENAI_API_KEY: "" });
     expect((await gateway.post("/v1/complete", { prompt: "x" })).status).toBe(503);

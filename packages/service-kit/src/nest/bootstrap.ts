@@ -4,6 +4,7 @@ import { Logger } from "nestjs-pino";
 import type { z } from "zod";
 import { ConfigError, parseConfig, secretValues } from "../config.ts";
 import { createJsonLogger, type JsonLogger } from "../json-logger.ts";
+import { RequestDrain } from "../request-drain.ts";
 
 /**
  * The start of every service's main.ts: a JSON logger that already knows the environment's
@@ -30,15 +31,19 @@ export function loggerAndConfig<Schema extends z.ZodObject>(
 }
 
 /**
- * SIGTERM (docker stop, compose down) and SIGINT: Nest's shutdown hooks run through app.close()
- * (readiness turns 503, the HTTP server stops accepting and drains, consumers finish their job in
- * hand, pools close), bounded by `timeoutMs`; then the process exits 0, or 1 when the deadline
- * passed. Nest's own enableShutdownHooks would re-raise the signal and end with 143 instead.
+ * SIGTERM (docker stop, compose down) and SIGINT: first the HTTP server drains (`drain`,
+ * request-drain.ts: it keeps serving until no request arrived for a second, at most half of
+ * `timeoutMs`: a proxy's requests already sent are answered, not reset), then Nest's shutdown
+ * hooks run through app.close() (readiness turns 503, the HTTP server closes, consumers finish
+ * their job in hand, pools close), all bounded by `timeoutMs`; then the process exits 0, or 1
+ * when the deadline passed. Nest's own enableShutdownHooks would close at once and re-raise the
+ * signal, ending with 143.
  */
 export function closeOnSignals(
   app: INestApplication | INestApplicationContext,
   logger: JsonLogger,
   timeoutMs: number,
+  drain?: RequestDrain,
 ): void {
   let started = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -51,7 +56,7 @@ export function closeOnSignals(
       process.exit(1);
     }, timeoutMs);
     deadline.unref();
-    app.close().then(
+    void shutDown(app, logger, begun + timeoutMs / 2, drain).then(
       () => {
         logger.info({ duration_ms: Date.now() - begun, exit_code: 0 }, "stopped");
         process.exit(0);
@@ -66,9 +71,22 @@ export function closeOnSignals(
   process.on("SIGINT", onSignal);
 }
 
+/** The drain (until `drainDeadline` at most), then Nest's shutdown hooks and the server's close. */
+async function shutDown(
+  app: INestApplication | INestApplicationContext,
+  logger: JsonLogger,
+  drainDeadline: number,
+  drain?: RequestDrain,
+): Promise<void> {
+  if (drain && !(await drain.quiet(drainDeadline))) {
+    logger.warn(`requests still arriving or in flight (${drain.inFlight} in flight); closing anyway`);
+  }
+  await app.close();
+}
+
 /**
  * Creates the Nest application of `root` with the service's JSON logger for Nest's own messages,
- * closes it on SIGTERM/SIGINT (see closeOnSignals) and listens on every interface of `port`.
+ * drains and closes it on SIGTERM/SIGINT (see closeOnSignals) and listens on every interface of `port`.
  */
 export async function serveNestApplication(
   root: DynamicModule,
@@ -77,7 +95,9 @@ export async function serveNestApplication(
 ): Promise<INestApplication> {
   const app = await NestFactory.create(root, { bufferLogs: true });
   app.useLogger(app.get(Logger));
-  closeOnSignals(app, logger, options.shutdownTimeoutMs);
+  const drain = new RequestDrain();
+  drain.track(app.getHttpServer());
+  closeOnSignals(app, logger, options.shutdownTimeoutMs, drain);
   await app.listen(options.port, "0.0.0.0");
   return app;
 }
