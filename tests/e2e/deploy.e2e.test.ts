@@ -49,6 +49,23 @@ async function psql(sql: string): Promise<string> {
   return result.stdout.trim();
 }
 
+/** The app services' containers of the project: `<id> <service> <state>`, sorted. */
+async function appContainers(): Promise<string[]> {
+  const listed = await docker([
+    "container",
+    "ls",
+    "--all",
+    "--filter",
+    `label=com.docker.compose.project=${PROJECT}`,
+    "--format",
+    '{{.ID}} {{.Label "com.docker.compose.service"}} {{.State}}',
+  ]);
+  return listed.stdout
+    .split("\n")
+    .filter((line) => / (api|web|ai-gateway|worker) /.test(line))
+    .sort();
+}
+
 async function createMatter(title: string): Promise<string> {
   const proxy = await target.proxy();
   const url = proxy.api("/v1/matters");
@@ -275,6 +292,7 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
 
   it("3. C's api never becomes healthy: the deploy fails and rolls back to B, which runs and verifies", async () => {
     await buildC();
+    const ofB = await appContainers();
     const result = await underLoad("deploying C, which never becomes healthy", matterBeforeB, () =>
       phase("deploy C (rolled back)", () => lhCi(["deploy", "--release", C, "--json"])),
     );
@@ -295,6 +313,8 @@ describe("lh-ci deploy, rollback and restore on the real stack", () => {
       recorded: { commit: C, result: "rolled-back" },
     });
     expect(failed.messages.join("\n")).toMatch(/schema was left as migrated/);
+    // The rollback kept B's containers, which C's rollout never stopped (and B's rollout started).
+    expect(await appContainers()).toEqual(ofB);
     expect(await current()).toBe(B);
     expect((await lhCi(["stack", "verify"])).code).toBe(0);
     expect(await matterStatus(matterBeforeB)).toBe(200);

@@ -66,6 +66,9 @@ export function compose(project: ComposeProject, release: string, ...args: strin
   };
 }
 
+/** `up` in the background, waiting (at most UP_WAIT_SECONDS) for the health checks of what it starts. */
+const UP_AND_WAIT = ["up", "--detach", "--wait", "--wait-timeout", String(UP_WAIT_SECONDS)] as const;
+
 /** The one-shot service that applies migrations (its name is part of the compose file's contract). */
 export const MIGRATE_SERVICE = "migrate";
 /** The one-shot before migrate that gives the database to the application role. */
@@ -82,11 +85,7 @@ export function up(project: ComposeProject, release: string, options: { withoutM
   return compose(
     project,
     release,
-    "up",
-    "--detach",
-    "--wait",
-    "--wait-timeout",
-    String(UP_WAIT_SECONDS),
+    ...UP_AND_WAIT,
     "--remove-orphans",
     ...(options.withoutMigrate ? ["--scale", `${MIGRATE_SERVICE}=0`, "--scale", `${DATABASE_ROLE_SERVICE}=0`] : []),
   );
@@ -183,7 +182,7 @@ export function configJson(project: ComposeProject, release: string): CommandLin
 
 /** Starts the given services (and what they depend on) and waits for their health checks. */
 export function upServices(project: ComposeProject, release: string, services: readonly string[]): CommandLine {
-  return compose(project, release, "up", "--detach", "--wait", "--wait-timeout", String(UP_WAIT_SECONDS), ...services);
+  return compose(project, release, ...UP_AND_WAIT, ...services);
 }
 
 /** A program of the ops image other than lh-ci (cat, install), without starting the database. */
@@ -242,6 +241,38 @@ export function configHashes(project: ComposeProject, release: string, services:
 }
 
 /**
+ * `config --hash` of a project given on stdin as JSON (rollout-plan.ts's withRolledCopies): the
+ * project's name and directory, no files, no environment (the JSON is interpolated already).
+ */
+export function configHashesOfStdin(project: ComposeProject): CommandLine {
+  return {
+    program: "docker",
+    args: [
+      "compose",
+      "--ansi",
+      "never",
+      "--file",
+      "-",
+      "--project-directory",
+      project.projectDirectory,
+      "--project-name",
+      project.name,
+      "config",
+      "--hash",
+      "*",
+    ],
+  };
+}
+
+/**
+ * Starts the given services without their dependencies (up, running already) and waits for
+ * their health checks: a plain up would recreate a dependency a rollout started.
+ */
+export function upAlone(project: ComposeProject, release: string, services: readonly string[]): CommandLine {
+  return compose(project, release, ...UP_AND_WAIT, "--no-deps", ...services);
+}
+
+/**
  * Starts the given services (and their dependencies) and removes orphans; `wait`: also waits for
  * their health checks.
  */
@@ -251,15 +282,7 @@ export function upSome(
   services: readonly string[],
   wait = true,
 ): CommandLine {
-  return compose(
-    project,
-    release,
-    "up",
-    "--detach",
-    ...(wait ? ["--wait", "--wait-timeout", String(UP_WAIT_SECONDS)] : []),
-    "--remove-orphans",
-    ...services,
-  );
+  return compose(project, release, ...(wait ? UP_AND_WAIT : ["up", "--detach"]), "--remove-orphans", ...services);
 }
 
 /**

@@ -25,6 +25,11 @@ export interface ProjectContainer {
 /** What a service's container must have been made from to be the release's. */
 export interface DesiredService {
   configHash: string;
+  /**
+   * The hash the same configuration has without `depends_on`: what compose labels a container
+   * the rollout started with `up --no-deps` (see rolledConfigHashes). Unknown: only configHash counts.
+   */
+  rolledConfigHash?: string;
   imageId: string;
 }
 
@@ -37,7 +42,48 @@ export interface ServiceRollout {
 }
 
 export function isCurrent(container: ProjectContainer, desired: DesiredService): boolean {
-  return container.configHash === desired.configHash && container.imageId === desired.imageId;
+  const hashes = [desired.configHash, desired.rolledConfigHash];
+  return hashes.includes(container.configHash) && container.imageId === desired.imageId;
+}
+
+/** What a rolled container's hash is computed under: `<service>--rolled`, a copy without depends_on. */
+const ROLLED_COPY = "--rolled";
+
+/**
+ * compose's hash of a service changes with `up --no-deps`, which drops `depends_on` before the
+ * container is made: so a container the rollout started carries another hash than `config --hash`
+ * gives, and every later deploy would replace it again. This turns `config --format json` into a
+ * project that also has, for each of `services`, a copy without depends_on, whose hash (`config
+ * --hash` of it, read from stdin) is that other one. The JSON is already interpolated; `$$`
+ * stays escaped in it and is read back as `$`.
+ */
+export function withRolledCopies(configJson: string, services: readonly string[]): string {
+  const project = JSON.parse(configJson) as { services?: Record<string, Record<string, unknown>> };
+  const all = project.services ?? {};
+  for (const service of services) {
+    const config = all[service];
+    if (!config) continue;
+    const { depends_on: _dependencies, ...rest } = config;
+    all[`${service}${ROLLED_COPY}`] = rest;
+  }
+  return JSON.stringify(project);
+}
+
+/**
+ * Each service's rolled hash from the hashes of withRolledCopies's project (`readBack`), only where
+ * reading the project back reproduced the service's own hash (`hashes`, compose's of the files):
+ * a round trip that changed anything is not trusted, and the service is then replaced as before.
+ */
+export function rolledConfigHashes(
+  hashes: Readonly<Record<string, string>>,
+  readBack: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const rolled: Record<string, string> = {};
+  for (const [service, hash] of Object.entries(hashes)) {
+    const copy = readBack[`${service}${ROLLED_COPY}`];
+    if (copy && readBack[service] === hash) rolled[service] = copy;
+  }
+  return rolled;
 }
 
 /**
@@ -63,6 +109,19 @@ export function planRollout(
     plan.push({ service, old, scale: hasCurrent ? running.length : running.length + 1 });
   }
   return plan;
+}
+
+/**
+ * The running containers that carry their service's rolled hash (rolledConfigHashes): started by
+ * a rollout, current, and yet a plain `compose up` would recreate them, stopping each first.
+ */
+export function rolledContainers(
+  containers: readonly ProjectContainer[],
+  rolledHashes: Readonly<Record<string, string>>,
+): ProjectContainer[] {
+  return containers.filter(
+    (container) => container.state === "running" && container.configHash === rolledHashes[container.service],
+  );
 }
 
 /** docker.ts's listComposeContainers output: one tab-separated line per container. */
@@ -148,7 +207,8 @@ export type StackCurrency = { current: true; leftovers: ProjectContainer[] } | {
  * running and healthy (or without a health check); no container of a service the compose file no
  * longer has (up removes orphans). Exited containers of the one-shots are `leftovers`: the up
  * would remove them, and so does the caller. `imageIds`: the ID each image reference names now.
- * `services`: only these are looked at (an up of some services); orphans always.
+ * `services`: only these are looked at (an up of some services); orphans always. `rolledHashes`:
+ * a container a rollout started is current with its service's (see rolledConfigHashes).
  */
 export function stackCurrency(
   containers: readonly ProjectContainer[],
@@ -157,6 +217,7 @@ export function stackCurrency(
   imageIds: ReadonlyMap<string, string>,
   oneShots: readonly string[],
   services: readonly string[] = Object.keys(hashes),
+  rolledHashes: Readonly<Record<string, string>> = {},
 ): StackCurrency {
   const leftovers: ProjectContainer[] = [];
   const byService = new Map<string, ProjectContainer[]>();
@@ -184,7 +245,9 @@ export function stackCurrency(
     if (state.health !== "healthy" && state.health !== "none") {
       return { current: false, why: `${container.name} is not healthy (${state.health})` };
     }
-    if (container.configHash !== hash) return { current: false, why: `${service}'s configuration changed` };
+    if (container.configHash !== hash && container.configHash !== rolledHashes[service]) {
+      return { current: false, why: `${service}'s configuration changed` };
+    }
     const imageId = imageIds.get(state.imageRef);
     if (!imageId || container.imageId !== imageId) return { current: false, why: `${service}'s image changed` };
   }

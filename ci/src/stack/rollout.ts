@@ -38,9 +38,12 @@ import {
   planRollout,
   ROLLING_SERVICES,
   readiness,
+  rolledConfigHashes,
+  rolledContainers,
   type ServiceRollout,
   servicesAround,
   stackCurrency,
+  withRolledCopies,
 } from "./rollout-plan.ts";
 
 /** How long one reload of the proxy may take (it returns once the new configuration serves: well under this). */
@@ -102,6 +105,16 @@ export interface RolloutOptions {
   pollMs?: number;
 }
 
+/**
+ * compose's hash of each service's configuration as `release` runs it: `files`, as `config --hash`
+ * gives it and a plain up labels a container; `rolled`, as a container the rollout started
+ * carries it (rollout-plan.ts's rolledConfigHashes; empty where it could not be read).
+ */
+export interface ConfigHashes {
+  files: Record<string, string>;
+  rolled: Record<string, string>;
+}
+
 /** What `up` of a release did: started plainly (nothing running to replace), rolled out, or nothing. */
 export type UpOutcome =
   | { kind: "up" }
@@ -129,10 +142,33 @@ export class Rollout {
     return parseContainers(listed.stdout);
   }
 
-  /** compose's hash of each service's configuration, as `release` would run it. */
-  async configHashes(release: string): Promise<Record<string, string>> {
-    const result = await this.exec.run(composeCommands.configHashes(this.project, release, ["*"]), { show: "none" });
-    return parseConfigHashes(result.stdout);
+  /** compose's hashes of each service's configuration, as `release` would run it (ConfigHashes). */
+  async configHashes(release: string): Promise<ConfigHashes> {
+    const [files, readBack] = await Promise.all([
+      this.exec
+        .run(composeCommands.configHashes(this.project, release, ["*"]), { show: "none" })
+        .then((result) => parseConfigHashes(result.stdout)),
+      this.readBackHashes(release),
+    ]);
+    return { files, rolled: rolledConfigHashes(files, readBack) };
+  }
+
+  /**
+   * The hashes of the project read back from its JSON with rolled copies (withRolledCopies).
+   * Any failure: none, so that nothing counts as rolled (the JSON holds the environment's secrets:
+   * no output of these commands is shown or put in an error).
+   */
+  private async readBackHashes(release: string): Promise<Record<string, string>> {
+    try {
+      const json = await this.exec.run(composeCommands.servicesJson(this.project, release), { show: "none" });
+      const readBack = await this.exec.attempt(composeCommands.configHashesOfStdin(this.project), {
+        input: Readable.from([withRolledCopies(json.stdout, ROLLING_SERVICES)]),
+        show: "none",
+      });
+      return readBack.code === 0 ? parseConfigHashes(readBack.stdout) : {};
+    } catch {
+      return {};
+    }
   }
 
   /**
@@ -143,9 +179,9 @@ export class Rollout {
   private async read(
     release: string,
     images: Readonly<Record<string, string>>,
-    hashes: Promise<Record<string, string>> = this.configHashes(release),
+    hashes: Promise<ConfigHashes> = this.configHashes(release),
   ) {
-    const [containers, hashesNow, imageIds] = await Promise.all([
+    const [containers, { files: hashesNow, rolled }, imageIds] = await Promise.all([
       this.containers(),
       hashes,
       this.imageIds(ROLLING_SERVICES.map((service) => images[service])),
@@ -155,9 +191,10 @@ export class Rollout {
       const imageId = imageIds[index] ?? "";
       const configHash = hashesNow[service];
       // Not in the compose file (a smaller stack), or no image to compare: compose up decides.
-      if (configHash && imageId) desired[service] = { configHash, imageId };
+      if (configHash && imageId) desired[service] = { configHash, rolledConfigHash: rolled[service], imageId };
     }
-    return { containers, hashes: hashesNow, plan: planRollout(containers, desired, Object.keys(desired)) };
+    const plan = planRollout(containers, desired, Object.keys(desired));
+    return { containers, hashes: hashesNow, rolled, plan };
   }
 
   /** The ID each reference names now ("" for one the engine lacks, or none given): one docker call when all are there. */
@@ -184,6 +221,7 @@ export class Rollout {
   private async currency(
     containers: readonly ProjectContainer[],
     hashes: Readonly<Record<string, string>>,
+    rolled: Readonly<Record<string, string>>,
     services: readonly string[] = Object.keys(hashes),
   ) {
     if (containers.length === 0) return { current: false as const, why: "nothing runs" };
@@ -194,7 +232,8 @@ export class Rollout {
     const refs = [...new Set([...states.values()].filter((state) => !state.oneOff).map((state) => state.imageRef))];
     const ids = await this.imageIds(refs);
     const imageIds = new Map(refs.map((ref, index) => [ref, ids[index] ?? ""]));
-    return stackCurrency(present, states, hashes, imageIds, [MIGRATE_SERVICE, DATABASE_ROLE_SERVICE], services);
+    const oneShots = [MIGRATE_SERVICE, DATABASE_ROLE_SERVICE];
+    return stackCurrency(present, states, hashes, imageIds, oneShots, services, rolled);
   }
 
   /** Each service's dependencies, from the project's configuration (no profile: what up starts). */
@@ -219,12 +258,12 @@ export class Rollout {
     release: string,
     images: Readonly<Record<string, string>>,
     plainUp: () => Promise<void>,
-    options: { skipWhenCurrent?: boolean; configHashes?: Promise<Record<string, string>> } = {},
+    options: { skipWhenCurrent?: boolean; configHashes?: Promise<ConfigHashes> } = {},
   ): Promise<UpOutcome> {
-    const { containers, hashes, plan } = await this.read(release, images, options.configHashes);
+    const { containers, hashes, rolled, plan } = await this.read(release, images, options.configHashes);
     if (plan.length === 0) {
       if (options.skipWhenCurrent) {
-        const currency = await this.currency(containers, hashes);
+        const currency = await this.currency(containers, hashes, rolled);
         if (currency.current) {
           const leftovers = currency.leftovers.map((container) => container.id);
           if (leftovers.length > 0) await this.exec.run(docker.removeContainers(leftovers), { show: "none" });
@@ -232,23 +271,56 @@ export class Rollout {
         }
         this.say(`compose up needed: ${currency.why}`);
       }
-      await plainUp();
+      // Containers a rollout started are the release's, but a plain up would recreate them (stop
+      // first): everything around them is brought up instead, and a rolling service that has no
+      // running container is started on its own.
+      const rolledNow = rolledContainers(containers, rolled);
+      if (rolledNow.length === 0) {
+        await plainUp();
+        return { kind: "up" };
+      }
+      const rolling = ROLLING_SERVICES.filter((service) => service in hashes);
+      const missing = rolling.filter(
+        (service) => !containers.some((container) => container.service === service && container.state === "running"),
+      );
+      this.say(
+        `${rolledNow.map((c) => c.name).join(", ")} already run ${release} (started by a rollout): kept; compose up of the services around them`,
+      );
+      await this.aroundRolling(release, containers, hashes, rolled, rolling, async () => {
+        if (missing.length > 0) await this.exec.run(composeCommands.upAlone(this.project, release, missing));
+      });
       return { kind: "up" };
     }
     const rolling = plan.map((step) => step.service);
+    await this.aroundRolling(release, containers, hashes, rolled, rolling, () => this.replace(release, plan));
+    return { kind: "rollout", services: rolling };
+  }
+
+  /**
+   * `change` (the rollout of `rolling`) with every other service brought up around it: those that
+   * do not depend on a rolling service first (the database, the proxy, the monitoring...), their
+   * health checks waited for after `change`, which runs meanwhile; not at all when they already
+   * run as configured, healthy (two compose ups that change nothing). Those that depend on a
+   * rolling service last, without their dependencies (up would recreate a container the rollout
+   * started: see rolledContainers).
+   */
+  private async aroundRolling(
+    release: string,
+    containers: readonly ProjectContainer[],
+    hashes: Readonly<Record<string, string>>,
+    rolled: Readonly<Record<string, string>>,
+    rolling: readonly string[],
+    change: () => Promise<void>,
+  ): Promise<void> {
     const { before, after } = servicesAround(await this.dependencies(release), rolling, [
       MIGRATE_SERVICE,
       DATABASE_ROLE_SERVICE,
     ]);
-    // Everything else first (the database, the proxy, the monitoring...), the rolling services
-    // untouched; their health checks are waited for after the rollout, which runs meanwhile.
-    // Not at all when they already run as configured, healthy: two compose ups that change nothing.
-    const upBefore = before.length > 0 && !(await this.currency(containers, hashes, before)).current;
+    const upBefore = before.length > 0 && !(await this.currency(containers, hashes, rolled, before)).current;
     if (upBefore) await this.exec.run(composeCommands.upSome(this.project, release, before, false));
-    await this.replace(release, plan);
+    await change();
     if (upBefore) await this.exec.run(composeCommands.upSome(this.project, release, before));
-    if (after.length > 0) await this.exec.run(composeCommands.upSome(this.project, release, after));
-    return { kind: "rollout", services: rolling };
+    if (after.length > 0) await this.exec.run(composeCommands.upAlone(this.project, release, after));
   }
 
   /**

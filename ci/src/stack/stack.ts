@@ -28,7 +28,7 @@ import { OpsSession } from "./ops-session.ts";
 import { projectDigest } from "./project-digest.ts";
 import { type DigestRefs, describePull, type PullResult, pullByDigest, type RegistryLogin } from "./registry-images.ts";
 import { ledgerCommits } from "./retention.ts";
-import { Rollout, type UpOutcome } from "./rollout.ts";
+import { type ConfigHashes, Rollout, type UpOutcome } from "./rollout.ts";
 import { PROJECT_FOLDERS, type StackSettings } from "./settings.ts";
 
 function lastLine(text: string): string {
@@ -58,7 +58,7 @@ export class Stack {
   readonly exec: Executor;
   #session: OpenSession | undefined;
   /** compose's configuration hashes of a release, read ahead of its `up` (readConfigHashesAhead). */
-  readonly #configHashes = new Map<string, Promise<Record<string, string>>>();
+  readonly #configHashes = new Map<string, Promise<ConfigHashes>>();
 
   constructor(settings: StackSettings, exec: Executor) {
     this.settings = settings;

@@ -334,6 +334,11 @@ describe("lh-ci deploy on a real engine", () => {
         `web ${stack.name}/web:${B} running`,
       ]);
       expect(readFileSync(join(stack.projectDir, "monitoring", "notes.txt"), "utf8")).toBe("changed with B\n");
+      // The containers the rollout started are B's, although compose labels a container started with
+      // --no-deps with another hash than `config --hash` gives: a redeploy of B changes nothing.
+      const again = await stack.lhCi(["deploy", "--release", B, "--json"]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(report(again.stdout).steps.find((step) => step.step === "up")?.detail).toMatch(/^nothing to change: /);
       const result = await stack.lhCi(["rollback", "--json"]);
       expect(result.code, result.stderr).toBe(0);
       const rolledBack = report(result.stdout);
@@ -358,6 +363,8 @@ describe("lh-ci deploy on a real engine", () => {
     "a new service container killed during the start-first rollout: the old ones never stopped, the deploy fails clearly, rolls back, frees the lock; a rerun succeeds",
     async () => {
       await stack.tagRelease(SLOW);
+      // A's containers, which the rollback before started (a rollout): the rollback below keeps them.
+      const before = await serviceContainers();
       const deploying = stack.lhCi(["deploy", "--release", SLOW, "--json"]);
       const api = await waitForContainer("api", `${stack.name}/api:${SLOW}`);
       expect((await docker(["kill", api])).code).toBe(0);
@@ -369,6 +376,7 @@ describe("lh-ci deploy on a real engine", () => {
         /^start-first rollout of 5100\S+ stopped: the new container \S+-api-\d+ failed: it is exited; removed the new .*; the running containers were never stopped and still serve$/,
       );
       expect(failed).toMatchObject({ running: A, rolledBackTo: A });
+      expect(await serviceContainers()).toEqual(before);
       expect(await lastLineOf(["stack", "ops", "--", "lock", "status"])).toMatch(/not held|free|no lock/i);
 
       const rerun = await stack.lhCi(["deploy", "--release", SLOW, "--json"]);

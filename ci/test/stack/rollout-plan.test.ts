@@ -11,8 +11,11 @@ import {
   planRollout,
   ROLLING_SERVICES,
   readiness,
+  rolledConfigHashes,
+  rolledContainers,
   servicesAround,
   stackCurrency,
+  withRolledCopies,
 } from "../../src/stack/rollout-plan.ts";
 
 const NEW = { configHash: "hash-b", imageId: "sha256:bbb" };
@@ -44,6 +47,15 @@ describe("planRollout", () => {
   it("after an interrupted rollout only drains the old containers: the current one is not started again", () => {
     const plan = planRollout([container("worker", 1, OLD), container("worker", 2, NEW)], { worker: NEW });
     expect(plan).toEqual([{ service: "worker", old: [container("worker", 1, OLD)], scale: 2 }]);
+  });
+
+  it("counts a container the rollout started (compose's hash without depends_on) as current: it is not replaced again", () => {
+    const rolled = { ...NEW, configHash: "hash-b-rolled" };
+    expect(planRollout([container("api", 2, rolled)], { api: { ...NEW, rolledConfigHash: "hash-b-rolled" } })).toEqual(
+      [],
+    );
+    // Unknown (the read-back failed or did not reproduce compose's hash): replaced, as before.
+    expect(planRollout([container("api", 2, rolled)], { api: NEW })).toHaveLength(1);
   });
 
   it("never rolls out a service it is not asked about (postgres, redis and the monitoring are compose up's)", () => {
@@ -80,6 +92,21 @@ describe("stackCurrency: whether compose up would change nothing", () => {
   it("is current when every service has one running, healthy container of its configuration and image", () => {
     expect(decide([api, postgres])).toEqual({ current: true, leftovers: [] });
     expect(decide([api, postgres], { postgres: { health: "none" } })).toEqual({ current: true, leftovers: [] });
+  });
+
+  it("counts a container a rollout started as current when its hash is the service's rolled one", () => {
+    const rolled = container("api", 2, { ...NEW, configHash: "hash-b-rolled" });
+    const containers = [rolled, postgres];
+    const states = new Map(containers.map((c) => state(c)));
+    const oneShots = ["migrate", "database-role"];
+    const services = Object.keys(hashes);
+    expect(stackCurrency(containers, states, hashes, images, oneShots, services, { api: "hash-b-rolled" })).toEqual({
+      current: true,
+      leftovers: [],
+    });
+    expect(stackCurrency(containers, states, hashes, images, oneShots, services)).toMatchObject({
+      why: "api's configuration changed",
+    });
   });
 
   it("hands back the one-shots' exited containers (up would remove them) and ignores compose run ones", () => {
@@ -181,6 +208,42 @@ describe("what the engine reports", () => {
   });
 });
 
+describe("the hash of a container the rollout started", () => {
+  const config = JSON.stringify({
+    name: "lh",
+    services: {
+      api: {
+        image: "lh/api:b",
+        depends_on: { postgres: { condition: "service_healthy" } },
+        environment: { P: "a$$b" },
+      },
+      postgres: { image: "postgres:15" },
+    },
+  });
+
+  it("is read from a copy of each rolling service without depends_on, the rest of the project as it was", () => {
+    const project = JSON.parse(withRolledCopies(config, ["api", "web"]));
+    expect(Object.keys(project.services)).toEqual(["api", "postgres", "api--rolled"]);
+    expect(project.services["api--rolled"]).toEqual({ image: "lh/api:b", environment: { P: "a$$b" } });
+    expect(project.services.api.depends_on).toEqual({ postgres: { condition: "service_healthy" } });
+  });
+
+  it("is trusted only where reading the project back reproduced compose's own hash of the service", () => {
+    const hashes = { api: "h-api", web: "h-web", postgres: "h-pg" };
+    const readBack = { api: "h-api", "api--rolled": "r-api", web: "changed", "web--rolled": "r-web", postgres: "h-pg" };
+    expect(rolledConfigHashes(hashes, readBack)).toEqual({ api: "r-api" });
+    expect(rolledConfigHashes(hashes, {})).toEqual({});
+  });
+
+  it("marks the running containers a plain compose up would recreate although they are current", () => {
+    const rolled = container("api", 2, { ...NEW, configHash: "hash-b-rolled" });
+    const exited = container("worker", 1, { ...NEW, configHash: "hash-w-rolled" }, "exited");
+    const plain = container("web", 1, NEW);
+    const rolledHashes = { api: "hash-b-rolled", worker: "hash-w-rolled", web: "hash-web-rolled" };
+    expect(rolledContainers([rolled, plain, exited, container("postgres", 1, OLD)], rolledHashes)).toEqual([rolled]);
+  });
+});
+
 describe("servicesAround", () => {
   const dependencies = {
     postgres: [],
@@ -226,6 +289,13 @@ describe("rollout command lines", () => {
     expect(line(compose.upSome(project, SHA, ["postgres"], false))).toBe(
       `${COMPOSE} up --detach --remove-orphans postgres`,
     );
+    expect(line(compose.upAlone(project, SHA, ["web"]))).toBe(
+      `${COMPOSE} up --detach --wait --wait-timeout 300 --no-deps web`,
+    );
+    expect(line(compose.configHashesOfStdin(project))).toBe(
+      "docker compose --ansi never --file - --project-directory /src/compose --project-name lawyers-hub-staging config --hash '*'",
+    );
+    expect(compose.configHashesOfStdin(project).env).toBeUndefined();
   });
 
   it("stops with each container's own grace period (no --time), and removes by ID", () => {
