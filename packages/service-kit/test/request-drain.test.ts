@@ -11,7 +11,7 @@ afterEach(() => {
   for (const agent of agents.splice(0)) agent.destroy();
 });
 
-async function drainedServer(delayMs: number): Promise<{ drain: RequestDrain; port: number }> {
+async function drainedServer(delayMs: number): Promise<{ drain: RequestDrain; port: number; server: Server }> {
   const drain = new RequestDrain();
   const server = createServer((_request, response) => {
     setTimeout(() => response.end("ok"), delayMs);
@@ -19,7 +19,7 @@ async function drainedServer(delayMs: number): Promise<{ drain: RequestDrain; po
   servers.push(server);
   drain.track(server);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { drain, port: (server.address() as AddressInfo).port };
+  return { drain, port: (server.address() as AddressInfo).port, server };
 }
 
 /** One kept-alive connection at most, as a proxy reuses its connections to an upstream. */
@@ -30,14 +30,21 @@ function keptAlive(): Agent {
 }
 
 /** A GET: the status, or the error's code (ECONNRESET, ECONNREFUSED...). */
-function get(port: number, agent: Agent): Promise<number | string> {
+async function get(port: number, agent: Agent): Promise<number | string> {
+  return (await getWithConnection(port, agent)).status;
+}
+
+/** A GET: the status (or the error's code) and the answer's Connection header. */
+function getWithConnection(port: number, agent: Agent): Promise<{ status: number | string; connection?: string }> {
   return new Promise((resolve) => {
     httpGet({ host: "127.0.0.1", port, path: "/", agent }, (response) => {
       response.resume();
-      response.on("end", () => resolve(response.statusCode ?? 0));
-    }).on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, connection: response.headers.connection }));
+    }).on("error", (error: NodeJS.ErrnoException) => resolve({ status: error.code ?? error.message }));
   });
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("RequestDrain", () => {
   it("quiet() resolves once the request in flight was answered and none arrived for the quiet period", async () => {
@@ -94,5 +101,19 @@ describe("RequestDrain", () => {
     expect(await get(port, agent)).toBe(200);
     await closed;
     expect(await get(port, keptAlive())).toBe("ECONNREFUSED");
+  });
+
+  it("endKeepAlive(): the answer in flight says Connection: close, idle kept-alive connections are closed at once", async () => {
+    const { drain, port, server } = await drainedServer(300);
+    const idle = keptAlive();
+    expect(await get(port, idle)).toBe(200);
+    const inFlight = getWithConnection(port, keptAlive());
+    await sleep(100);
+    const connections = () => new Promise<number>((resolve) => server.getConnections((_e, count) => resolve(count)));
+    expect(await connections()).toBe(2);
+    drain.endKeepAlive();
+    await sleep(50);
+    expect(await connections()).toBe(1);
+    expect(await inFlight).toEqual({ status: 200, connection: "close" });
   });
 });

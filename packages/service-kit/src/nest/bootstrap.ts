@@ -71,7 +71,7 @@ export function closeOnSignals(
   process.on("SIGINT", onSignal);
 }
 
-/** The drain (until `drainDeadline` at most), then Nest's shutdown hooks and the server's close. */
+/** The drain (until `drainDeadline` at most), then Nest's shutdown hooks and the server's close (request-drain.ts). */
 async function shutDown(
   app: INestApplication | INestApplicationContext,
   logger: JsonLogger,
@@ -81,6 +81,7 @@ async function shutDown(
   if (drain && !(await drain.quiet(drainDeadline))) {
     logger.warn(`requests still arriving or in flight (${drain.inFlight} in flight); closing anyway`);
   }
+  drain?.endKeepAlive();
   await app.close();
 }
 
