@@ -41,23 +41,26 @@ export interface ComposeProject {
   pinned?: { release: string; refs: Readonly<Record<ImageService, string>> };
 }
 
+/** `docker compose` reading `files` (`-` for stdin), in the project's directory, under its name. */
+function composeOf(project: ComposeProject, files: readonly string[]): string[] {
+  return [
+    "compose",
+    // Plain lines: no colours or cursor codes in logs, CI output and error messages.
+    "--ansi",
+    "never",
+    ...files.flatMap((file) => ["--file", file]),
+    "--project-directory",
+    project.projectDirectory,
+    "--project-name",
+    project.name,
+  ];
+}
+
 /** `docker compose` with the project's files, directory, name and env file, running `release`. */
 export function compose(project: ComposeProject, release: string, ...args: string[]): CommandLine {
   return {
     program: "docker",
-    args: [
-      "compose",
-      // Plain lines: no colours or cursor codes in logs, CI output and error messages.
-      "--ansi",
-      "never",
-      ...project.files.flatMap((file) => ["--file", file]),
-      "--project-directory",
-      project.projectDirectory,
-      "--project-name",
-      project.name,
-      ...(project.envFile ? ["--env-file", project.envFile] : []),
-      ...args,
-    ],
+    args: [...composeOf(project, project.files), ...(project.envFile ? ["--env-file", project.envFile] : []), ...args],
     env: {
       RELEASE: release,
       IMAGE_PREFIX: project.imagePrefix,
@@ -245,23 +248,7 @@ export function configHashes(project: ComposeProject, release: string, services:
  * project's name and directory, no files, no environment (the JSON is interpolated already).
  */
 export function configHashesOfStdin(project: ComposeProject): CommandLine {
-  return {
-    program: "docker",
-    args: [
-      "compose",
-      "--ansi",
-      "never",
-      "--file",
-      "-",
-      "--project-directory",
-      project.projectDirectory,
-      "--project-name",
-      project.name,
-      "config",
-      "--hash",
-      "*",
-    ],
-  };
+  return { program: "docker", args: [...composeOf(project, ["-"]), "config", "--hash", "*"] };
 }
 
 /**

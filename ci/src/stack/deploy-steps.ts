@@ -113,8 +113,8 @@ export class ToolkitDeploySteps implements DeploySteps {
           : await this.stack.syncProject(this.release),
       );
     }
-    // The project files are in place: up's reading of compose's hashes overlaps the steps before it.
-    this.stack.readConfigHashesAhead(this.release);
+    // The project files are in place: up's reading of the compose project overlaps the steps before it.
+    this.stack.readReleaseConfigAhead(this.release);
     return done.join(", ");
   }
 

@@ -46,6 +46,14 @@ export function isCurrent(container: ProjectContainer, desired: DesiredService):
   return hashes.includes(container.configHash) && container.imageId === desired.imageId;
 }
 
+/** Each service's dependencies, from compose's `config --format json` of the project. */
+export function dependenciesOf(configJson: string): Record<string, string[]> {
+  const project = JSON.parse(configJson) as { services?: Record<string, { depends_on?: Record<string, unknown> }> };
+  return Object.fromEntries(
+    Object.entries(project.services ?? {}).map(([name, service]) => [name, Object.keys(service.depends_on ?? {})]),
+  );
+}
+
 /** What a rolled container's hash is computed under: `<service>--rolled`, a copy without depends_on. */
 const ROLLED_COPY = "--rolled";
 

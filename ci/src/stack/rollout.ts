@@ -31,6 +31,7 @@ import {
 } from "./proxy-routes.ts";
 import {
   type DesiredService,
+  dependenciesOf,
   type ProjectContainer,
   parseConfigHashes,
   parseContainerStates,
@@ -106,13 +107,21 @@ export interface RolloutOptions {
 }
 
 /**
- * compose's hash of each service's configuration as `release` runs it: `files`, as `config --hash`
- * gives it and a plain up labels a container; `rolled`, as a container the rollout started
- * carries it (rollout-plan.ts's rolledConfigHashes; empty where it could not be read).
+ * What `up` needs of the compose project as `release` runs it, read ahead of it: compose's hash of
+ * each service's configuration, as `config --hash` gives it and a plain up labels a container
+ * (`hashes`) and as a container the rollout started carries it (`rolled`: rollout-plan.ts's
+ * rolledConfigHashes; empty where it could not be read); each service's dependencies.
  */
-export interface ConfigHashes {
-  files: Record<string, string>;
+export interface ReleaseConfig {
+  hashes: Record<string, string>;
   rolled: Record<string, string>;
+  dependencies: Record<string, string[]>;
+}
+
+/** The project's containers as read before an `up` of `release`, with its ReleaseConfig. */
+interface StackReading extends ReleaseConfig {
+  release: string;
+  containers: ProjectContainer[];
 }
 
 /** What `up` of a release did: started plainly (nothing running to replace), rolled out, or nothing. */
@@ -142,27 +151,30 @@ export class Rollout {
     return parseContainers(listed.stdout);
   }
 
-  /** compose's hashes of each service's configuration, as `release` would run it (ConfigHashes). */
-  async configHashes(release: string): Promise<ConfigHashes> {
-    const [files, readBack] = await Promise.all([
+  /**
+   * The ReleaseConfig of `release`: compose's `config --hash` and, at the same time, its `config
+   * --format json`, from which the dependencies are read and the rolled hashes read back.
+   */
+  async releaseConfig(release: string): Promise<ReleaseConfig> {
+    const [hashes, json] = await Promise.all([
       this.exec
         .run(composeCommands.configHashes(this.project, release, ["*"]), { show: "none" })
         .then((result) => parseConfigHashes(result.stdout)),
-      this.readBackHashes(release),
+      this.exec.run(composeCommands.servicesJson(this.project, release), { show: "none" }).then((r) => r.stdout),
     ]);
-    return { files, rolled: rolledConfigHashes(files, readBack) };
+    const readBack = await this.readBackHashes(json);
+    return { hashes, rolled: rolledConfigHashes(hashes, readBack), dependencies: dependenciesOf(json) };
   }
 
   /**
    * The hashes of the project read back from its JSON with rolled copies (withRolledCopies).
    * Any failure: none, so that nothing counts as rolled (the JSON holds the environment's secrets:
-   * no output of these commands is shown or put in an error).
+   * no output of this command is shown or put in an error).
    */
-  private async readBackHashes(release: string): Promise<Record<string, string>> {
+  private async readBackHashes(configJson: string): Promise<Record<string, string>> {
     try {
-      const json = await this.exec.run(composeCommands.servicesJson(this.project, release), { show: "none" });
       const readBack = await this.exec.attempt(composeCommands.configHashesOfStdin(this.project), {
-        input: Readable.from([withRolledCopies(json.stdout, ROLLING_SERVICES)]),
+        input: Readable.from([withRolledCopies(configJson, ROLLING_SERVICES)]),
         show: "none",
       });
       return readBack.code === 0 ? parseConfigHashes(readBack.stdout) : {};
@@ -172,29 +184,31 @@ export class Rollout {
   }
 
   /**
-   * The services of `release` that run containers of another configuration or image, with the
-   * containers and compose's hashes they were read from. Three reads at once (the containers,
-   * compose's hashes, the release's image IDs).
+   * The services of `release` that run containers of another configuration or image (`plan`), with
+   * what that was read from (`stack`). Three reads at once (the containers, the ReleaseConfig, the
+   * release's image IDs).
    */
   private async read(
     release: string,
     images: Readonly<Record<string, string>>,
-    hashes: Promise<ConfigHashes> = this.configHashes(release),
+    config: Promise<ReleaseConfig> = this.releaseConfig(release),
   ) {
-    const [containers, { files: hashesNow, rolled }, imageIds] = await Promise.all([
+    const [containers, configNow, imageIds] = await Promise.all([
       this.containers(),
-      hashes,
+      config,
       this.imageIds(ROLLING_SERVICES.map((service) => images[service])),
     ]);
     const desired: Record<string, DesiredService> = {};
     for (const [index, service] of ROLLING_SERVICES.entries()) {
       const imageId = imageIds[index] ?? "";
-      const configHash = hashesNow[service];
+      const configHash = configNow.hashes[service];
       // Not in the compose file (a smaller stack), or no image to compare: compose up decides.
-      if (configHash && imageId) desired[service] = { configHash, rolledConfigHash: rolled[service], imageId };
+      if (configHash && imageId)
+        desired[service] = { configHash, rolledConfigHash: configNow.rolled[service], imageId };
     }
     const plan = planRollout(containers, desired, Object.keys(desired));
-    return { containers, hashes: hashesNow, rolled, plan };
+    const stack: StackReading = { ...configNow, release, containers };
+    return { stack, plan };
   }
 
   /** The ID each reference names now ("" for one the engine lacks, or none given): one docker call when all are there. */
@@ -236,16 +250,6 @@ export class Rollout {
     return stackCurrency(present, states, hashes, imageIds, oneShots, services, rolled);
   }
 
-  /** Each service's dependencies, from the project's configuration (no profile: what up starts). */
-  private async dependencies(release: string): Promise<Record<string, string[]>> {
-    const config = JSON.parse(
-      (await this.exec.run(composeCommands.servicesJson(this.project, release), { show: "none" })).stdout,
-    ) as { services?: Record<string, { depends_on?: Record<string, unknown> }> };
-    return Object.fromEntries(
-      Object.entries(config.services ?? {}).map(([name, service]) => [name, Object.keys(service.depends_on ?? {})]),
-    );
-  }
-
   /**
    * Brings `release` up: plain `compose up --wait` when no stateless service runs another
    * configuration (a first deploy, a redeploy), else the start-first rollout of those services.
@@ -258,9 +262,10 @@ export class Rollout {
     release: string,
     images: Readonly<Record<string, string>>,
     plainUp: () => Promise<void>,
-    options: { skipWhenCurrent?: boolean; configHashes?: Promise<ConfigHashes> } = {},
+    options: { skipWhenCurrent?: boolean; config?: Promise<ReleaseConfig> } = {},
   ): Promise<UpOutcome> {
-    const { containers, hashes, rolled, plan } = await this.read(release, images, options.configHashes);
+    const { stack, plan } = await this.read(release, images, options.config);
+    const { containers, hashes, rolled } = stack;
     if (plan.length === 0) {
       if (options.skipWhenCurrent) {
         const currency = await this.currency(containers, hashes, rolled);
@@ -286,13 +291,13 @@ export class Rollout {
       this.say(
         `${rolledNow.map((c) => c.name).join(", ")} already run ${release} (started by a rollout): kept; compose up of the services around them`,
       );
-      await this.aroundRolling(release, containers, hashes, rolled, rolling, async () => {
+      await this.aroundRolling(stack, rolling, async () => {
         if (missing.length > 0) await this.exec.run(composeCommands.upAlone(this.project, release, missing));
       });
       return { kind: "up" };
     }
     const rolling = plan.map((step) => step.service);
-    await this.aroundRolling(release, containers, hashes, rolled, rolling, () => this.replace(release, plan));
+    await this.aroundRolling(stack, rolling, () => this.replace(release, plan));
     return { kind: "rollout", services: rolling };
   }
 
@@ -305,17 +310,12 @@ export class Rollout {
    * started: see rolledContainers).
    */
   private async aroundRolling(
-    release: string,
-    containers: readonly ProjectContainer[],
-    hashes: Readonly<Record<string, string>>,
-    rolled: Readonly<Record<string, string>>,
+    stack: StackReading,
     rolling: readonly string[],
     change: () => Promise<void>,
   ): Promise<void> {
-    const { before, after } = servicesAround(await this.dependencies(release), rolling, [
-      MIGRATE_SERVICE,
-      DATABASE_ROLE_SERVICE,
-    ]);
+    const { release, containers, hashes, rolled } = stack;
+    const { before, after } = servicesAround(stack.dependencies, rolling, [MIGRATE_SERVICE, DATABASE_ROLE_SERVICE]);
     const upBefore = before.length > 0 && !(await this.currency(containers, hashes, rolled, before)).current;
     if (upBefore) await this.exec.run(composeCommands.upSome(this.project, release, before, false));
     await change();

@@ -28,7 +28,7 @@ import { OpsSession } from "./ops-session.ts";
 import { projectDigest } from "./project-digest.ts";
 import { type DigestRefs, describePull, type PullResult, pullByDigest, type RegistryLogin } from "./registry-images.ts";
 import { ledgerCommits } from "./retention.ts";
-import { type ConfigHashes, Rollout, type UpOutcome } from "./rollout.ts";
+import { type ReleaseConfig, Rollout, type UpOutcome } from "./rollout.ts";
 import { PROJECT_FOLDERS, type StackSettings } from "./settings.ts";
 
 function lastLine(text: string): string {
@@ -57,8 +57,8 @@ export class Stack {
   readonly settings: StackSettings;
   readonly exec: Executor;
   #session: OpenSession | undefined;
-  /** compose's configuration hashes of a release, read ahead of its `up` (readConfigHashesAhead). */
-  readonly #configHashes = new Map<string, Promise<ConfigHashes>>();
+  /** What `up` of a release needs of the compose project, read ahead of it (readReleaseConfigAhead). */
+  readonly #releaseConfigs = new Map<string, Promise<ReleaseConfig>>();
 
   constructor(settings: StackSettings, exec: Executor) {
     this.settings = settings;
@@ -359,14 +359,15 @@ export class Stack {
   }
 
   /**
-   * Starts reading compose's configuration hashes of `release` (some 0.5-1 s of compose loading
-   * the project), for its `up` to use. Only once the project files are where up reads them: the
-   * hashes depend on them and on the environment's configuration, which nothing changes later.
+   * Starts reading what `up` of `release` needs of the compose project (rollout.ts's ReleaseConfig:
+   * compose's configuration hashes and dependencies, some 0.5-1 s of compose loading the project
+   * each). Only once the project files are where up reads them: they depend on those and on the
+   * environment's configuration, which nothing changes later.
    */
-  readConfigHashesAhead(release: string): void {
-    const hashes = new Rollout(this.exec, this.project).configHashes(release);
-    hashes.catch(() => undefined); // up awaits it and reports a failure; none is unhandled meanwhile
-    this.#configHashes.set(release, hashes);
+  readReleaseConfigAhead(release: string): void {
+    const config = new Rollout(this.exec, this.project).releaseConfig(release);
+    config.catch(() => undefined); // up awaits it and reports a failure; none is unhandled meanwhile
+    this.#releaseConfigs.set(release, config);
   }
 
   /**
@@ -385,9 +386,9 @@ export class Stack {
       async () => {
         await this.exec.run(composeCommands.up(this.project, release, options));
       },
-      { skipWhenCurrent: options.withoutMigrate === true, configHashes: this.#configHashes.get(release) },
+      { skipWhenCurrent: options.withoutMigrate === true, config: this.#releaseConfigs.get(release) },
     );
-    this.#configHashes.delete(release);
+    this.#releaseConfigs.delete(release);
     // Every service is up and healthy now, those ops depends on included.
     if (this.#session?.release === release) this.#session.dependenciesUp = Promise.resolve();
     return outcome;
